@@ -1,0 +1,19 @@
+//! Sans-I/O Multipath TCP protocol core.
+//!
+//! This crate holds everything of the protocol that does not touch an operating system: the
+//! bytes on the wire ([`wire`]), the cryptography of MPTCP ([`crypto`]), and — as the project
+//! grows — the TCP subflow engine, the MPTCP connection level, path managers, schedulers and
+//! congestion controllers. It owns no sockets, threads or clocks: time and randomness are
+//! always handed in by the caller, so every run is repeatable.
+//!
+//! # Layers
+//!
+//! - [`wire`]: IPv4/IPv6/TCP headers, TCP options and the MPTCP option (kind 30), each as a
+//!   checked view over a byte buffer plus a parsed representation (`*Repr`) that emits
+//!   byte-exactly; Internet and DSS checksums; wrapping sequence-number newtypes.
+//! - [`crypto`]: key → token / IDSN, MP_JOIN and ADD_ADDR HMACs for MPTCP v0 and v1.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod crypto;
+pub mod wire;
