@@ -1,0 +1,255 @@
+//! The fields of an MPTCP option and what the analysis derived for it, as one ordered list of
+//! named values that both the text and the JSON renderers print.
+
+use mptcp_proto::crypto::KeyMaterial;
+use mptcp_proto::wire::MptcpOption;
+use mptcp_proto::wire::mptcp::{
+    AddAddr, AddAddrV0, Dss, DssNumber, MpCapable, MpJoin, capable_flags, reset_reason,
+};
+
+use super::super::analyze::annotate::hex;
+use super::super::analyze::{Check, OptionNotes};
+
+/// A value to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A count, length, id or sequence number: decimal in text, a number in JSON.
+    Num(u64),
+    /// A key, token, nonce, HMAC or checksum: hex in text, a number in JSON.
+    Hex(u64),
+    /// A flag.
+    Bool(bool),
+    /// Text (names, addresses, long HMACs in hex).
+    Text(String),
+    /// A list of address ids.
+    Ids(Vec<u8>),
+    /// The outcome of a check.
+    Check(Check),
+}
+
+/// Named values of one option, in print order.
+pub type Fields = Vec<(&'static str, Value)>;
+
+/// The fields of `option` followed by what `notes` derived.
+pub fn option_fields(option: &MptcpOption<'_>, notes: &OptionNotes) -> Fields {
+    let mut fields = match option {
+        MptcpOption::MpCapable(capable) => capable_fields(capable, notes),
+        MptcpOption::MpJoin(join) => join_fields(join, notes),
+        MptcpOption::Dss(dss) => dss_fields(dss),
+        MptcpOption::AddAddr(add) => add_addr_fields(add),
+        MptcpOption::AddAddrV0(add) => add_addr_v0_fields(add),
+        MptcpOption::RemoveAddr { addr_ids } => vec![("addr_ids", Value::Ids(addr_ids.to_vec()))],
+        MptcpOption::MpPrio { backup, addr_id } => {
+            let mut fields = vec![("backup", Value::Bool(*backup))];
+            push_opt(
+                &mut fields,
+                "addr_id",
+                addr_id.map(|id| Value::Num(id.into())),
+            );
+            fields
+        }
+        MptcpOption::MpFail { dsn } => vec![("dsn", Value::Hex(*dsn))],
+        MptcpOption::MpFastclose { receiver_key } => {
+            vec![("receiver_key", Value::Hex(*receiver_key))]
+        }
+        MptcpOption::MpTcpRst { transient, reason } => vec![
+            ("transient", Value::Bool(*transient)),
+            ("reason", Value::Num((*reason).into())),
+            ("reason_name", Value::Text(reason_name(*reason).to_string())),
+        ],
+        MptcpOption::Unknown { data, .. } => vec![("data", Value::Text(hex(data)))],
+    };
+    push_opt(&mut fields, "rel_dsn", notes.relative_dsn.map(Value::Num));
+    push_opt(
+        &mut fields,
+        "rel_data_ack",
+        notes.relative_data_ack.map(Value::Num),
+    );
+    push_opt(
+        &mut fields,
+        "hmac_valid",
+        notes.hmac.clone().map(Value::Check),
+    );
+    push_opt(
+        &mut fields,
+        "checksum_valid",
+        notes.checksum.clone().map(Value::Check),
+    );
+    push_opt(
+        &mut fields,
+        "key_valid",
+        notes.key.clone().map(Value::Check),
+    );
+    fields
+}
+
+fn push_opt(fields: &mut Fields, name: &'static str, value: Option<Value>) {
+    if let Some(value) = value {
+        fields.push((name, value));
+    }
+}
+
+fn push_key(
+    fields: &mut Fields,
+    prefix: &'static [&'static str; 3],
+    key: Option<u64>,
+    material: Option<KeyMaterial>,
+) {
+    push_opt(fields, prefix[0], key.map(Value::Hex));
+    if let Some(material) = material {
+        fields.push((prefix[1], Value::Hex(material.token.into())));
+        fields.push((prefix[2], Value::Hex(material.idsn)));
+    }
+}
+
+fn capable_fields(capable: &MpCapable, notes: &OptionNotes) -> Fields {
+    let mut fields = vec![
+        ("version", Value::Num(capable.version.into())),
+        ("flags", Value::Hex(capable.flags.into())),
+        ("flag_names", Value::Text(capable_flag_names(capable.flags))),
+    ];
+    push_key(
+        &mut fields,
+        &["sender_key", "sender_token", "sender_idsn"],
+        capable.sender_key,
+        notes.sender_key,
+    );
+    push_key(
+        &mut fields,
+        &["receiver_key", "receiver_token", "receiver_idsn"],
+        capable.receiver_key,
+        notes.receiver_key,
+    );
+    push_opt(
+        &mut fields,
+        "data_len",
+        capable.data_len.map(|l| Value::Num(l.into())),
+    );
+    push_opt(
+        &mut fields,
+        "checksum",
+        capable.checksum.map(|c| Value::Hex(c.into())),
+    );
+    fields
+}
+
+fn capable_flag_names(flags: u8) -> String {
+    let names = [
+        (capable_flags::CHECKSUM_REQUIRED, "A"),
+        (capable_flags::EXTENSIBILITY, "B"),
+        (capable_flags::NO_JOIN_INITIAL_ADDRESS, "C"),
+        (capable_flags::HMAC_SHA, "H"),
+    ];
+    names
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+fn join_fields(join: &MpJoin, notes: &OptionNotes) -> Fields {
+    match *join {
+        MpJoin::Syn {
+            backup,
+            addr_id,
+            receiver_token,
+            sender_nonce,
+        } => {
+            let mut fields = vec![
+                ("stage", Value::Text("SYN".into())),
+                ("backup", Value::Bool(backup)),
+                ("addr_id", Value::Num(addr_id.into())),
+                ("receiver_token", Value::Hex(receiver_token.into())),
+                ("sender_nonce", Value::Hex(sender_nonce.into())),
+            ];
+            let connection = notes.token_connection.map(|c| Value::Num(c as u64 + 1));
+            push_opt(&mut fields, "token_connection", connection);
+            fields
+        }
+        MpJoin::SynAck {
+            backup,
+            addr_id,
+            truncated_hmac,
+            sender_nonce,
+        } => vec![
+            ("stage", Value::Text("SYN/ACK".into())),
+            ("backup", Value::Bool(backup)),
+            ("addr_id", Value::Num(addr_id.into())),
+            ("truncated_hmac", Value::Hex(truncated_hmac)),
+            ("sender_nonce", Value::Hex(sender_nonce.into())),
+        ],
+        MpJoin::Ack { hmac } => vec![
+            ("stage", Value::Text("ACK".into())),
+            ("hmac", Value::Text(hex(&hmac))),
+        ],
+    }
+}
+
+fn dss_number(number: DssNumber) -> (u64, bool) {
+    match number {
+        DssNumber::U32(value) => (value.into(), false),
+        DssNumber::U64(value) => (value, true),
+    }
+}
+
+fn dss_fields(dss: &Dss) -> Fields {
+    let mut fields = vec![("data_fin", Value::Bool(dss.data_fin))];
+    if let Some(ack) = dss.data_ack {
+        let (value, wide) = dss_number(ack);
+        fields.push(("data_ack", Value::Num(value)));
+        fields.push(("data_ack_64bit", Value::Bool(wide)));
+    }
+    if let Some(mapping) = &dss.mapping {
+        let (dsn, wide) = dss_number(mapping.dsn);
+        fields.push(("dsn", Value::Num(dsn)));
+        fields.push(("dsn_64bit", Value::Bool(wide)));
+        fields.push(("subflow_seq", Value::Num(mapping.subflow_seq.into())));
+        fields.push(("data_len", Value::Num(mapping.data_len.into())));
+        push_opt(
+            &mut fields,
+            "checksum",
+            mapping.checksum.map(|c| Value::Hex(c.into())),
+        );
+    }
+    fields
+}
+
+fn address_fields(addr_id: u8, addr: std::net::IpAddr, port: Option<u16>) -> Fields {
+    let mut fields = vec![
+        ("addr_id", Value::Num(addr_id.into())),
+        ("addr", Value::Text(addr.to_string())),
+    ];
+    push_opt(&mut fields, "port", port.map(|p| Value::Num(p.into())));
+    fields
+}
+
+fn add_addr_fields(add: &AddAddr) -> Fields {
+    let mut fields = vec![("echo", Value::Bool(add.echo))];
+    fields.extend(address_fields(add.addr_id, add.addr, add.port));
+    push_opt(
+        &mut fields,
+        "truncated_hmac",
+        add.truncated_hmac.map(Value::Hex),
+    );
+    fields
+}
+
+fn add_addr_v0_fields(add: &AddAddrV0) -> Fields {
+    let mut fields = vec![("version", Value::Num(0))];
+    fields.extend(address_fields(add.addr_id, add.addr, add.port));
+    fields
+}
+
+/// The name of an MP_TCPRST reason code (RFC 8684 §3.6).
+pub fn reason_name(reason: u8) -> &'static str {
+    match reason {
+        reset_reason::UNSPECIFIED => "unspecified",
+        reset_reason::MPTCP_ERROR => "MPTCP-specific error",
+        reset_reason::NO_RESOURCES => "lack of resources",
+        reset_reason::ADMIN_PROHIBITED => "administratively prohibited",
+        reset_reason::TOO_MUCH_OUTSTANDING => "too much outstanding data",
+        reset_reason::UNACCEPTABLE_PERFORMANCE => "unacceptable performance",
+        reset_reason::MIDDLEBOX_INTERFERENCE => "middlebox interference",
+        _ => "unknown reason",
+    }
+}

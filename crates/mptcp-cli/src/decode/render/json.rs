@@ -1,0 +1,147 @@
+//! Machine-readable output: one JSON object per line — one per captured frame, then one per
+//! MPTCP connection.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value as Json, json};
+
+use super::super::Report;
+use super::super::analyze::{Analysis, Check, SegmentNotes, Side};
+use super::super::segment::{Frame, Segment};
+use super::fields::{Value, option_fields};
+
+/// Writes the report as JSON lines.
+pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
+    for (frame, notes) in report.entries() {
+        let object = match frame {
+            Frame::Tcp(segment) => segment_json(segment, notes),
+            Frame::Skipped { number, what } => {
+                json!({"type": "skipped", "frame": number, "what": what})
+            }
+            Frame::Malformed { number, error } => {
+                json!({"type": "malformed", "frame": number, "error": error.to_string()})
+            }
+        };
+        writeln!(out, "{object}")?;
+    }
+    for object in connections_json(&report.analysis) {
+        writeln!(out, "{object}")?;
+    }
+    Ok(())
+}
+
+fn segment_json(segment: &Segment<'_>, notes: Option<&SegmentNotes>) -> Json {
+    let tcp = &segment.tcp;
+    let mut object = json!({
+        "type": "tcp",
+        "frame": segment.number,
+        "time": segment.timestamp.as_secs_f64(),
+        "src": segment.src.ip().to_string(),
+        "src_port": segment.src.port(),
+        "dst": segment.dst.ip().to_string(),
+        "dst_port": segment.dst.port(),
+        "flags": tcp.flags.to_string(),
+        "seq": tcp.seq_number.0,
+        "ack": tcp.ack_number.0,
+        "window": tcp.window_len,
+        "payload_len": tcp.payload.len(),
+        "tcp_checksum_ok": segment.checksum_ok,
+    });
+    let map = object.as_object_mut().expect("a JSON object literal");
+    if let Some(notes) = notes {
+        map.insert("subflow".into(), json!(notes.subflow + 1));
+        insert_opt(map, "connection", notes.connection.map(|c| json!(c + 1)));
+        insert_opt(map, "sender", notes.sender.map(|s| json!(s.name())));
+        insert_opt(map, "rel_seq", notes.relative_seq.map(|r| json!(r)));
+        insert_opt(map, "rel_ack", notes.relative_ack.map(|r| json!(r)));
+    }
+    let options: Vec<Json> = tcp
+        .mptcp_options()
+        .enumerate()
+        .map(|(index, option)| {
+            let option_notes = notes
+                .and_then(|n| n.options.get(index))
+                .cloned()
+                .unwrap_or_default();
+            let mut fields = Map::new();
+            fields.insert("subtype".into(), json!(option.name()));
+            fields.insert("subtype_id".into(), json!(option.subtype()));
+            for (name, value) in option_fields(option, &option_notes) {
+                insert_value(&mut fields, name, value);
+            }
+            Json::Object(fields)
+        })
+        .collect();
+    map.insert("mptcp".into(), Json::Array(options));
+    object
+}
+
+fn insert_opt(map: &mut Map<String, Json>, name: &str, value: Option<Json>) {
+    if let Some(value) = value {
+        map.insert(name.into(), value);
+    }
+}
+
+fn insert_value(map: &mut Map<String, Json>, name: &str, value: Value) {
+    let json = match value {
+        Value::Num(n) | Value::Hex(n) => json!(n),
+        Value::Bool(b) => json!(b),
+        Value::Text(t) => json!(t),
+        Value::Ids(ids) => json!(ids),
+        Value::Check(check) => {
+            match &check {
+                Check::Invalid { expected } => {
+                    map.insert(format!("{name}_expected"), json!(expected));
+                }
+                Check::Unverifiable(why) => {
+                    map.insert(format!("{name}_unknown_because"), json!(why));
+                }
+                Check::Valid => {}
+            }
+            json!(check.as_bool())
+        }
+    };
+    map.insert(name.into(), json);
+}
+
+fn connections_json(analysis: &Analysis<'_>) -> Vec<Json> {
+    analysis
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(index, connection)| {
+            let key = |side: Side| {
+                let material = connection.key_material(side);
+                json!({
+                    "key": connection.key(side),
+                    "token": material.map(|m| m.token),
+                    "idsn": material.map(|m| m.idsn),
+                })
+            };
+            let subflows: Vec<Json> = connection
+                .subflows
+                .iter()
+                .map(|&subflow| {
+                    let trace = &analysis.subflows[subflow];
+                    json!({
+                        "subflow": subflow + 1,
+                        "initiator": trace.initiator.to_string(),
+                        "responder": trace.responder.to_string(),
+                        "join": trace.join.is_some(),
+                        "opened_by": analysis.membership[subflow].map(|m| m.initiator.name()),
+                    })
+                })
+                .collect();
+            json!({
+                "type": "connection",
+                "connection": index + 1,
+                "version": connection.version,
+                "checksum": connection.checksum,
+                "fallback": connection.fallback,
+                "client": key(Side::Client),
+                "server": key(Side::Server),
+                "subflows": subflows,
+            })
+        })
+        .collect()
+}

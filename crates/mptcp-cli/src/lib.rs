@@ -1,0 +1,12 @@
+//! The library behind the `mptcp` command.
+//!
+//! The binary (`src/main.rs`) only parses arguments and prints; everything that can be tested
+//! lives here:
+//!
+//! - [`decode`]: `mptcp decode`, which reads a capture file and explains the Multipath TCP in
+//!   it. Its first stage, [`decode::capture`], turns a pcap or pcapng file into numbered
+//!   packets whose IP bytes have been located behind the link-layer header.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod decode;

@@ -1,0 +1,111 @@
+//! The `mptcp` command. Parses arguments, calls into the library, prints, and maps errors to a
+//! message on stderr and exit code 1.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use mptcp_cli::decode::Report;
+use mptcp_cli::decode::capture::{CaptureError, read_capture_file};
+use mptcp_cli::decode::render::{write_json, write_text};
+
+/// A userspace Multipath TCP stack, and tools to look at Multipath TCP.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mptcp",
+    version,
+    propagate_version = true,
+    long_about = "A userspace Multipath TCP stack (RFC 8684 and RFC 6824), and tools to look at \
+                  Multipath TCP.\n\nRun `mptcp help COMMAND` or `mptcp COMMAND --help` for the \
+                  details of a command."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode the packets of a capture file (pcap or pcapng)
+    #[command(
+        long_about = "Decode the packets of a capture file (pcap or pcapng).
+
+Reads pcap (microsecond or nanosecond, either byte order) and pcapng (any number of sections \
+and interfaces). Link layers: Ethernet (with VLAN tags), Linux cooked capture v1 and v2 \
+(`tcpdump -i any`), raw IP, BSD loopback. Frames are numbered as Wireshark numbers them.
+
+For each TCP packet it prints the frame number, time, addresses and ports, flags, sequence and \
+acknowledgment numbers (raw and relative), window and payload length, then every MPTCP option \
+with all its fields: keys with their tokens and IDSNs, nonces, HMACs (and whether they verify), \
+data sequence numbers (raw and relative to the IDSN), DATA_ACKs, DSS checksums (and whether \
+they verify over the captured payload), address ids, addresses, ports, reset reasons. Packets \
+that are not TCP are listed as skipped. At the end, a summary per MPTCP connection: keys, \
+tokens, IDSNs and its subflows (matched by the token in each MP_JOIN).
+
+With --json: one JSON object per line, one per frame (\"type\": \"tcp\", \"skipped\" or \
+\"malformed\") and then one per MPTCP connection (\"type\": \"connection\").
+
+If the file is damaged or cut short, every packet before the damage is printed, then the \
+problem, and the exit code is 1.",
+        after_help = "Examples:
+  tcpdump -i any -w trace.pcap 'tcp'   # capture, then:
+  mptcp decode trace.pcap
+  mptcp decode --json trace.pcapng | jq ."
+    )]
+    Decode(DecodeArgs),
+}
+
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    /// The capture file to read
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// Print one JSON object per packet (JSON Lines) instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode(args) => decode(&args),
+    }
+}
+
+/// `mptcp decode`: the packets that could be read, then the error that stopped reading.
+fn decode(args: &DecodeArgs) -> ExitCode {
+    let capture = match read_capture_file(&args.file) {
+        Ok(capture) => capture,
+        Err(error) => return fail(&args.file, &error),
+    };
+    let report = Report::new(&capture.packets);
+    let mut out = BufWriter::new(io::stdout().lock());
+    let printed = if args.json {
+        write_json(&mut out, &report)
+    } else {
+        write_text(&mut out, &report)
+    }
+    .and_then(|()| out.flush());
+    match (printed, capture.error) {
+        // A reader that went away (`mptcp decode FILE | head`) is not an error.
+        (Err(error), _) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        (Err(error), _) => {
+            let _ = writeln!(io::stderr(), "mptcp decode: cannot write output: {error}");
+            ExitCode::FAILURE
+        }
+        (Ok(()), Some(error)) => fail(&args.file, &error),
+        (Ok(()), None) => ExitCode::SUCCESS,
+    }
+}
+
+fn fail(path: &Path, error: &CaptureError) -> ExitCode {
+    let message = match error {
+        // Already names the file.
+        CaptureError::Io { .. } => format!("mptcp decode: {error}"),
+        _ => format!("mptcp decode: {}: {error}", path.display()),
+    };
+    let _ = writeln!(io::stderr(), "{message}");
+    ExitCode::FAILURE
+}
