@@ -1,0 +1,529 @@
+//! `kernel-peer`: a small client/server that drives the Linux kernel's own MPTCP
+//! implementation (sockets with protocol `IPPROTO_MPTCP`, or plain TCP with `--tcp`).
+//!
+//! It is the kernel side of the project's interop tests and the traffic source of
+//! `captures/make-captures.sh`. Each side sends a deterministic byte pattern and
+//! checks the pattern it receives, so a transfer that arrives damaged, short or
+//! too long makes the program exit non-zero. Sending can be split into chunks with
+//! pauses between them so that a script can change the path manager's endpoints
+//! while the connection lives, and a side can abort with `SO_LINGER` 0.
+//!
+//! Everything is bounded in time: connect, accept, read and write use
+//! `--io-timeout-ms`, and a watchdog ends the process after `--deadline-ms`.
+//!
+//! Exit status: 0 success, 1 transfer or verification failure, 2 usage error,
+//! 3 the deadline passed.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+/// `IPPROTO_MPTCP` from `<linux/in.h>`.
+const IPPROTO_MPTCP: i32 = 262;
+/// `SOL_MPTCP` from `<linux/socket.h>`.
+const SOL_MPTCP: libc::c_int = 284;
+/// `MPTCP_INFO` from `<linux/mptcp.h>`.
+const MPTCP_INFO: libc::c_int = 1;
+
+/// Largest write handed to the kernel at once.
+const WRITE_BLOCK: usize = 16 * 1024;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kernel-peer",
+    about = "Drive the Linux kernel's MPTCP (or TCP) with a verifiable byte pattern"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Listen, accept one connection, exchange data, close.
+    Server(ServerArgs),
+    /// Connect, exchange data, close.
+    Client(ClientArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServerArgs {
+    /// Address and port to listen on, e.g. 10.0.1.1:8080 or [fd00:1::1]:8080.
+    #[arg(long)]
+    listen: SocketAddr,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct ClientArgs {
+    /// Address and port of the server.
+    #[arg(long)]
+    connect: SocketAddr,
+    /// Local address (ADDR, or ADDR:PORT) to bind before connecting.
+    #[arg(long, value_parser = parse_bind)]
+    bind: Option<SocketAddr>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Common {
+    /// Use a plain TCP socket instead of IPPROTO_MPTCP.
+    #[arg(long)]
+    tcp: bool,
+    /// Number of pattern bytes to send.
+    #[arg(long, default_value_t = 0)]
+    send: u64,
+    /// Number of bytes the peer must send; anything else is a failure.
+    #[arg(long)]
+    expect: Option<u64>,
+    /// Wait this long before sending the first byte.
+    #[arg(long, default_value_t = 0)]
+    start_delay_ms: u64,
+    /// Send in chunks of this many bytes (0: no chunking).
+    #[arg(long, default_value_t = 0)]
+    chunk: u64,
+    /// Sleep this long between two chunks.
+    #[arg(long, default_value_t = 0)]
+    pause_ms: u64,
+    /// Keep the sending side open this long after the last byte was written.
+    #[arg(long, default_value_t = 0)]
+    hold_ms: u64,
+    /// Abort with SO_LINGER 0 instead of a clean close: do not shut down the
+    /// sending side, stop reading once `--expect` bytes arrived, then close.
+    #[arg(long)]
+    linger0: bool,
+    /// Accept a connection reset by the peer once all expected bytes arrived.
+    #[arg(long)]
+    allow_reset: bool,
+    /// Timeout of connect, accept, every read and every write.
+    #[arg(long, default_value_t = 10_000)]
+    io_timeout_ms: u64,
+    /// The whole process ends (exit 3) after this long.
+    #[arg(long, default_value_t = 60_000)]
+    deadline_ms: u64,
+}
+
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(sa) = SocketAddr::from_str(s) {
+        return Ok(sa);
+    }
+    IpAddr::from_str(s)
+        .map(|ip| SocketAddr::new(ip, 0))
+        .map_err(|e| format!("not an address or address:port: {e}"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Client,
+    Server,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+
+    /// Pattern offset added to bytes sent by this role, so the two directions differ.
+    fn send_tag(self) -> u8 {
+        match self {
+            Role::Client => 0,
+            Role::Server => 0x80,
+        }
+    }
+
+    fn recv_tag(self) -> u8 {
+        match self {
+            Role::Client => Role::Server.send_tag(),
+            Role::Server => Role::Client.send_tag(),
+        }
+    }
+}
+
+/// Byte number `offset` of the stream a side sends. The period 251 is prime, so a
+/// lost, duplicated or shifted block of any usual segment size shows up.
+fn pattern_byte(tag: u8, offset: u64) -> u8 {
+    ((offset % 251) as u8).wrapping_add(tag)
+}
+
+/// What `MPTCP_INFO` told about the connection.
+#[derive(Clone, Copy, Debug, Default)]
+struct MptcpInfo {
+    /// `mptcpi_subflows`: subflows beyond the first, as the path manager counts them.
+    extra_subflows: u8,
+    token: u32,
+    csum_enabled: u8,
+}
+
+/// Reads `MPTCP_INFO`. An error (EOPNOTSUPP or ENOPROTOOPT) means the socket is
+/// not MPTCP or the connection fell back to TCP.
+fn mptcp_info(stream: &TcpStream) -> io::Result<MptcpInfo> {
+    let mut buf = [0u8; 256];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: `buf` is valid for writes of `len` bytes, `len` points to a live
+    // socklen_t, and the descriptor belongs to `stream` for the whole call.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            SOL_MPTCP,
+            MPTCP_INFO,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // struct mptcp_info: u8 subflows @0, ..., u32 flags @8, u32 token @12,
+    // u64 write_seq @16, snd_una @24, rcv_nxt @32, u8 local_addr_used @40,
+    // u8 local_addr_max @41, u8 csum_enabled @42.
+    if (len as usize) < 43 {
+        return Err(io::Error::new(ErrorKind::InvalidData, "short MPTCP_INFO"));
+    }
+    Ok(MptcpInfo {
+        extra_subflows: buf[0],
+        token: u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]),
+        csum_enabled: buf[42],
+    })
+}
+
+fn new_socket(addr: &SocketAddr, tcp: bool) -> io::Result<Socket> {
+    let proto = if tcp {
+        Protocol::TCP
+    } else {
+        Protocol::from(IPPROTO_MPTCP)
+    };
+    Socket::new(Domain::for_address(*addr), Type::STREAM, Some(proto))
+}
+
+/// Accepts one connection. The listener is returned too: it must stay open for
+/// the whole session, or the kernel answers the peer's MP_JOIN SYNs with a reset.
+fn accept_one(args: &ServerArgs) -> io::Result<(Socket, TcpStream)> {
+    let c = &args.common;
+    let listener = new_socket(&args.listen, c.tcp)?;
+    listener.set_reuse_address(true)?;
+    listener.bind(&args.listen.into())?;
+    listener.listen(8)?;
+    eprintln!("kernel-peer server: listening on {}", args.listen);
+    // Wait in poll(2) rather than a sleep loop so that accept() returns at once:
+    // until the application accepts, the kernel cannot open subflows for it.
+    let mut pfd = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let deadline = Instant::now() + Duration::from_millis(c.io_timeout_ms);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                ErrorKind::TimedOut,
+                "no connection to accept",
+            ));
+        }
+        let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `pfd` is a valid pollfd for the duration of the call and the
+        // count passed is 1.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if rc == 0 {
+            continue;
+        }
+        let (sock, _peer) = listener.accept()?;
+        return Ok((listener, sock.into()));
+    }
+}
+
+fn connect(args: &ClientArgs) -> io::Result<TcpStream> {
+    let c = &args.common;
+    let sock = new_socket(&args.connect, c.tcp)?;
+    if let Some(bind) = args.bind {
+        sock.bind(&bind.into())?;
+    }
+    sock.connect_timeout(&args.connect.into(), Duration::from_millis(c.io_timeout_ms))?;
+    Ok(sock.into())
+}
+
+fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::NotConnected
+    )
+}
+
+/// Writes `c.send` pattern bytes (chunked, with pauses), holds, then shuts down
+/// the sending side unless aborting. Returns the number of bytes written.
+fn send_side(stream: TcpStream, role: Role, c: Common) -> io::Result<u64> {
+    let mut buf = vec![0u8; WRITE_BLOCK];
+    let chunk = if c.chunk == 0 { c.send } else { c.chunk };
+    let tag = role.send_tag();
+    let mut off = 0u64;
+    if c.start_delay_ms > 0 {
+        thread::sleep(Duration::from_millis(c.start_delay_ms));
+    }
+    while off < c.send {
+        let chunk_end = (off + chunk).min(c.send);
+        while off < chunk_end {
+            let n = ((chunk_end - off) as usize).min(buf.len());
+            for (i, b) in buf[..n].iter_mut().enumerate() {
+                *b = pattern_byte(tag, off + i as u64);
+            }
+            (&stream).write_all(&buf[..n])?;
+            off += n as u64;
+        }
+        if off < c.send && c.pause_ms > 0 {
+            thread::sleep(Duration::from_millis(c.pause_ms));
+        }
+    }
+    if c.hold_ms > 0 {
+        thread::sleep(Duration::from_millis(c.hold_ms));
+    }
+    if !c.linger0 {
+        match stream.shutdown(Shutdown::Write) {
+            Ok(()) => {}
+            Err(e) if c.allow_reset && is_reset(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(off)
+}
+
+/// How the receiving side ended.
+#[derive(Clone, Copy, Debug)]
+enum RecvEnd {
+    Eof,
+    Reset,
+    Expected,
+}
+
+impl RecvEnd {
+    fn name(self) -> &'static str {
+        match self {
+            RecvEnd::Eof => "eof",
+            RecvEnd::Reset => "reset",
+            RecvEnd::Expected => "expected",
+        }
+    }
+}
+
+struct Received {
+    bytes: u64,
+    first_bad: Option<u64>,
+    end: RecvEnd,
+}
+
+fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received> {
+    let tag = role.recv_tag();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0u64;
+    let mut first_bad = None;
+    let end = loop {
+        if c.linger0 && c.expect.is_some_and(|e| got >= e) {
+            break RecvEnd::Expected;
+        }
+        match (&*stream).read(&mut buf) {
+            Ok(0) => break RecvEnd::Eof,
+            Ok(n) => {
+                if first_bad.is_none() {
+                    first_bad = buf[..n]
+                        .iter()
+                        .enumerate()
+                        .find(|&(i, &b)| b != pattern_byte(tag, got + i as u64))
+                        .map(|(i, _)| got + i as u64);
+                }
+                got += n as u64;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if c.allow_reset && is_reset(&e) => break RecvEnd::Reset,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(Received {
+        bytes: got,
+        first_bad,
+        end,
+    })
+}
+
+fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Result<String, String> {
+    let io_timeout = Some(Duration::from_millis(c.io_timeout_ms));
+    stream
+        .set_read_timeout(io_timeout)
+        .and_then(|()| stream.set_write_timeout(io_timeout))
+        .map_err(|e| format!("setting timeouts: {e}"))?;
+    let local = stream.local_addr().map_err(|e| e.to_string())?;
+    let peer = stream.peer_addr().map_err(|e| e.to_string())?;
+    let info_at_start = mptcp_info(&stream);
+
+    let writer_stream = stream.try_clone().map_err(|e| e.to_string())?;
+    let wc = c.clone();
+    let writer = thread::spawn(move || send_side(writer_stream, role, wc));
+    let received = recv_side(&stream, role, c);
+    let sent = writer
+        .join()
+        .map_err(|_| "sending thread panicked".to_string())?;
+    let info_at_end = mptcp_info(&stream);
+
+    if c.linger0 {
+        SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .map_err(|e| format!("SO_LINGER: {e}"))?;
+    }
+    drop(stream);
+
+    let received = received.map_err(|e| format!("receiving: {e}"))?;
+    let sent = match sent {
+        Ok(n) => n,
+        Err(e) if c.allow_reset && is_reset(&e) => c.send,
+        Err(e) => return Err(format!("sending: {e}")),
+    };
+
+    let proto = match (&info_at_start, c.tcp) {
+        (_, true) => "tcp",
+        (Ok(_), false) => "mptcp",
+        (Err(_), false) => "mptcp-fallback",
+    };
+    // After a reset the kernel reports zeros: prefer what was seen at the start.
+    let info = match (info_at_end, info_at_start) {
+        (Ok(end), _) if end.token != 0 => Some(end),
+        (_, Ok(start)) => Some(start),
+        (Ok(end), Err(_)) => Some(end),
+        (Err(_), Err(_)) => None,
+    };
+    let info_text = match info {
+        Some(i) => format!(
+            " token={:08x} extra_subflows={} csum={}",
+            i.token, i.extra_subflows, i.csum_enabled
+        ),
+        None => String::new(),
+    };
+    let mut problems = Vec::new();
+    if let Some(at) = received.first_bad {
+        problems.push(format!("pattern mismatch at byte {at}"));
+    }
+    match c.expect {
+        Some(want) if received.bytes != want => {
+            problems.push(format!("expected {want} bytes, got {}", received.bytes));
+        }
+        _ => {}
+    }
+    let verdict = if problems.is_empty() {
+        "ok".to_string()
+    } else {
+        format!("FAILED ({})", problems.join("; "))
+    };
+    let line = format!(
+        "kernel-peer {}: local={local} peer={peer} proto={proto}{info_text} sent={sent} received={} end={} verify={verdict} elapsed={:.3}s",
+        role.name(),
+        received.bytes,
+        received.end.name(),
+        started.elapsed().as_secs_f64(),
+    );
+    if problems.is_empty() {
+        Ok(line)
+    } else {
+        Err(line)
+    }
+}
+
+fn start_watchdog(deadline_ms: u64, role: Role) {
+    thread::spawn(move || {
+        thread::sleep(Duration::from_millis(deadline_ms));
+        eprintln!(
+            "kernel-peer {}: deadline of {deadline_ms} ms passed, giving up",
+            role.name()
+        );
+        std::process::exit(3);
+    });
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let started = Instant::now();
+    // The listening socket (server only) lives until the session is over.
+    let (role, common, stream, _listener) = match cli.cmd {
+        Command::Server(args) => {
+            start_watchdog(args.common.deadline_ms, Role::Server);
+            match accept_one(&args) {
+                Ok((listener, stream)) => (Role::Server, args.common, Ok(stream), Some(listener)),
+                Err(e) => (Role::Server, args.common, Err(e), None),
+            }
+        }
+        Command::Client(args) => {
+            start_watchdog(args.common.deadline_ms, Role::Client);
+            let stream = connect(&args);
+            (Role::Client, args.common, stream, None)
+        }
+    };
+    let stream = match stream {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kernel-peer {}: no connection: {e}", role.name());
+            return ExitCode::FAILURE;
+        }
+    };
+    match session(stream, role, &common, started) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(line) => {
+            println!("{line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_accepts_address_or_address_and_port() {
+        assert_eq!(
+            parse_bind("10.0.2.2").unwrap(),
+            "10.0.2.2:0".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_bind("[fd00:2::2]:7000").unwrap(),
+            "[fd00:2::2]:7000".parse::<SocketAddr>().unwrap()
+        );
+        assert!(parse_bind("not-an-address").is_err());
+    }
+
+    #[test]
+    fn pattern_differs_by_direction_and_has_period_251() {
+        for off in [0u64, 1, 250, 251, 1_000_000] {
+            assert_ne!(
+                pattern_byte(Role::Client.send_tag(), off),
+                pattern_byte(Role::Server.send_tag(), off)
+            );
+            assert_eq!(
+                pattern_byte(Role::Client.send_tag(), off),
+                pattern_byte(Role::Client.send_tag(), off + 251)
+            );
+        }
+        assert_eq!(Role::Client.recv_tag(), Role::Server.send_tag());
+        assert_eq!(Role::Server.recv_tag(), Role::Client.send_tag());
+    }
+}
