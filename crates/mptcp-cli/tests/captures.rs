@@ -144,3 +144,80 @@ fn tokens_hmacs_and_checksums_verify() {
     assert!(tally.add_addr_hmacs >= 3, "{tally:?}");
     assert!(tally.dss_checksums >= 10, "{tally:?}");
 }
+
+/// Frames of `file`, with `corrupt` applied to the first frame it accepts.
+fn corrupted(file: &str, corrupt: impl Fn(&mut CapturedPacket) -> bool) -> Vec<CapturedPacket> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../captures")
+        .join(file);
+    let mut packets = read(&path);
+    let target = packets
+        .iter_mut()
+        .find_map(|p| corrupt(p).then_some(p.number));
+    assert!(target.is_some(), "{file}: nothing to corrupt");
+    packets
+}
+
+fn checks(
+    packets: &[CapturedPacket],
+    pick: fn(&mptcp_cli::decode::analyze::OptionNotes) -> &Option<Check>,
+) -> Vec<Check> {
+    let report = Report::new(packets);
+    let notes = report.analysis.segments.iter().flat_map(|s| &s.options);
+    notes.filter_map(|n| pick(n).clone()).collect()
+}
+
+/// Replaces the first occurrence of `needle` in the frame by its bitwise complement.
+fn flip(packet: &mut CapturedPacket, needle: &[u8]) -> bool {
+    let Some(at) = packet.data.windows(needle.len()).position(|w| w == needle) else {
+        return false;
+    };
+    packet.data[at..at + needle.len()]
+        .iter_mut()
+        .for_each(|b| *b = !*b);
+    true
+}
+
+#[test]
+fn a_corrupted_join_hmac_is_reported_invalid() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../captures/mp_join_client.pcap");
+    let original = read(&path);
+    let report = Report::new(&original);
+    let hmac = report
+        .frames
+        .iter()
+        .filter_map(Frame::segment)
+        .flat_map(|s| s.tcp.mptcp_options().copied().collect::<Vec<_>>())
+        .find_map(|o| match o {
+            MptcpOption::MpJoin(MpJoin::SynAck { truncated_hmac, .. }) => Some(truncated_hmac),
+            _ => None,
+        })
+        .expect("an MP_JOIN SYN/ACK");
+    let packets = corrupted("mp_join_client.pcap", |p| flip(p, &hmac.to_be_bytes()));
+    let results = checks(&packets, |n| &n.hmac);
+    assert!(
+        results.iter().any(|c| matches!(c, Check::Invalid { .. })),
+        "{results:?}"
+    );
+}
+
+#[test]
+fn a_corrupted_payload_byte_fails_the_dss_checksum() {
+    // The last byte of a full-sized data frame is payload (no Ethernet padding).
+    let packets = corrupted("dss_checksum.pcap", |p| {
+        if p.data.len() < 1000 {
+            return false;
+        }
+        let last = p.data.len() - 1;
+        p.data[last] ^= 0x55;
+        true
+    });
+    let results = checks(&packets, |n| &n.checksum);
+    // Every segment that repeats the damaged mapping reports it; other mappings still verify.
+    assert!(results.contains(&Check::Valid), "{results:?}");
+    let invalid = results
+        .iter()
+        .filter(|c| matches!(c, Check::Invalid { .. }))
+        .count();
+    assert!(invalid >= 1, "{results:?}");
+}

@@ -42,40 +42,91 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-#[test]
-fn prints_one_line_per_packet() {
-    let (output, _) = decode("good.pcap", Some(&raw_ip_pcap(3)), false);
-    assert!(output.status.success());
-    let stdout = text(&output.stdout);
-    let lines: Vec<Vec<&str>> = stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
-    assert_eq!(
-        lines,
-        [
-            ["1", "0.000000000", "IPv4", "60"],
-            ["2", "1.000000000", "IPv4", "60"],
-            ["3", "2.000000000", "IPv4", "60"],
-        ]
-    );
+fn decode_capture(name: &str, json: bool) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../captures")
+        .join(name);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mptcp"));
+    command.arg("decode").arg(&path);
+    if json {
+        command.arg("--json");
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(output.stderr.is_empty());
+    text(&output.stdout)
 }
 
 #[test]
-fn json_gives_one_object_per_packet() {
-    let (output, _) = decode("good.json.pcap", Some(&raw_ip_pcap(2)), true);
-    assert!(output.status.success());
-    let objects: Vec<serde_json::Value> = text(&output.stdout)
+fn text_shows_each_segment_its_options_and_a_connection_summary() {
+    let stdout = decode_capture("mp_join_client.pcap", false);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].contains("> 10.0.1.1:40000 [SYN] seq="),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("len=0") && lines[0].contains("subflow=1 conn=1"));
+    assert!(
+        lines[1]
+            .trim_start()
+            .starts_with("MP_CAPABLE version=1 flags=0x1")
+    );
+    let join_syn = lines
+        .iter()
+        .find(|l| l.contains("MP_JOIN stage=SYN "))
+        .unwrap();
+    assert!(join_syn.contains("token_connection=1"), "{join_syn}");
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.contains("hmac_valid=yes"))
+            .count()
+            == 2
+    );
+    assert!(!stdout.contains("hmac_valid=NO") && !stdout.contains("BAD-TCP-CHECKSUM"));
+    let summary = stdout
+        .split("MPTCP connection 1: version 1")
+        .nth(1)
+        .unwrap();
+    assert!(summary.contains("subflow 1: 10.0.1.2:"), "{summary}");
+    assert!(
+        summary.contains("MP_JOIN opened by the client"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn json_gives_one_object_per_frame_then_per_connection() {
+    let stdout = decode_capture("add_addr_v4.pcap", true);
+    let objects: Vec<serde_json::Value> = stdout
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(objects.len(), 2);
-    assert_eq!(objects[1]["number"], 2);
-    assert_eq!(objects[1]["timestamp"], "1700000001.250000000");
-    assert_eq!(objects[1]["network"], "IPv4");
-    assert_eq!(objects[1]["captured_len"], 20);
-    assert_eq!(objects[1]["original_len"], 60);
+    let segments: Vec<_> = objects.iter().filter(|o| o["type"] == "tcp").collect();
+    assert_eq!(segments.len(), 107);
+    assert_eq!(segments[0]["frame"], 1);
+    assert_eq!(segments[0]["flags"], "SYN");
+    let add_addr = segments
+        .iter()
+        .flat_map(|s| s["mptcp"].as_array().unwrap())
+        .find(|o| o["subtype"] == "ADD_ADDR" && o["echo"] == false)
+        .unwrap();
+    assert_eq!(add_addr["addr"], "10.0.2.1");
+    assert_eq!(add_addr["hmac_valid"], true);
+    let connections: Vec<_> = objects
+        .iter()
+        .filter(|o| o["type"] == "connection")
+        .collect();
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0]["subflows"].as_array().unwrap().len(), 2);
+    let token = connections[0]["server"]["token"].as_u64().unwrap();
+    let join = segments
+        .iter()
+        .flat_map(|s| s["mptcp"].as_array().unwrap())
+        .find(|o| o["stage"] == "SYN")
+        .unwrap();
+    assert_eq!(join["receiver_token"].as_u64(), Some(token));
 }
 
 #[test]

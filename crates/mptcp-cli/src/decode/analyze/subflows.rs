@@ -71,8 +71,11 @@ pub struct SubflowTrace<'a> {
     pub keys: [Option<u64>; 2],
     /// The MP_JOIN handshake, when the subflow was opened by one.
     pub join: Option<JoinHandshake>,
-    /// Payload per direction, by sequence number relative to that direction's ISN.
+    /// Payload per direction, by sequence number relative to that direction's ISN, as
+    /// captured (segments may overlap).
     pub payload: [BTreeMap<u32, &'a [u8]>; 2],
+    /// Payload per direction merged into contiguous runs (start, bytes), in order.
+    pub streams: [Vec<(u32, Vec<u8>)>; 2],
     /// Whether a FIN or RST was seen: a later SYN on the same 4-tuple starts a new subflow.
     pub ended: bool,
 }
@@ -89,6 +92,7 @@ impl<'a> SubflowTrace<'a> {
             keys: [None; 2],
             join: None,
             payload: [BTreeMap::new(), BTreeMap::new()],
+            streams: [Vec::new(), Vec::new()],
             ended: false,
         }
     }
@@ -115,29 +119,34 @@ impl<'a> SubflowTrace<'a> {
     /// The bytes sent in direction `dir` at relative sequence numbers `start..start + len`,
     /// when the capture holds every one of them.
     pub fn bytes(&self, dir: Dir, start: u32, len: usize) -> Option<Vec<u8>> {
-        let payload = &self.payload[dir.index()];
-        let first = payload
-            .range(..=start)
-            .next_back()
-            .map_or(start, |(&seq, _)| seq);
-        let mut out = Vec::with_capacity(len);
-        let mut next = start;
-        // Segments may overlap (retransmissions, repacketisation): walk them in order and
-        // take from each the part that extends what we have.
-        for (&seq, data) in payload.range(first..) {
-            if out.len() == len || seq > next {
-                break;
+        let runs = &self.streams[dir.index()];
+        let index = runs.partition_point(|(run_start, _)| *run_start <= start);
+        let (run_start, run) = runs.get(index.checked_sub(1)?)?;
+        let offset = usize::try_from(start - run_start).ok()?;
+        run.get(offset..offset.checked_add(len)?)
+            .map(<[u8]>::to_vec)
+    }
+
+    /// Merges each direction's segments, in sequence order, into contiguous runs of bytes:
+    /// retransmitted or repacketised data overlaps what is there and only extends it.
+    fn build_streams(&mut self) {
+        for (segments, runs) in self.payload.iter().zip(&mut self.streams) {
+            for (&seq, data) in segments {
+                let end = u64::from(seq) + data.len() as u64;
+                match runs.last_mut() {
+                    Some((run_start, run))
+                        if u64::from(seq) <= u64::from(*run_start) + run.len() as u64 =>
+                    {
+                        let run_end = u64::from(*run_start) + run.len() as u64;
+                        if end > run_end {
+                            let skip = (run_end - u64::from(seq)) as usize;
+                            run.extend_from_slice(&data[skip..]);
+                        }
+                    }
+                    _ => runs.push((seq, data.to_vec())),
+                }
             }
-            let end = seq.wrapping_add(data.len() as u32);
-            if end <= next {
-                continue;
-            }
-            let skip = next.wrapping_sub(seq) as usize;
-            let take = (data.len() - skip).min(len - out.len());
-            out.extend_from_slice(&data[skip..skip + take]);
-            next = next.wrapping_add(take as u32);
         }
-        (out.len() == len).then_some(out)
     }
 
     fn learn(&mut self, segment: &Segment<'a>) {
@@ -237,6 +246,9 @@ impl<'a> SubflowTable<'a> {
             table.subflows[index].learn(segment);
             table.segment_subflow.push(index);
         }
+        for subflow in &mut table.subflows {
+            subflow.build_streams();
+        }
         table
     }
 }
@@ -255,4 +267,31 @@ fn starts_new_subflow(trace: &SubflowTrace<'_>, segment: &Segment<'_>) -> bool {
 
 fn ordered_pair(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
     if a <= b { (a, b) } else { (b, a) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace_with(segments: &[(u32, &'static [u8])]) -> SubflowTrace<'static> {
+        let addr = |port| SocketAddr::from(([10, 0, 0, 1], port));
+        let mut trace = SubflowTrace::new(addr(1), addr(2), true);
+        for &(seq, data) in segments {
+            trace.payload[0].insert(seq, data);
+        }
+        trace.build_streams();
+        trace
+    }
+
+    #[test]
+    fn bytes_reassemble_across_segments_and_overlaps() {
+        let trace = trace_with(&[(1, b"abcd"), (5, b"efgh"), (3, b"cdefghij"), (11, b"kl")]);
+        let dir = Dir::FromInitiator;
+        assert_eq!(trace.bytes(dir, 1, 4).as_deref(), Some(&b"abcd"[..]));
+        assert_eq!(trace.bytes(dir, 2, 9).as_deref(), Some(&b"bcdefghij"[..]));
+        assert_eq!(trace.bytes(dir, 6, 7).as_deref(), Some(&b"fghijkl"[..]));
+        // A gap (nothing covers 13) or data past the end: not all bytes are there.
+        assert_eq!(trace.bytes(dir, 11, 3), None);
+        assert_eq!(trace.bytes(Dir::FromResponder, 1, 1), None);
+    }
 }
