@@ -180,22 +180,29 @@ limits() {
 
 # -------------------------------------------------------------------- capturing
 
+# await_listening LOG PID NAME DELAY: wait (100 polls of DELAY s) until LOG says
+# "listening on"; fail if PID exits first or it never does.
+await_listening() {
+	local log=$1 pid=$2 name=$3 delay=$4 i
+	for i in $(seq 1 100); do
+		grep -q 'listening on' "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || die "$name exited early"
+		sleep "$delay"
+	done
+	die "$name did not start listening"
+}
+
 # capture_start NS IFACE: record TCP in NS on IFACE ("any" gives Linux cooked
 # v2 headers, a veth gives Ethernet) into $WORK/capture.pcap.
 capture_start() {
-	local ns=$1 iface=$2 i
+	local ns=$1 iface=$2
 	CAPTURE_LOG="$WORK/tcpdump.log"
 	# -B: in immediate mode every ring slot is snaplen (256 KiB) long, so the
 	# default 2 MiB buffer holds 7 packets and a burst on two paths overflows it.
 	ip netns exec "$ns" tcpdump --immediate-mode -B 65536 -U -n -s 0 -i "$iface" \
 		-w "$WORK/capture.pcap" ${CAPTURE_FILTER-tcp} 2>"$CAPTURE_LOG" &
 	CAPTURE_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'listening on' "$CAPTURE_LOG" && return 0
-		kill -0 "$CAPTURE_PID" 2>/dev/null || die "tcpdump exited"
-		sleep 0.1
-	done
-	die "tcpdump did not start capturing"
+	await_listening "$CAPTURE_LOG" "$CAPTURE_PID" tcpdump 0.1
 }
 
 # capture_stop FILE [pcapng]: stop tcpdump and store the capture as FILE.
@@ -220,18 +227,13 @@ capture_stop() {
 
 # server NS ARGS...: start kernel-peer server in NS, wait until it listens.
 server() {
-	local ns=$1 i
+	local ns=$1
 	shift
 	: >"$WORK/server.err"
 	ip netns exec "$ns" "$PEER" server --deadline-ms "$PEER_DEADLINE_MS" "$@" \
 		>"$WORK/server.out" 2>"$WORK/server.err" &
 	SERVER_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'listening on' "$WORK/server.err" && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited early"
-		sleep 0.05
-	done
-	die "server did not start listening"
+	await_listening "$WORK/server.err" "$SERVER_PID" "kernel-peer server" 0.05
 }
 
 # client NS ARGS...: start kernel-peer client in NS, in the background.
