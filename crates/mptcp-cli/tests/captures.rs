@@ -221,3 +221,30 @@ fn a_corrupted_payload_byte_fails_the_dss_checksum() {
         .count();
     assert!(invalid >= 1, "{results:?}");
 }
+
+#[test]
+fn a_malformed_mptcp_option_is_shown_not_dropped() {
+    // An ADD_ADDR announcement (with HMAC) whose E flag is set: echo and HMAC contradict.
+    let packets = corrupted("add_addr_v4.pcap", |p| {
+        let Some(at) = p.data.windows(3).position(|w| w == [0x1e, 0x10, 0x30]) else {
+            return false;
+        };
+        p.data[at + 2] = 0x31;
+        true
+    });
+    let report = Report::new(&packets);
+    let mut text = Vec::new();
+    mptcp_cli::decode::render::write_text(&mut text, &report).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("MPTCP-MALFORMED subtype_id=3 error=malformed ADD_ADDR"),
+        "{text}"
+    );
+    let mut json = Vec::new();
+    mptcp_cli::decode::render::write_json(&mut json, &report).unwrap();
+    let json = String::from_utf8(json).unwrap();
+    assert!(
+        json.contains(r#""data":"31010a000201"#) && json.contains(r#""subtype":"malformed""#),
+        "{json}"
+    );
+}

@@ -60,7 +60,8 @@ pub struct OptionNotes {
     pub checksum: Option<Check>,
     /// For MP_FASTCLOSE: whether the key is the receiver's key.
     pub key: Option<Check>,
-    /// DSN relative to the sender's IDSN (DSS mapping, MP_FAIL).
+    /// DSN relative to the IDSN of the data's sender: the option's sender for a DSS mapping,
+    /// its receiver for MP_FAIL.
     pub relative_dsn: Option<u64>,
     /// DATA_ACK relative to the IDSN of the data's sender (the segment's receiver).
     pub relative_data_ack: Option<u64>,
@@ -99,8 +100,10 @@ impl Context<'_, '_> {
             MptcpOption::MpJoin(join) => self.join(join),
             MptcpOption::Dss(dss) => self.dss(dss),
             MptcpOption::AddAddr(add) => self.add_addr(add),
+            // RFC 8684 §3.7: MP_FAIL is sent by the receiver of the data whose checksum
+            // failed; its DSN is in the data sequence space of the option's receiver.
             MptcpOption::MpFail { dsn } => OptionNotes {
-                relative_dsn: self.sender_material().map(|m| dsn.wrapping_sub(m.idsn)),
+                relative_dsn: self.receiver_material().map(|m| dsn.wrapping_sub(m.idsn)),
                 ..OptionNotes::default()
             },
             MptcpOption::MpFastclose { receiver_key } => OptionNotes {
@@ -263,7 +266,12 @@ impl Context<'_, '_> {
         data_fin: bool,
         checksum: u16,
     ) -> Check {
-        let payload_len = usize::from(data_len) - usize::from(data_fin && data_len > 0);
+        // An infinite mapping (data-level length 0, RFC 8684 §3.7) covers no bounded range;
+        // Linux (and Apple's stack) send its checksum as 0.
+        if data_len == 0 {
+            return Check::compare(checksum, 0);
+        }
+        let payload_len = usize::from(data_len) - usize::from(data_fin);
         let bytes = if payload_len == 0 {
             Some(Vec::new())
         } else {

@@ -152,7 +152,14 @@ impl ConnectionTable {
 
 fn found_connection(index: usize, subflow: &SubflowTrace<'_>) -> Option<Connection> {
     let [syn_version, synack_version] = subflow.capable_version;
-    let syn_version = syn_version?;
+    // A SYN without MP_CAPABLE is plain TCP; without the SYN in the capture, the SYN/ACK
+    // tells.
+    let syn_version = if subflow.saw_syn {
+        Some(syn_version?)
+    } else {
+        syn_version
+    };
+    let version = synack_version.or(syn_version)?;
     let synack_seen = subflow.isn[Dir::FromResponder.index()].is_some();
     let fallback = (synack_seen && synack_version.is_none())
         .then_some("SYN/ACK without MP_CAPABLE: plain TCP");
@@ -162,7 +169,7 @@ fn found_connection(index: usize, subflow: &SubflowTrace<'_>) -> Option<Connecti
         .flatten()
         .any(|flags| flags & capable_flags::CHECKSUM_REQUIRED != 0);
     Some(Connection {
-        version: synack_version.unwrap_or(syn_version),
+        version,
         keys: [
             subflow.keys[Dir::FromInitiator.index()],
             subflow.keys[Dir::FromResponder.index()],

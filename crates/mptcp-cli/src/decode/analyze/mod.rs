@@ -9,6 +9,8 @@
 pub mod annotate;
 pub mod connections;
 pub mod subflows;
+#[cfg(test)]
+mod tests;
 
 use mptcp_proto::wire::SeqNum;
 

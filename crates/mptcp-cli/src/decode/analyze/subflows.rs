@@ -154,6 +154,11 @@ impl<'a> SubflowTrace<'a> {
         let tcp = &segment.tcp;
         if tcp.flags.contains(TcpFlags::SYN) {
             self.isn[dir.index()] = Some(tcp.seq_number);
+            // A SYN/ACK acknowledges the initiator's ISN + 1: this gives the initiator's ISN
+            // when the capture lacks the SYN.
+            if tcp.flags.contains(TcpFlags::ACK) && self.isn[dir.reverse().index()].is_none() {
+                self.isn[dir.reverse().index()] = Some(tcp.ack_number - 1);
+            }
         }
         if tcp.flags.contains(TcpFlags::FIN) || tcp.flags.contains(TcpFlags::RST) {
             self.ended = true;
@@ -161,7 +166,12 @@ impl<'a> SubflowTrace<'a> {
         if !tcp.payload.is_empty()
             && let Some(rel) = self.relative(dir, tcp.seq_number)
         {
-            self.payload[dir.index()].entry(rel).or_insert(tcp.payload);
+            // Keep the longest segment seen at each sequence number: a retransmission may
+            // carry more than the original (repacketised).
+            let kept = self.payload[dir.index()].entry(rel).or_insert(tcp.payload);
+            if tcp.payload.len() > kept.len() {
+                *kept = tcp.payload;
+            }
         }
         let syn = tcp.flags.contains(TcpFlags::SYN);
         for option in tcp.mptcp_options() {
@@ -235,7 +245,14 @@ impl<'a> SubflowTable<'a> {
             let index = match current {
                 Some(index) if !starts_new_subflow(&table.subflows[index], segment) => index,
                 _ => {
-                    let (initiator, responder) = (segment.src, segment.dst);
+                    // Without the SYN in the capture, the sender of a SYN/ACK is the responder.
+                    let is_syn_ack = segment.tcp.flags.contains(TcpFlags::SYN)
+                        && segment.tcp.flags.contains(TcpFlags::ACK);
+                    let (initiator, responder) = if is_syn_ack {
+                        (segment.dst, segment.src)
+                    } else {
+                        (segment.src, segment.dst)
+                    };
                     table
                         .subflows
                         .push(SubflowTrace::new(initiator, responder, is_first_syn));

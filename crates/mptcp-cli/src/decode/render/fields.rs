@@ -4,7 +4,8 @@
 use mptcp_proto::crypto::KeyMaterial;
 use mptcp_proto::wire::MptcpOption;
 use mptcp_proto::wire::mptcp::{
-    AddAddr, AddAddrV0, Dss, DssNumber, MpCapable, MpJoin, capable_flags, reset_reason,
+    AddAddr, AddAddrV0, Dss, DssNumber, MPTCP_OPTION_KIND, MpCapable, MpJoin, capable_flags,
+    reset_reason,
 };
 
 use super::super::analyze::annotate::hex;
@@ -237,6 +238,30 @@ fn add_addr_fields(add: &AddAddr) -> Fields {
 fn add_addr_v0_fields(add: &AddAddrV0) -> Fields {
     let mut fields = vec![("version", Value::Num(0))];
     fields.extend(address_fields(add.addr_id, add.addr, add.port));
+    fields
+}
+
+/// An MPTCP option (kind 30) that does not parse: its subtype nibble (when there is one), why
+/// it does not parse, and its bytes after the kind and length bytes. `data` is as kept in
+/// `TcpOption::Unknown`.
+pub fn malformed_fields(data: &[u8]) -> Fields {
+    let mut option = vec![
+        MPTCP_OPTION_KIND,
+        u8::try_from(data.len() + 2).unwrap_or(u8::MAX),
+    ];
+    option.extend_from_slice(data);
+    let error = match MptcpOption::parse(&option) {
+        Err(error) => error.to_string(),
+        Ok(_) => "unexpected".to_string(),
+    };
+    let mut fields = Vec::new();
+    push_opt(
+        &mut fields,
+        "subtype_id",
+        data.first().map(|byte| Value::Num((byte >> 4).into())),
+    );
+    fields.push(("error", Value::Text(error)));
+    fields.push(("data", Value::Text(hex(data))));
     fields
 }
 

@@ -3,12 +3,13 @@
 
 use std::io::{self, Write};
 
+use mptcp_proto::wire::{TcpOption, option_kind};
 use serde_json::{Map, Value as Json, json};
 
 use super::super::Report;
 use super::super::analyze::{Analysis, Check, SegmentNotes, Side};
 use super::super::segment::{Frame, Segment};
-use super::fields::{Value, option_fields};
+use super::fields::{Value, malformed_fields, option_fields};
 
 /// Writes the report as JSON lines.
 pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
@@ -55,23 +56,37 @@ fn segment_json(segment: &Segment<'_>, notes: Option<&SegmentNotes>) -> Json {
         insert_opt(map, "rel_seq", notes.relative_seq.map(|r| json!(r)));
         insert_opt(map, "rel_ack", notes.relative_ack.map(|r| json!(r)));
     }
-    let options: Vec<Json> = tcp
-        .mptcp_options()
-        .enumerate()
-        .map(|(index, option)| {
-            let option_notes = notes
-                .and_then(|n| n.options.get(index))
-                .cloned()
-                .unwrap_or_default();
-            let mut fields = Map::new();
-            fields.insert("subtype".into(), json!(option.name()));
-            fields.insert("subtype_id".into(), json!(option.subtype()));
-            for (name, value) in option_fields(option, &option_notes) {
-                insert_value(&mut fields, name, value);
+    // `notes.options` has one entry per parsed MPTCP option, in wire order.
+    let mut index = 0;
+    let mut options = Vec::new();
+    for option in &tcp.options {
+        let mut fields = Map::new();
+        match option {
+            TcpOption::Mptcp(option) => {
+                let option_notes = notes
+                    .and_then(|n| n.options.get(index))
+                    .cloned()
+                    .unwrap_or_default();
+                index += 1;
+                fields.insert("subtype".into(), json!(option.name()));
+                fields.insert("subtype_id".into(), json!(option.subtype()));
+                for (name, value) in option_fields(option, &option_notes) {
+                    insert_value(&mut fields, name, value);
+                }
             }
-            Json::Object(fields)
-        })
-        .collect();
+            TcpOption::Unknown {
+                kind: option_kind::MPTCP,
+                data,
+            } => {
+                fields.insert("subtype".into(), json!("malformed"));
+                for (name, value) in malformed_fields(data) {
+                    insert_value(&mut fields, name, value);
+                }
+            }
+            _ => continue,
+        }
+        options.push(Json::Object(fields));
+    }
     map.insert("mptcp".into(), Json::Array(options));
     object
 }
