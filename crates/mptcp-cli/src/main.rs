@@ -51,7 +51,7 @@ problem, and the exit code is 1.",
         after_help = "Examples:
   tcpdump -i any -w trace.pcap 'tcp'   # capture, then:
   mptcp decode trace.pcap
-  mptcp decode --json trace.pcapng | jq ."
+  mptcp decode --json trace.pcapng | python3 -m json.tool --json-lines"
     )]
     Decode(DecodeArgs),
 }

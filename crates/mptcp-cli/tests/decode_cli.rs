@@ -66,11 +66,11 @@ fn text_shows_each_segment_its_options_and_a_connection_summary() {
         "{}",
         lines[0]
     );
-    assert!(lines[0].contains("len=0") && lines[0].contains("subflow=1 conn=1"));
+    assert!(lines[0].contains("len=0") && lines[0].contains("subflow=1 conn=1 from=client"));
     assert!(
         lines[1]
             .trim_start()
-            .starts_with("MP_CAPABLE version=1 flags=0x1")
+            .starts_with("MP_CAPABLE version=1 flags=0x01")
     );
     let join_syn = lines
         .iter()

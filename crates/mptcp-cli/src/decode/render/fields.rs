@@ -16,8 +16,14 @@ use super::super::analyze::{Check, OptionNotes};
 pub enum Value {
     /// A count, length, id or sequence number: decimal in text, a number in JSON.
     Num(u64),
-    /// A key, token, nonce, HMAC or checksum: hex in text, a number in JSON.
-    Hex(u64),
+    /// A key, token, nonce, HMAC or checksum: hex with `digits` digits (the width of its
+    /// field on the wire) in text, a number in JSON.
+    Hex {
+        /// The value.
+        value: u64,
+        /// Hex digits to print, leading zeros included.
+        digits: usize,
+    },
     /// A flag.
     Bool(bool),
     /// Text (names, addresses, long HMACs in hex).
@@ -26,6 +32,16 @@ pub enum Value {
     Ids(Vec<u8>),
     /// The outcome of a check.
     Check(Check),
+}
+
+impl Value {
+    /// A hex value as wide as its type: 2 digits for a `u8`, 8 for a `u32`, 16 for a `u64`.
+    pub fn hex<T: Into<u64>>(value: T) -> Value {
+        Value::Hex {
+            value: value.into(),
+            digits: 2 * std::mem::size_of::<T>(),
+        }
+    }
 }
 
 /// Named values of one option, in print order.
@@ -49,9 +65,9 @@ pub fn option_fields(option: &MptcpOption<'_>, notes: &OptionNotes) -> Fields {
             );
             fields
         }
-        MptcpOption::MpFail { dsn } => vec![("dsn", Value::Hex(*dsn))],
+        MptcpOption::MpFail { dsn } => vec![("dsn", Value::hex(*dsn))],
         MptcpOption::MpFastclose { receiver_key } => {
-            vec![("receiver_key", Value::Hex(*receiver_key))]
+            vec![("receiver_key", Value::hex(*receiver_key))]
         }
         MptcpOption::MpTcpRst { transient, reason } => vec![
             ("transient", Value::Bool(*transient)),
@@ -96,17 +112,17 @@ fn push_key(
     key: Option<u64>,
     material: Option<KeyMaterial>,
 ) {
-    push_opt(fields, prefix[0], key.map(Value::Hex));
+    push_opt(fields, prefix[0], key.map(Value::hex));
     if let Some(material) = material {
-        fields.push((prefix[1], Value::Hex(material.token.into())));
-        fields.push((prefix[2], Value::Hex(material.idsn)));
+        fields.push((prefix[1], Value::hex(material.token)));
+        fields.push((prefix[2], Value::hex(material.idsn)));
     }
 }
 
 fn capable_fields(capable: &MpCapable, notes: &OptionNotes) -> Fields {
     let mut fields = vec![
         ("version", Value::Num(capable.version.into())),
-        ("flags", Value::Hex(capable.flags.into())),
+        ("flags", Value::hex(capable.flags)),
         ("flag_names", Value::Text(capable_flag_names(capable.flags))),
     ];
     push_key(
@@ -126,11 +142,7 @@ fn capable_fields(capable: &MpCapable, notes: &OptionNotes) -> Fields {
         "data_len",
         capable.data_len.map(|l| Value::Num(l.into())),
     );
-    push_opt(
-        &mut fields,
-        "checksum",
-        capable.checksum.map(|c| Value::Hex(c.into())),
-    );
+    push_opt(&mut fields, "checksum", capable.checksum.map(Value::hex));
     fields
 }
 
@@ -160,8 +172,8 @@ fn join_fields(join: &MpJoin, notes: &OptionNotes) -> Fields {
                 ("stage", Value::Text("SYN".into())),
                 ("backup", Value::Bool(backup)),
                 ("addr_id", Value::Num(addr_id.into())),
-                ("receiver_token", Value::Hex(receiver_token.into())),
-                ("sender_nonce", Value::Hex(sender_nonce.into())),
+                ("receiver_token", Value::hex(receiver_token)),
+                ("sender_nonce", Value::hex(sender_nonce)),
             ];
             let connection = notes.token_connection.map(|c| Value::Num(c as u64 + 1));
             push_opt(&mut fields, "token_connection", connection);
@@ -176,8 +188,8 @@ fn join_fields(join: &MpJoin, notes: &OptionNotes) -> Fields {
             ("stage", Value::Text("SYN/ACK".into())),
             ("backup", Value::Bool(backup)),
             ("addr_id", Value::Num(addr_id.into())),
-            ("truncated_hmac", Value::Hex(truncated_hmac)),
-            ("sender_nonce", Value::Hex(sender_nonce.into())),
+            ("truncated_hmac", Value::hex(truncated_hmac)),
+            ("sender_nonce", Value::hex(sender_nonce)),
         ],
         MpJoin::Ack { hmac } => vec![
             ("stage", Value::Text("ACK".into())),
@@ -206,11 +218,7 @@ fn dss_fields(dss: &Dss) -> Fields {
         fields.push(("dsn_64bit", Value::Bool(wide)));
         fields.push(("subflow_seq", Value::Num(mapping.subflow_seq.into())));
         fields.push(("data_len", Value::Num(mapping.data_len.into())));
-        push_opt(
-            &mut fields,
-            "checksum",
-            mapping.checksum.map(|c| Value::Hex(c.into())),
-        );
+        push_opt(&mut fields, "checksum", mapping.checksum.map(Value::hex));
     }
     fields
 }
@@ -230,7 +238,7 @@ fn add_addr_fields(add: &AddAddr) -> Fields {
     push_opt(
         &mut fields,
         "truncated_hmac",
-        add.truncated_hmac.map(Value::Hex),
+        add.truncated_hmac.map(Value::hex),
     );
     fields
 }

@@ -99,7 +99,7 @@ fn insert_opt(map: &mut Map<String, Json>, name: &str, value: Option<Json>) {
 
 fn insert_value(map: &mut Map<String, Json>, name: &str, value: Value) {
     let json = match value {
-        Value::Num(n) | Value::Hex(n) => json!(n),
+        Value::Num(n) | Value::Hex { value: n, .. } => json!(n),
         Value::Bool(b) => json!(b),
         Value::Text(t) => json!(t),
         Value::Ids(ids) => json!(ids),

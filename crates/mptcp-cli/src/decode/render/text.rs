@@ -56,6 +56,9 @@ fn write_segment(
         if let Some(connection) = notes.connection {
             write!(out, " conn={}", connection + 1)?;
         }
+        if let Some(sender) = notes.sender {
+            write!(out, " from={}", sender.name())?;
+        }
     }
     writeln!(out)?;
     // `notes.options` has one entry per parsed MPTCP option, in wire order.
@@ -88,7 +91,7 @@ fn write_segment(
 fn text_value(value: &Value) -> String {
     match value {
         Value::Num(n) => n.to_string(),
-        Value::Hex(n) => format!("{n:#x}"),
+        Value::Hex { value, digits } => format!("{value:#0width$x}", width = digits + 2),
         Value::Bool(b) => b.to_string(),
         Value::Text(t) => t.clone(),
         Value::Ids(ids) => format!("{ids:?}"),
