@@ -237,14 +237,14 @@ fn a_malformed_mptcp_option_is_shown_not_dropped() {
     mptcp_cli::decode::render::write_text(&mut text, &report).unwrap();
     let text = String::from_utf8(text).unwrap();
     assert!(
-        text.contains("MPTCP-MALFORMED subtype_id=3 error=malformed ADD_ADDR"),
+        text.contains("MALFORMED subtype_id=3 error=malformed ADD_ADDR"),
         "{text}"
     );
     let mut json = Vec::new();
     mptcp_cli::decode::render::write_json(&mut json, &report).unwrap();
     let json = String::from_utf8(json).unwrap();
     assert!(
-        json.contains(r#""data":"31010a000201"#) && json.contains(r#""subtype":"malformed""#),
+        json.contains(r#""data":"31010a000201"#) && json.contains(r#""subtype":"MALFORMED""#),
         "{json}"
     );
 }

@@ -2,14 +2,14 @@
 //! named values that both the text and the JSON renderers print.
 
 use mptcp_proto::crypto::KeyMaterial;
-use mptcp_proto::wire::MptcpOption;
 use mptcp_proto::wire::mptcp::{
     AddAddr, AddAddrV0, Dss, DssNumber, MPTCP_OPTION_KIND, MpCapable, MpJoin, capable_flags,
     reset_reason,
 };
+use mptcp_proto::wire::{MptcpOption, TcpOption, TcpRepr, option_kind};
 
 use super::super::analyze::annotate::hex;
-use super::super::analyze::{Check, OptionNotes};
+use super::super::analyze::{Check, OptionNotes, SegmentNotes};
 
 /// A value to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +47,47 @@ impl Value {
 /// Named values of one option, in print order.
 pub type Fields = Vec<(&'static str, Value)>;
 
+/// One MPTCP option of a segment, ready to print.
+pub struct OptionEntry {
+    /// The subtype's name ("MP_CAPABLE", …), or "MALFORMED" for an option that does not parse.
+    pub name: &'static str,
+    /// The subtype number of a parsed option (a malformed one has it among its fields).
+    pub subtype_id: Option<u8>,
+    /// Its fields, then what the analysis derived.
+    pub fields: Fields,
+}
+
+/// The MPTCP options of a segment in wire order — parsed ones with their notes (one entry of
+/// `notes.options` per parsed option), and ones that do not parse as "MALFORMED".
+pub fn segment_options(tcp: &TcpRepr<'_>, notes: Option<&SegmentNotes>) -> Vec<OptionEntry> {
+    let mut parsed_notes = notes.map(|n| n.options.iter());
+    let mut entries = Vec::new();
+    for option in &tcp.options {
+        match option {
+            TcpOption::Mptcp(option) => {
+                let notes = parsed_notes.as_mut().and_then(Iterator::next);
+                entries.push(OptionEntry {
+                    name: option.name(),
+                    subtype_id: Some(option.subtype()),
+                    fields: option_fields(option, &notes.cloned().unwrap_or_default()),
+                });
+            }
+            TcpOption::Unknown {
+                kind: option_kind::MPTCP,
+                data,
+            } => entries.push(OptionEntry {
+                name: "MALFORMED",
+                subtype_id: None,
+                fields: malformed_fields(data),
+            }),
+            _ => {}
+        }
+    }
+    entries
+}
+
 /// The fields of `option` followed by what `notes` derived.
-pub fn option_fields(option: &MptcpOption<'_>, notes: &OptionNotes) -> Fields {
+fn option_fields(option: &MptcpOption<'_>, notes: &OptionNotes) -> Fields {
     let mut fields = match option {
         MptcpOption::MpCapable(capable) => capable_fields(capable, notes),
         MptcpOption::MpJoin(join) => join_fields(join, notes),
@@ -252,7 +291,7 @@ fn add_addr_v0_fields(add: &AddAddrV0) -> Fields {
 /// An MPTCP option (kind 30) that does not parse: its subtype nibble (when there is one), why
 /// it does not parse, and its bytes after the kind and length bytes. `data` is as kept in
 /// `TcpOption::Unknown`.
-pub fn malformed_fields(data: &[u8]) -> Fields {
+fn malformed_fields(data: &[u8]) -> Fields {
     let mut option = vec![
         MPTCP_OPTION_KIND,
         u8::try_from(data.len() + 2).unwrap_or(u8::MAX),

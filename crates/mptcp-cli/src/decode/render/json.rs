@@ -3,13 +3,12 @@
 
 use std::io::{self, Write};
 
-use mptcp_proto::wire::{TcpOption, option_kind};
 use serde_json::{Map, Value as Json, json};
 
 use super::super::Report;
 use super::super::analyze::{Analysis, Check, SegmentNotes, Side};
 use super::super::segment::{Frame, Segment};
-use super::fields::{Value, malformed_fields, option_fields};
+use super::fields::{Value, segment_options};
 
 /// Writes the report as JSON lines.
 pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
@@ -56,37 +55,22 @@ fn segment_json(segment: &Segment<'_>, notes: Option<&SegmentNotes>) -> Json {
         insert_opt(map, "rel_seq", notes.relative_seq.map(|r| json!(r)));
         insert_opt(map, "rel_ack", notes.relative_ack.map(|r| json!(r)));
     }
-    // `notes.options` has one entry per parsed MPTCP option, in wire order.
-    let mut index = 0;
-    let mut options = Vec::new();
-    for option in &tcp.options {
-        let mut fields = Map::new();
-        match option {
-            TcpOption::Mptcp(option) => {
-                let option_notes = notes
-                    .and_then(|n| n.options.get(index))
-                    .cloned()
-                    .unwrap_or_default();
-                index += 1;
-                fields.insert("subtype".into(), json!(option.name()));
-                fields.insert("subtype_id".into(), json!(option.subtype()));
-                for (name, value) in option_fields(option, &option_notes) {
-                    insert_value(&mut fields, name, value);
-                }
+    let options = segment_options(tcp, notes)
+        .into_iter()
+        .map(|entry| {
+            let mut fields = Map::new();
+            fields.insert("subtype".into(), json!(entry.name));
+            insert_opt(
+                &mut fields,
+                "subtype_id",
+                entry.subtype_id.map(|id| json!(id)),
+            );
+            for (name, value) in entry.fields {
+                insert_value(&mut fields, name, value);
             }
-            TcpOption::Unknown {
-                kind: option_kind::MPTCP,
-                data,
-            } => {
-                fields.insert("subtype".into(), json!("malformed"));
-                for (name, value) in malformed_fields(data) {
-                    insert_value(&mut fields, name, value);
-                }
-            }
-            _ => continue,
-        }
-        options.push(Json::Object(fields));
-    }
+            Json::Object(fields)
+        })
+        .collect();
     map.insert("mptcp".into(), Json::Array(options));
     object
 }

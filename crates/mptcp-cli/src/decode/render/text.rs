@@ -2,12 +2,10 @@
 
 use std::io::{self, Write};
 
-use mptcp_proto::wire::{TcpOption, option_kind};
-
 use super::super::Report;
 use super::super::analyze::{Analysis, Check, SegmentNotes};
 use super::super::segment::{Frame, Segment};
-use super::fields::{Value, malformed_fields, option_fields};
+use super::fields::{Value, segment_options};
 
 /// Writes the report as text.
 pub fn write_text(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
@@ -61,26 +59,9 @@ fn write_segment(
         }
     }
     writeln!(out)?;
-    // `notes.options` has one entry per parsed MPTCP option, in wire order.
-    let mut index = 0;
-    for option in &tcp.options {
-        let (name, fields) = match option {
-            TcpOption::Mptcp(option) => {
-                let option_notes = notes
-                    .and_then(|n| n.options.get(index))
-                    .cloned()
-                    .unwrap_or_default();
-                index += 1;
-                (option.name(), option_fields(option, &option_notes))
-            }
-            TcpOption::Unknown {
-                kind: option_kind::MPTCP,
-                data,
-            } => ("MPTCP-MALFORMED", malformed_fields(data)),
-            _ => continue,
-        };
-        write!(out, "      {name}")?;
-        for (name, value) in fields {
+    for entry in segment_options(tcp, notes) {
+        write!(out, "      {}", entry.name)?;
+        for (name, value) in entry.fields {
             write!(out, " {name}={}", text_value(&value))?;
         }
         writeln!(out)?;
