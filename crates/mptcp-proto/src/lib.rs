@@ -15,5 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cc;
 pub mod crypto;
+pub mod time;
 pub mod wire;
