@@ -1,0 +1,94 @@
+//! The application part of a scenario: what runs on the hosts once the MPTCP `Stack` plugs
+//! in. Parsed and validated now (the host exists, sizes are not zero); each host's
+//! applications are handed to the host factory of
+//! [`Scenario::build`](super::Scenario::build), where a `Stack`-backed host will run them.
+
+use core::net::SocketAddr;
+
+use serde::Deserialize;
+
+use super::units::{Rate, Time};
+
+/// An application on a host.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AppSpec {
+    /// Connects to `connect` at `start` and sends `bytes` bytes, then closes.
+    Bulk {
+        /// The host it runs on.
+        host: String,
+        /// When it starts.
+        #[serde(default)]
+        start: Time,
+        /// The server address.
+        connect: SocketAddr,
+        /// How much to send.
+        bytes: u64,
+    },
+    /// Connects at `start` and sends `count` requests of `request` bytes, each after the
+    /// previous response of `response` bytes.
+    RequestResponse {
+        /// The host it runs on.
+        host: String,
+        /// When it starts.
+        #[serde(default)]
+        start: Time,
+        /// The server address.
+        connect: SocketAddr,
+        /// Request size.
+        request: u64,
+        /// Response size.
+        response: u64,
+        /// Number of exchanges.
+        count: u32,
+    },
+    /// Connects at `start` and alternates sending at `rate` for `on` and pausing for
+    /// `off`.
+    OnOff {
+        /// The host it runs on.
+        host: String,
+        /// When it starts.
+        #[serde(default)]
+        start: Time,
+        /// The server address.
+        connect: SocketAddr,
+        /// Sending rate while on.
+        rate: Rate,
+        /// Length of an on period.
+        on: Time,
+        /// Length of an off period.
+        off: Time,
+    },
+    /// Listens on `port` and accepts connections: reads and checks what bulk and on/off
+    /// clients send, answers request/response clients.
+    Server {
+        /// The host it runs on.
+        host: String,
+        /// The port it listens on.
+        port: u16,
+    },
+}
+
+impl AppSpec {
+    /// The host the application runs on.
+    pub fn host(&self) -> &str {
+        match self {
+            Self::Bulk { host, .. }
+            | Self::RequestResponse { host, .. }
+            | Self::OnOff { host, .. }
+            | Self::Server { host, .. } => host,
+        }
+    }
+
+    /// What is wrong with its parameters, if anything.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        match self {
+            Self::Bulk { bytes: 0, .. } => Some("a bulk transfer of 0 bytes"),
+            Self::RequestResponse { count: 0, .. } => Some("a request/response count of 0"),
+            Self::OnOff { rate: Rate(0), .. } => Some("an on/off rate of 0"),
+            Self::OnOff { on, .. } if on.0.is_zero() => Some("an on period of 0"),
+            Self::Server { port: 0, .. } => Some("a server on port 0"),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Scenarios: a whole experiment — hosts, routers, links, scheduled link changes,
+//! applications, seed and duration — written in TOML or built in Rust, then turned into a
+//! [`Simulation`](crate::Simulation) by [`Scenario::build`].
+//!
+//! ```toml
+//! seed = 42
+//! duration = "10s"
+//!
+//! [[hosts]]
+//! name = "client"
+//! addresses = ["10.0.1.1/24", "10.0.2.1/24"]   # one per interface
+//!
+//! [[hosts]]
+//! name = "server"
+//! addresses = ["10.0.3.1/24"]
+//!
+//! [[routers]]
+//! name = "r"
+//! routes = [
+//!     { prefix = "10.0.1.0/24", iface = 0 },
+//!     { prefix = "10.0.2.0/24", iface = 1 },
+//!     { prefix = "10.0.3.0/24", iface = 2 },
+//! ]
+//!
+//! [[links]]
+//! name = "wifi"
+//! a = "client:0"
+//! b = "r:0"
+//! rate = "20Mbit"
+//! delay = "15ms"
+//! jitter = "2ms"
+//! loss = { model = "gilbert-elliott", p = 0.01, r = 0.3 }
+//! queue = { packets = 100 }
+//! middleboxes = [{ kind = "strip-option", option = 30 }]
+//!
+//! [[links]]
+//! a = "client:1"
+//! b = "r:1"
+//! rate = "100Mbit"
+//! delay = "5ms"
+//!
+//! [[links]]
+//! a = "r:2"
+//! b = "server:0"
+//! capture = "server.pcap"
+//!
+//! [[events]]
+//! at = "3s"
+//! link = "wifi"
+//! action = "down"
+//!
+//! [[apps]]
+//! kind = "server"
+//! host = "server"
+//! port = 80
+//!
+//! [[apps]]
+//! kind = "bulk"
+//! host = "client"
+//! start = "100ms"
+//! connect = "10.0.3.1:80"
+//! bytes = 10_000_000
+//! ```
+//!
+//! Unknown keys are errors (a misspelt `dealy` does not silently mean "no delay"), and
+//! every error names the place it was found.
+
+mod apps;
+mod build;
+mod error;
+mod units;
+
+use core::net::SocketAddr;
+
+use serde::Deserialize;
+
+pub use apps::AppSpec;
+pub use build::BuiltScenario;
+pub use error::ScenarioError;
+pub use units::{Endpoint, Prefix, Rate, Time, UnitError};
+
+use crate::link::Direction;
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Seed of every random draw.
+    pub seed: u64,
+    /// How long to run.
+    pub duration: Time,
+    /// End hosts.
+    #[serde(default)]
+    pub hosts: Vec<HostSpec>,
+    /// Routers.
+    #[serde(default)]
+    pub routers: Vec<RouterSpec>,
+    /// Links.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+    /// Scheduled link changes.
+    #[serde(default)]
+    pub events: Vec<EventSpec>,
+    /// Applications.
+    #[serde(default)]
+    pub apps: Vec<AppSpec>,
+}
+
+/// An end host: its name and the address of each interface, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Unique among hosts and routers.
+    pub name: String,
+    /// Address and prefix length of interface 0, 1, ...
+    pub addresses: Vec<Prefix>,
+}
+
+/// A router and its static routing table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    /// Unique among hosts and routers.
+    pub name: String,
+    /// Routes; several with the same prefix share the traffic by flow (ECMP).
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Middleboxes on the router.
+    #[serde(default)]
+    pub middleboxes: Vec<RouterMiddleboxSpec>,
+}
+
+/// A route: packets to `prefix` leave on `iface`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Destination prefix.
+    pub prefix: Prefix,
+    /// Outgoing interface.
+    pub iface: usize,
+}
+
+/// A middlebox on a router, with the interface whose arrivals are its `a → b` direction.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterMiddleboxSpec {
+    /// The inside interface.
+    pub inside: usize,
+    /// The middlebox.
+    pub middlebox: MiddleboxSpec,
+}
+
+/// A middlebox (see [`crate::middlebox`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum MiddleboxSpec {
+    /// [`OptionStripper`](crate::middlebox::OptionStripper).
+    StripOption {
+        /// The option kind (30 for MPTCP).
+        option: u8,
+    },
+    /// [`SeqRewriter`](crate::middlebox::SeqRewriter).
+    SeqRewrite {
+        /// Offset added to sequence numbers.
+        offset: u32,
+    },
+    /// [`PortNat`](crate::middlebox::PortNat).
+    Nat {
+        /// First port allocated.
+        first_port: u16,
+    },
+    /// [`PayloadRewriter`](crate::middlebox::PayloadRewriter).
+    PayloadRewrite {
+        /// Text to find.
+        find: String,
+        /// Text of the same length to put instead.
+        replace: String,
+        /// Only this direction (both if absent).
+        #[serde(default)]
+        direction: Option<DirectionSpec>,
+    },
+}
+
+/// A direction of a link, written "a-to-b" or "b-to-a".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirectionSpec {
+    /// From end `a`.
+    AToB,
+    /// From end `b`.
+    BToA,
+}
+
+impl From<DirectionSpec> for Direction {
+    fn from(spec: DirectionSpec) -> Self {
+        match spec {
+            DirectionSpec::AToB => Direction::AToB,
+            DirectionSpec::BToA => Direction::BToA,
+        }
+    }
+}
+
+/// A loss model (see [`LossModel`](crate::link::LossModel)).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LossSpec {
+    /// Independent loss.
+    Random {
+        /// Loss probability.
+        probability: f64,
+    },
+    /// Gilbert–Elliott bursty loss.
+    GilbertElliott {
+        /// Good → bad probability.
+        p: f64,
+        /// Bad → good probability.
+        r: f64,
+        /// Loss in the good state (default 0).
+        #[serde(default)]
+        loss_good: f64,
+        /// Loss in the bad state (default 1).
+        #[serde(default = "one")]
+        loss_bad: f64,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A drop-tail queue limit: exactly one of the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    /// In packets.
+    pub packets: Option<usize>,
+    /// In bytes.
+    pub bytes: Option<usize>,
+}
+
+/// Reordering (see [`Reorder`](crate::link::Reorder)).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReorderSpec {
+    /// Fraction of packets held back.
+    pub probability: f64,
+    /// How long.
+    pub delay: Time,
+}
+
+/// A link between two interfaces; every parameter applies to both directions.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Name, for events to refer to.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// End `a`.
+    pub a: Endpoint,
+    /// End `b`.
+    pub b: Endpoint,
+    /// Rate (infinite if absent).
+    #[serde(default)]
+    pub rate: Option<Rate>,
+    /// Propagation delay.
+    #[serde(default)]
+    pub delay: Time,
+    /// Jitter (without reordering).
+    #[serde(default)]
+    pub jitter: Time,
+    /// Loss.
+    #[serde(default)]
+    pub loss: Option<LossSpec>,
+    /// Reordering.
+    #[serde(default)]
+    pub reorder: Option<ReorderSpec>,
+    /// Duplication probability.
+    #[serde(default)]
+    pub duplicate: f64,
+    /// Corruption probability.
+    #[serde(default)]
+    pub corrupt: f64,
+    /// Queue limit (unlimited if absent).
+    #[serde(default)]
+    pub queue: Option<QueueSpec>,
+    /// MTU (1500 if absent).
+    #[serde(default)]
+    pub mtu: Option<usize>,
+    /// Middleboxes on the link.
+    #[serde(default)]
+    pub middleboxes: Vec<MiddleboxSpec>,
+    /// A pcap file to write the link's packets into.
+    #[serde(default)]
+    pub capture: Option<String>,
+}
+
+impl LinkSpec {
+    /// An ideal link between `a` and `b`; set the other fields as needed.
+    pub fn new(a: Endpoint, b: Endpoint) -> Self {
+        Self {
+            name: None,
+            a,
+            b,
+            rate: None,
+            delay: Time::default(),
+            jitter: Time::default(),
+            loss: None,
+            reorder: None,
+            duplicate: 0.0,
+            corrupt: 0.0,
+            queue: None,
+            mtu: None,
+            middleboxes: Vec::new(),
+            capture: None,
+        }
+    }
+}
+
+/// A change of a link at a time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// When.
+    pub at: Time,
+    /// The link's name.
+    pub link: String,
+    /// Only this direction (both if absent; up and down always affect both).
+    #[serde(default)]
+    pub direction: Option<DirectionSpec>,
+    /// What changes.
+    pub action: ActionSpec,
+}
+
+/// What a scheduled event does: `"down"`, `"up"`, `{ rate = "10Mbit" }`,
+/// `{ delay = "50ms" }` or `{ loss = { model = "random", probability = 0.1 } }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ActionSpec {
+    /// The link goes down.
+    Down,
+    /// The link comes up.
+    Up,
+    /// New rate.
+    Rate(Rate),
+    /// New delay.
+    Delay(Time),
+    /// New loss model.
+    Loss(LossSpec),
+}
+
+impl Scenario {
+    /// Parses and validates a scenario written in TOML.
+    pub fn from_toml_str(text: &str) -> Result<Self, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text)?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// The applications that run on host `name`.
+    pub fn apps_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a AppSpec> + 'a {
+        self.apps.iter().filter(move |app| app.host() == name)
+    }
+
+    /// Checks names, references and values (building checks the rest: interfaces used
+    /// twice, probabilities).
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let mut names = std::collections::HashSet::new();
+        let all = self.hosts.iter().map(|h| &h.name);
+        for name in all.chain(self.routers.iter().map(|r| &r.name)) {
+            if !names.insert(name.as_str()) {
+                return Err(ScenarioError::DuplicateName(name.clone()));
+            }
+        }
+        let invalid = |place: String, problem: &str| ScenarioError::Invalid {
+            place,
+            problem: problem.to_owned(),
+        };
+        for (index, link) in self.links.iter().enumerate() {
+            let place = link_place(index, link);
+            for end in [&link.a, &link.b] {
+                self.check_end(&place, end)?;
+            }
+            if let Some(queue) = link.queue
+                && queue.packets.is_some() == queue.bytes.is_some()
+            {
+                return Err(invalid(
+                    place,
+                    "a queue limit needs exactly one of packets, bytes",
+                ));
+            }
+            if link.mtu.is_some_and(|mtu| mtu < 68) {
+                return Err(invalid(place, "an MTU below 68 bytes"));
+            }
+        }
+        for (index, event) in self.events.iter().enumerate() {
+            if !self
+                .links
+                .iter()
+                .any(|l| l.name.as_deref() == Some(&event.link))
+            {
+                return Err(ScenarioError::Unknown {
+                    place: format!("event {index}"),
+                    kind: "link",
+                    name: event.link.clone(),
+                });
+            }
+        }
+        for (index, app) in self.apps.iter().enumerate() {
+            let place = format!("app {index}");
+            if !self.hosts.iter().any(|h| h.name == app.host()) {
+                return Err(ScenarioError::Unknown {
+                    place,
+                    kind: "host",
+                    name: app.host().to_owned(),
+                });
+            }
+            if let Some(problem) = app.problem() {
+                return Err(invalid(place, problem));
+            }
+            if let AppSpec::Bulk { connect, .. }
+            | AppSpec::RequestResponse { connect, .. }
+            | AppSpec::OnOff { connect, .. } = app
+                && !self.has_address(*connect)
+            {
+                return Err(invalid(place, "connects to an address no host has"));
+            }
+        }
+        Ok(())
+    }
+
+    fn has_address(&self, target: SocketAddr) -> bool {
+        self.hosts
+            .iter()
+            .flat_map(|h| &h.addresses)
+            .any(|prefix| prefix.addr == target.ip())
+    }
+
+    fn check_end(&self, place: &str, end: &Endpoint) -> Result<(), ScenarioError> {
+        if let Some(host) = self.hosts.iter().find(|h| h.name == end.node) {
+            if end.iface >= host.addresses.len() {
+                return Err(ScenarioError::NoSuchInterface {
+                    place: place.to_owned(),
+                    host: host.name.clone(),
+                    iface: end.iface,
+                    count: host.addresses.len(),
+                });
+            }
+            return Ok(());
+        }
+        if self.routers.iter().any(|r| r.name == end.node) {
+            return Ok(());
+        }
+        Err(ScenarioError::Unknown {
+            place: place.to_owned(),
+            kind: "node",
+            name: end.node.clone(),
+        })
+    }
+}
+
+/// "link 2 (wifi)" or "link 2".
+fn link_place(index: usize, link: &LinkSpec) -> String {
+    match &link.name {
+        Some(name) => format!("link {index} ({name})"),
+        None => format!("link {index}"),
+    }
+}
