@@ -6,9 +6,31 @@
 //! acknowledgments and congestion events; it answers with a congestion window (and optionally a
 //! pacing rate). Coupled controllers will read their sibling subflows through
 //! [`CcContext::siblings`].
+//!
+//! # Controllers
+//!
+//! - [`Reno`] ("reno"): NewReno, RFC 5681 / RFC 6582 with byte counting (RFC 3465) and the
+//!   RFC 6928 initial window.
+//! - [`Cubic`] ("cubic"): CUBIC, RFC 9438, with HyStart++ (RFC 9406) in the initial slow start.
+//! - [`FixedWindow`] ("fixed"): a constant window, for tests.
+//!
+//! [`factory_by_name`] maps a settings name to its factory; [`CONTROLLERS`] lists the names.
+//!
+//! # What Reno and CUBIC expect of the engine
+//!
+//! - One [`CongestionEvent::Loss`] (or `Ecn`) per detected loss is fine: a signal about a
+//!   segment sent before the controller's last reduction is ignored (once per window).
+//! - During fast recovery the engine paces its sending itself, e.g. with Proportional Rate
+//!   Reduction (RFC 6937) towards [`CongestionController::ssthresh`]; the controller has
+//!   already set `cwnd = ssthresh` and does not inflate it or grow it on ACKs until
+//!   [`CongestionController::on_recovery_end`] (or until all bytes in flight at the reduction
+//!   have been acknowledged, whichever comes first).
+//! - [`CcContext::bytes_in_flight`] at a congestion event is FlightSize (SND.NXT − SND.UNA).
+//! - An [`AckEvent`] with `bytes_acked == 0` (a pure duplicate ACK) changes nothing.
 
 use core::fmt::Debug;
 use core::time::Duration;
+use std::sync::Arc;
 
 use crate::time::Instant;
 
@@ -22,6 +44,10 @@ pub struct CcContext<'a> {
     /// Minimum round-trip time observed.
     pub min_rtt: Option<Duration>,
     /// Bytes sent and not yet acknowledged (after this event has been applied).
+    ///
+    /// For a [`CongestionEvent`] this is RFC 5681's FlightSize, SND.NXT − SND.UNA: segments
+    /// just declared lost still count. Reno and CUBIC derive ssthresh from it (RFC 5681 §3.1
+    /// equation (4), RFC 9438 §4.6).
     pub bytes_in_flight: usize,
     /// The other subflows of the same MPTCP connection (empty for plain TCP).
     pub siblings: &'a [SiblingView],
@@ -113,3 +139,115 @@ pub trait CongestionControllerFactory: Debug + Send + Sync {
     /// A controller for a subflow whose MSS is `mss`.
     fn build(&self, now: Instant, mss: usize) -> Box<dyn CongestionController>;
 }
+
+mod cubic;
+mod fixed;
+mod hystart;
+mod reno;
+
+pub use cubic::{Cubic, CubicFactory};
+pub use fixed::{FixedFactory, FixedWindow};
+pub use reno::{Reno, RenoFactory};
+
+/// The names [`factory_by_name`] knows, in the order a user would be offered them.
+pub const CONTROLLERS: &[&str] = &["reno", "cubic", "fixed"];
+
+/// The factory registered under `name` ("reno", "cubic", or the test controller "fixed"), or
+/// `None` for an unknown name.
+///
+/// ```
+/// use mptcp_proto::cc::{factory_by_name, CONTROLLERS};
+/// for name in CONTROLLERS {
+///     assert_eq!(factory_by_name(name).unwrap().name(), *name);
+/// }
+/// assert!(factory_by_name("vegas").is_none());
+/// ```
+pub fn factory_by_name(name: &str) -> Option<Arc<dyn CongestionControllerFactory>> {
+    match name {
+        "reno" => Some(Arc::new(RenoFactory)),
+        "cubic" => Some(Arc::new(CubicFactory)),
+        "fixed" => Some(Arc::new(FixedFactory::default())),
+        _ => None,
+    }
+}
+
+/// The initial window of RFC 6928 §2: `min(10·MSS, max(2·MSS, 14600))` bytes.
+pub fn initial_window(mss: usize) -> usize {
+    (10 * mss).min((2 * mss).max(14_600))
+}
+
+/// The slow-start increase of one ACK under Appropriate Byte Counting (RFC 3465 §2.2): the
+/// bytes newly acknowledged, but at most `limit_segments`·MSS (the limit L of §2.3).
+pub(crate) fn abc_increase(bytes_acked: usize, mss: usize, limit_segments: usize) -> usize {
+    bytes_acked.min(limit_segments * mss)
+}
+
+/// The bookkeeping both Reno and CUBIC need around window reductions: at most one reduction
+/// per window of data, and no growth while the engine repairs the losses.
+///
+/// A loss (or ECN mark) of a segment sent before the last reduction belongs to the window
+/// that reduction already answered (RFC 5681 §3.2 / RFC 6582 §3.2 step 1: one reduction per
+/// window; RFC 3168 §6.1.2: once per window for ECN), so it is ignored. Recovery lasts until
+/// the engine calls [`CongestionController::on_recovery_end`], or at the latest until every
+/// byte that was in flight at the reduction has been acknowledged — the same point as
+/// RFC 6582's "recover" — which also ends the once-per-RTT ECN response, for which an engine
+/// has no recovery phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ReductionGate {
+    /// When the window was last reduced (loss, ECN or timeout).
+    last_reduction: Option<Instant>,
+    /// Whether a loss/ECN reduction's recovery is in progress.
+    in_recovery: bool,
+    /// Bytes still to be acknowledged before recovery ends on its own.
+    recovery_bytes_left: usize,
+}
+
+impl ReductionGate {
+    /// Whether a congestion signal on a segment sent at `sent_at` calls for a new reduction.
+    pub(crate) fn reacts_to(&self, sent_at: Instant) -> bool {
+        self.last_reduction.is_none_or(|t| sent_at >= t)
+    }
+
+    /// A loss or ECN reduction happened at `now` with `flight` bytes outstanding.
+    pub(crate) fn enter_recovery(&mut self, now: Instant, flight: usize) {
+        self.last_reduction = Some(now);
+        self.in_recovery = true;
+        self.recovery_bytes_left = flight;
+    }
+
+    /// A retransmission timeout at `now`: every segment sent before it is answered, and fast
+    /// recovery is abandoned (RFC 6582 §3.2 step 7 no longer applies after an RTO).
+    pub(crate) fn timeout(&mut self, now: Instant) {
+        self.last_reduction = Some(now);
+        self.in_recovery = false;
+        self.recovery_bytes_left = 0;
+    }
+
+    /// Accounts an ACK of `bytes_acked`; returns whether the ACK arrived during recovery (in
+    /// which case the window must not grow on it, even if it is the one that ends recovery).
+    pub(crate) fn on_ack(&mut self, bytes_acked: usize) -> bool {
+        if !self.in_recovery {
+            return false;
+        }
+        self.recovery_bytes_left = self.recovery_bytes_left.saturating_sub(bytes_acked);
+        if self.recovery_bytes_left == 0 {
+            self.in_recovery = false;
+        }
+        true
+    }
+
+    /// The engine reports that recovery ended.
+    pub(crate) fn end_recovery(&mut self) {
+        self.in_recovery = false;
+        self.recovery_bytes_left = 0;
+    }
+
+    /// Whether recovery is in progress.
+    #[cfg(test)]
+    pub(crate) fn in_recovery(&self) -> bool {
+        self.in_recovery
+    }
+}
+
+#[cfg(test)]
+mod model_tests;
