@@ -12,10 +12,18 @@
 //!   checked view over a byte buffer plus a parsed representation (`*Repr`) that emits
 //!   byte-exactly; Internet and DSS checksums; wrapping sequence-number newtypes.
 //! - [`crypto`]: key → token / IDSN, MP_JOIN and ADD_ADDR HMACs for MPTCP v0 and v1.
+//! - [`tcp`]: one TCP connection (the future subflow): RFC 9293 state machine, buffers,
+//!   RFC 6298 RTO, SACK and RFC 6675 recovery, RACK-TLP, RFC 7323, RFC 5961 checks.
+//! - [`cc`]: the congestion-controller trait and its implementations.
+//! - [`stack`]: one host — interfaces, listeners, connections, demultiplexing by 4-tuple —
+//!   behind the handle/poll API (`handle_packet`, `handle_timeout`, `poll_transmit`,
+//!   `poll_timeout`, `poll_event`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cc;
 pub mod crypto;
+pub mod stack;
+pub mod tcp;
 pub mod time;
 pub mod wire;

@@ -1,0 +1,51 @@
+//! Settings of a [`Stack`](super::Stack): its interfaces and the TCP defaults.
+
+use core::net::IpAddr;
+
+pub use crate::tcp::TcpConfig;
+
+/// Index of an interface in [`StackConfig::interfaces`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InterfaceId(pub usize);
+
+/// One network interface of the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceConfig {
+    /// Addresses assigned to it (IPv4 and/or IPv6).
+    pub addrs: Vec<IpAddr>,
+    /// Largest IP packet it carries, in bytes.
+    pub mtu: usize,
+}
+
+impl InterfaceConfig {
+    /// An interface with one address and an Ethernet MTU of 1500.
+    pub fn new(addr: IpAddr) -> Self {
+        Self {
+            addrs: vec![addr],
+            mtu: 1500,
+        }
+    }
+}
+
+/// Settings of one host.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// The host's interfaces; [`InterfaceId`] indexes this list.
+    pub interfaces: Vec<InterfaceConfig>,
+    /// TCP settings for every connection.
+    pub tcp: TcpConfig,
+    /// First and last ephemeral port for `connect` without a local port (RFC 6056 suggests
+    /// 49152–65535).
+    pub ephemeral_ports: (u16, u16),
+}
+
+impl Default for StackConfig {
+    /// No interfaces, default TCP settings, ephemeral ports 49152–65535.
+    fn default() -> Self {
+        Self {
+            interfaces: Vec::new(),
+            tcp: TcpConfig::default(),
+            ephemeral_ports: (49_152, 65_535),
+        }
+    }
+}

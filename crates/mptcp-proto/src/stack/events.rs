@@ -1,0 +1,51 @@
+//! What the stack reports to its caller: events and transmissions.
+
+use super::config::InterfaceId;
+use super::handles::{ConnectionHandle, ListenerHandle};
+pub use crate::tcp::CloseReason;
+
+/// One IP packet [`Stack::poll_transmit`](super::Stack::poll_transmit) wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// The interface to send it on.
+    pub iface: InterfaceId,
+    /// Its length: the packet is the first `len` bytes of the buffer.
+    pub len: usize,
+}
+
+/// Something the application should know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// An active open completed (RFC 9293 §3.10.7.3).
+    Connected(ConnectionHandle),
+    /// A listener has an established connection to [`accept`](super::Stack::accept).
+    Incoming(ListenerHandle),
+    /// Data can be read (signalled once until the next `recv`).
+    Readable(ConnectionHandle),
+    /// The send buffer has room again after a `send` found it full.
+    Writable(ConnectionHandle),
+    /// The peer's FIN arrived: after the buffered data, `recv` returns `Ok(0)`.
+    PeerClosed(ConnectionHandle),
+    /// The connection ended; its handle becomes invalid once its data is read or it is
+    /// closed.
+    Closed(ConnectionHandle, CloseReason),
+}
+
+/// Counters of packets the stack dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StackStats {
+    /// Packets received.
+    pub packets_in: u64,
+    /// Packets sent.
+    pub packets_out: u64,
+    /// Dropped: not a parseable IP/TCP packet.
+    pub malformed: u64,
+    /// Dropped: bad IPv4 header or TCP checksum.
+    pub bad_checksum: u64,
+    /// Dropped: not TCP, a fragment, or not addressed to this host.
+    pub not_for_us: u64,
+    /// SYNs dropped because a listener's backlog was full.
+    pub backlog_drops: u64,
+    /// RSTs sent for segments that matched no connection or listener.
+    pub resets_sent: u64,
+}

@@ -1,0 +1,761 @@
+//! One host's TCP endpoint: its addresses and interfaces, listeners and connections, with
+//! the sans-I/O handle/poll API.
+//!
+//! # The caller's loop
+//!
+//! 1. Feed input: [`Stack::handle_packet`] for each IP packet received and
+//!    [`Stack::handle_timeout`] when the deadline from `poll_timeout` has passed.
+//! 2. Drain [`Stack::poll_transmit`] until it returns `None`, sending each packet on the
+//!    interface it names.
+//! 3. Read the next deadline with [`Stack::poll_timeout`].
+//! 4. Drain [`Stack::poll_event`] and act on the events (application calls such as `send`,
+//!    `recv` or `accept` may queue more output: go back to 2).
+//!
+//! ```
+//! use mptcp_proto::stack::{Event, InterfaceConfig, Stack, StackConfig};
+//! use mptcp_proto::time::Instant;
+//! # struct Rng(u64);
+//! # impl rand_core::RngCore for Rng {
+//! #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
+//! #     fn next_u64(&mut self) -> u64 { self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1); self.0 >> 11 }
+//! #     fn fill_bytes(&mut self, dst: &mut [u8]) { for b in dst { *b = self.next_u32() as u8 } }
+//! # }
+//! let host = |addr: &str| {
+//!     let config = StackConfig {
+//!         interfaces: vec![InterfaceConfig::new(addr.parse().unwrap())],
+//!         ..StackConfig::default()
+//!     };
+//!     Stack::new(config, Box::new(Rng(addr.len() as u64)))
+//! };
+//! let mut hosts = [host("10.0.0.1"), host("10.0.0.2")];
+//! let listener = hosts[1].listen("10.0.0.2:80".parse().unwrap(), 8).unwrap();
+//! let now = Instant::ZERO;
+//! let conn = hosts[0].connect(now, "10.0.0.2:80".parse().unwrap(), None).unwrap();
+//! let mut buf = [0u8; 2048];
+//! // Three packets cross: SYN, SYN/ACK, ACK (a real caller would also honour poll_timeout).
+//! for _ in 0..3 {
+//!     for from in 0..2 {
+//!         while let Some(t) = hosts[from].poll_transmit(now, &mut buf) {
+//!             hosts[1 - from].handle_packet(now, t.iface, &buf[..t.len]);
+//!         }
+//!     }
+//! }
+//! assert_eq!(hosts[0].poll_event(), Some(Event::Connected(conn)));
+//! assert_eq!(hosts[1].poll_event(), Some(Event::Incoming(listener)));
+//! assert!(hosts[1].accept(listener).is_ok());
+//! ```
+
+mod config;
+mod demux;
+mod events;
+mod handles;
+
+use core::net::{IpAddr, SocketAddr};
+use std::collections::{BTreeMap, VecDeque};
+
+use rand_core::RngCore;
+
+pub use config::{InterfaceConfig, InterfaceId, StackConfig, TcpConfig};
+pub use events::{CloseReason, Event, StackStats, Transmit};
+pub use handles::{
+    AcceptError, ConnectError, ConnectionHandle, ListenError, ListenerHandle, RecvError, SendError,
+    ShutdownError,
+};
+
+use crate::tcp::{ConnectionParams, TcpConnection, TcpEvent, TcpInfo, TcpState};
+use crate::time::Instant;
+use crate::wire::{
+    IPV4_MIN_HEADER_LEN, IPV6_HEADER_LEN, IpProtocol, IpRepr, Ipv4Packet, Ipv4Repr, Ipv6Repr,
+    SeqNum, TcpFlags, TcpPacket, TcpRepr, parse_ip_packet,
+};
+use demux::{Demux, reset_for};
+
+/// A connection and what the stack knows about it.
+#[derive(Debug)]
+struct Entry {
+    tcp: TcpConnection,
+    iface: InterfaceId,
+    /// The listener it came from, until accepted.
+    listener: Option<u64>,
+    /// The application called `close` or `abort`.
+    released: bool,
+}
+
+#[derive(Debug)]
+struct Listener {
+    local: SocketAddr,
+    backlog: usize,
+    /// Connections in SYN-RECEIVED or established and not accepted.
+    pending: usize,
+    ready: VecDeque<u64>,
+}
+
+/// A RST answering a segment that matched nothing.
+#[derive(Debug, Clone, Copy)]
+struct PendingReset {
+    iface: InterfaceId,
+    local: SocketAddr,
+    remote: SocketAddr,
+    seq: SeqNum,
+    ack: SeqNum,
+    flags: TcpFlags,
+}
+
+/// One host's TCP endpoint (sans I/O). See the [module documentation](self) for the
+/// caller's loop.
+pub struct Stack {
+    config: StackConfig,
+    rng: Box<dyn RngCore + Send>,
+    conns: BTreeMap<u64, Entry>,
+    listeners: BTreeMap<u64, Listener>,
+    demux: Demux,
+    next_id: u64,
+    events: VecDeque<Event>,
+    resets: VecDeque<PendingReset>,
+    /// Round-robin position of `poll_transmit`.
+    cursor: u64,
+    ip_ident: u16,
+    /// The latest time handed in (for calls that take none, such as `recv`).
+    now: Instant,
+    stats: StackStats,
+}
+
+impl core::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stack")
+            .field("interfaces", &self.config.interfaces)
+            .field("connections", &self.conns.len())
+            .field("listeners", &self.listeners.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stack {
+    /// A host with `config`'s interfaces. Initial sequence numbers, timestamp offsets and
+    /// ephemeral ports come from `rng` (seed it for repeatable runs).
+    pub fn new(config: StackConfig, rng: Box<dyn RngCore + Send>) -> Self {
+        Self {
+            config,
+            rng,
+            conns: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            demux: Demux::default(),
+            next_id: 1,
+            events: VecDeque::new(),
+            resets: VecDeque::new(),
+            cursor: 0,
+            ip_ident: 0,
+            now: Instant::ZERO,
+            stats: StackStats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StackConfig {
+        &self.config
+    }
+
+    /// Packet counters.
+    pub fn stats(&self) -> StackStats {
+        self.stats
+    }
+
+    fn iface_of(&self, ip: IpAddr) -> Option<InterfaceId> {
+        self.config
+            .interfaces
+            .iter()
+            .position(|iface| iface.addrs.contains(&ip))
+            .map(InterfaceId)
+    }
+
+    /// The MSS we announce on `iface` for `ip`'s family (RFC 9293 §3.7.1).
+    fn our_mss(&self, iface: InterfaceId, ip: IpAddr) -> u16 {
+        let mtu = self.config.interfaces.get(iface.0).map_or(1500, |i| i.mtu);
+        let headers = if ip.is_ipv4() { 40 } else { 60 };
+        let max = mtu.saturating_sub(headers).clamp(64, 65_495) as u16;
+        self.config.tcp.mss.map_or(max, |mss| mss.clamp(64, max))
+    }
+
+    fn new_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn params(
+        &mut self,
+        iface: InterfaceId,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> ConnectionParams {
+        ConnectionParams {
+            local,
+            remote,
+            // RFC 9293 §3.4.1 / RFC 6528: unpredictable ISNs, here from the injected generator.
+            iss: SeqNum(self.rng.next_u32()),
+            ts_offset: self.rng.next_u32(),
+            mss: self.our_mss(iface, local.ip()),
+        }
+    }
+
+    fn ephemeral_port(&mut self, ip: IpAddr, remote: SocketAddr) -> Option<u16> {
+        let (lo, hi) = self.config.ephemeral_ports;
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
+        let span = u32::from(hi - lo) + 1;
+        for _ in 0..256 {
+            let port = lo + (self.rng.next_u32() % span) as u16;
+            let local = SocketAddr::new(ip, port);
+            if port != 0
+                && self.demux.conn(local, remote).is_none()
+                && !self.demux.port_used(ip, port)
+            {
+                return Some(port);
+            }
+        }
+        None
+    }
+
+    /// Listens on `local` (an address of the host, or the unspecified address for all of
+    /// them; port 0 picks an ephemeral port). At most `backlog` connections may wait in
+    /// SYN-RECEIVED or for `accept`; further SYNs are dropped, so their senders retry.
+    pub fn listen(
+        &mut self,
+        local: SocketAddr,
+        backlog: usize,
+    ) -> Result<ListenerHandle, ListenError> {
+        if !local.ip().is_unspecified() && self.iface_of(local.ip()).is_none() {
+            return Err(ListenError::AddrNotAvailable);
+        }
+        let mut local = local;
+        if local.port() == 0 {
+            let port = self
+                .ephemeral_port(local.ip(), local)
+                .ok_or(ListenError::NoPorts)?;
+            local.set_port(port);
+        }
+        if self.demux.listener_bound(local) {
+            return Err(ListenError::AddrInUse);
+        }
+        let id = self.new_id();
+        self.demux.insert_listener(local, id);
+        self.listeners.insert(
+            id,
+            Listener {
+                local,
+                backlog: backlog.max(1),
+                pending: 0,
+                ready: VecDeque::new(),
+            },
+        );
+        Ok(ListenerHandle(id))
+    }
+
+    /// The address a listener is bound to.
+    pub fn listener_addr(&self, listener: ListenerHandle) -> Option<SocketAddr> {
+        self.listeners.get(&listener.0).map(|l| l.local)
+    }
+
+    /// Stops listening; connections not yet accepted are reset.
+    pub fn close_listener(&mut self, listener: ListenerHandle) {
+        let Some(l) = self.listeners.remove(&listener.0) else {
+            return;
+        };
+        self.demux.remove_listener(l.local);
+        let orphans: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, e)| e.listener == Some(listener.0))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in orphans {
+            if let Some(entry) = self.conns.get_mut(&id) {
+                entry.listener = None;
+                entry.released = true;
+                entry.tcp.abort();
+                while entry.tcp.poll_event().is_some() {}
+            }
+            self.reap(id);
+        }
+    }
+
+    /// Takes the next established connection of `listener`.
+    pub fn accept(&mut self, listener: ListenerHandle) -> Result<ConnectionHandle, AcceptError> {
+        let l = self
+            .listeners
+            .get_mut(&listener.0)
+            .ok_or(AcceptError::InvalidHandle)?;
+        let id = l.ready.pop_front().ok_or(AcceptError::WouldBlock)?;
+        l.pending = l.pending.saturating_sub(1);
+        let handle = ConnectionHandle(id);
+        if let Some(entry) = self.conns.get_mut(&id) {
+            entry.listener = None;
+            if entry.tcp.recv_queue_len() > 0 {
+                self.events.push_back(Event::Readable(handle));
+            }
+            if entry.tcp.at_eof() {
+                self.events.push_back(Event::PeerClosed(handle));
+            }
+        }
+        Ok(handle)
+    }
+
+    /// Opens a connection to `remote` (RFC 9293 §3.10.1). Without `local`, the first address
+    /// of the remote's family on the first interface that has one is used, with an ephemeral
+    /// port; a `local` with port 0 gets an ephemeral port. [`Event::Connected`] follows, or
+    /// [`Event::Closed`] with [`CloseReason::Refused`] or [`CloseReason::TimedOut`].
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> Result<ConnectionHandle, ConnectError> {
+        self.now = self.now.max(now);
+        if remote.ip().is_unspecified() || remote.port() == 0 {
+            return Err(ConnectError::InvalidAddress);
+        }
+        let ip = match local {
+            Some(local) if !local.ip().is_unspecified() => local.ip(),
+            _ => self
+                .config
+                .interfaces
+                .iter()
+                .flat_map(|i| i.addrs.iter())
+                .find(|a| a.is_ipv4() == remote.is_ipv4())
+                .copied()
+                .ok_or(ConnectError::AddrNotAvailable)?,
+        };
+        if ip.is_ipv4() != remote.is_ipv4() {
+            return Err(ConnectError::AddrNotAvailable);
+        }
+        let iface = self.iface_of(ip).ok_or(ConnectError::AddrNotAvailable)?;
+        let port = match local.map(|l| l.port()) {
+            Some(port) if port != 0 => port,
+            _ => self
+                .ephemeral_port(ip, remote)
+                .ok_or(ConnectError::NoPorts)?,
+        };
+        let local = SocketAddr::new(ip, port);
+        if self.demux.conn(local, remote).is_some() {
+            return Err(ConnectError::AddrInUse);
+        }
+        let params = self.params(iface, local, remote);
+        let tcp = TcpConnection::connect(now, &self.config.tcp, params);
+        let id = self.new_id();
+        self.demux.insert_conn(local, remote, id);
+        self.conns.insert(
+            id,
+            Entry {
+                tcp,
+                iface,
+                listener: None,
+                released: false,
+            },
+        );
+        Ok(ConnectionHandle(id))
+    }
+
+    fn entry(&mut self, conn: ConnectionHandle) -> Option<&mut Entry> {
+        self.conns.get_mut(&conn.0).filter(|e| e.listener.is_none())
+    }
+
+    /// Queues data (RFC 9293 §3.10.2); returns how much fit in the send buffer.
+    /// `Err(WouldBlock)` when none did: wait for [`Event::Writable`].
+    pub fn send(&mut self, conn: ConnectionHandle, data: &[u8]) -> Result<usize, SendError> {
+        let entry = self.entry(conn).ok_or(SendError::InvalidHandle)?;
+        match entry.tcp.send(data) {
+            None => Err(SendError::Closed),
+            Some(0) if !data.is_empty() => Err(SendError::WouldBlock),
+            Some(n) => Ok(n),
+        }
+    }
+
+    /// Reads received data (RFC 9293 §3.10.3). `Ok(0)` at the end of the stream (after the
+    /// peer's FIN); `Err(WouldBlock)` when nothing is buffered yet.
+    pub fn recv(&mut self, conn: ConnectionHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
+        let now = self.now;
+        let entry = self.entry(conn).ok_or(RecvError::InvalidHandle)?;
+        let n = entry.tcp.recv(now, buf);
+        let result = if n > 0 || buf.is_empty() || entry.tcp.at_eof() {
+            Ok(n)
+        } else if entry.tcp.state() == TcpState::Closed {
+            match entry.tcp.close_reason() {
+                Some(CloseReason::Reset) => Err(RecvError::Reset),
+                Some(CloseReason::Normal) => Ok(0),
+                _ => Err(RecvError::Closed),
+            }
+        } else {
+            Err(RecvError::WouldBlock)
+        };
+        self.after(conn.0);
+        result
+    }
+
+    /// Half-close: a FIN follows the queued data (RFC 9293 §3.10.4); receiving goes on.
+    pub fn shutdown(&mut self, conn: ConnectionHandle) -> Result<(), ShutdownError> {
+        let entry = self.entry(conn).ok_or(ShutdownError::InvalidHandle)?;
+        if entry.tcp.shutdown() {
+            Ok(())
+        } else {
+            Err(ShutdownError::NotConnected)
+        }
+    }
+
+    /// Closes the connection (RFC 9293 §3.10.4): FIN after the queued data, then the closing
+    /// handshake runs on its own and ends with [`Event::Closed`]. Unread received data turns
+    /// it into an abort.
+    pub fn close(&mut self, conn: ConnectionHandle) {
+        if let Some(entry) = self.entry(conn) {
+            entry.released = true;
+            entry.tcp.close();
+            self.after(conn.0);
+        }
+    }
+
+    /// Aborts the connection (RFC 9293 §3.10.5): sends RST and drops all data.
+    pub fn abort(&mut self, conn: ConnectionHandle) {
+        if let Some(entry) = self.entry(conn) {
+            entry.released = true;
+            entry.tcp.abort();
+            self.after(conn.0);
+        }
+    }
+
+    /// A snapshot of the connection's state and counters.
+    pub fn tcp_info(&self, conn: ConnectionHandle) -> Option<TcpInfo> {
+        self.conns.get(&conn.0).map(|e| e.tcp.info())
+    }
+
+    /// The connection's local address.
+    pub fn local_addr(&self, conn: ConnectionHandle) -> Option<SocketAddr> {
+        self.conns.get(&conn.0).map(|e| e.tcp.local_addr())
+    }
+
+    /// The connection's peer address.
+    pub fn peer_addr(&self, conn: ConnectionHandle) -> Option<SocketAddr> {
+        self.conns.get(&conn.0).map(|e| e.tcp.peer_addr())
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Takes one IP packet received on `iface`. Packets that are malformed, fail a checksum,
+    /// are not TCP or not for this host are dropped and counted ([`Stack::stats`]); nothing
+    /// panics on any input.
+    pub fn handle_packet(&mut self, now: Instant, iface: InterfaceId, packet: &[u8]) {
+        self.now = self.now.max(now);
+        self.stats.packets_in += 1;
+        let Ok(ip) = parse_ip_packet(packet) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if ip.protocol != IpProtocol::TCP || ip.fragment.is_some() {
+            self.stats.not_for_us += 1;
+            return;
+        }
+        if matches!(ip.ip, IpRepr::Ipv4(_))
+            && !Ipv4Packet::new_checked(packet).is_ok_and(|p| p.verify_checksum())
+        {
+            self.stats.bad_checksum += 1;
+            return;
+        }
+        let (src, dst) = (ip.ip.src_addr(), ip.ip.dst_addr());
+        if self.iface_of(dst).is_none() {
+            self.stats.not_for_us += 1;
+            return;
+        }
+        let Ok(packet) = TcpPacket::new_checked(ip.payload) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if !packet.verify_checksum(src, dst) {
+            self.stats.bad_checksum += 1;
+            return;
+        }
+        let Ok(seg) = TcpRepr::parse(&packet) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if seg.src_port == 0 || seg.dst_port == 0 || src.is_unspecified() || src.is_multicast() {
+            self.stats.malformed += 1;
+            return;
+        }
+        let local = SocketAddr::new(dst, seg.dst_port);
+        let remote = SocketAddr::new(src, seg.src_port);
+        if let Some(id) = self.demux.conn(local, remote) {
+            if let Some(entry) = self.conns.get_mut(&id) {
+                entry.tcp.handle_segment(now, &seg);
+            }
+            self.after(id);
+            return;
+        }
+        let iface = self.iface_of(dst).unwrap_or(iface);
+        if let Some(lid) = self.demux.listener(local) {
+            self.on_listen(now, iface, lid, local, remote, &seg);
+            return;
+        }
+        self.queue_reset(iface, local, remote, &seg);
+    }
+
+    /// RFC 9293 §3.10.7.2: a segment for a listener.
+    fn on_listen(
+        &mut self,
+        now: Instant,
+        iface: InterfaceId,
+        lid: u64,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seg: &TcpRepr<'_>,
+    ) {
+        let flags = seg.flags;
+        if flags.contains(TcpFlags::RST) {
+            return;
+        }
+        if flags.contains(TcpFlags::ACK) {
+            self.queue_reset(iface, local, remote, seg);
+            return;
+        }
+        if !flags.contains(TcpFlags::SYN) {
+            return;
+        }
+        let Some(listener) = self.listeners.get_mut(&lid) else {
+            return;
+        };
+        if listener.pending >= listener.backlog {
+            // Like Linux: drop the SYN; the peer retransmits it.
+            self.stats.backlog_drops += 1;
+            return;
+        }
+        listener.pending += 1;
+        let params = self.params(iface, local, remote);
+        let tcp = TcpConnection::accept(now, &self.config.tcp, params, seg);
+        let id = self.new_id();
+        self.demux.insert_conn(local, remote, id);
+        self.conns.insert(
+            id,
+            Entry {
+                tcp,
+                iface,
+                listener: Some(lid),
+                released: false,
+            },
+        );
+    }
+
+    fn queue_reset(
+        &mut self,
+        iface: InterfaceId,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seg: &TcpRepr<'_>,
+    ) {
+        if let Some((seq, ack, flags)) = reset_for(seg) {
+            if self.resets.len() < 1024 {
+                self.resets.push_back(PendingReset {
+                    iface,
+                    local,
+                    remote,
+                    seq,
+                    ack,
+                    flags,
+                });
+            }
+        }
+    }
+
+    /// Moves a connection's events to the stack's queue and drops it once finished.
+    fn after(&mut self, id: u64) {
+        let Some(entry) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let handle = ConnectionHandle(id);
+        while let Some(event) = entry.tcp.poll_event() {
+            match (entry.listener, event) {
+                (Some(lid), TcpEvent::Connected) => {
+                    if let Some(l) = self.listeners.get_mut(&lid) {
+                        l.ready.push_back(id);
+                        self.events.push_back(Event::Incoming(ListenerHandle(lid)));
+                    }
+                }
+                (Some(lid), TcpEvent::Closed(_)) => {
+                    if let Some(l) = self.listeners.get_mut(&lid) {
+                        l.ready.retain(|&c| c != id);
+                        l.pending = l.pending.saturating_sub(1);
+                    }
+                    entry.listener = None;
+                    entry.released = true;
+                }
+                (Some(_), _) => {}
+                (None, event) => self.events.push_back(match event {
+                    TcpEvent::Connected => Event::Connected(handle),
+                    TcpEvent::Readable => Event::Readable(handle),
+                    TcpEvent::Writable => Event::Writable(handle),
+                    TcpEvent::PeerClosed => Event::PeerClosed(handle),
+                    TcpEvent::Closed(reason) => Event::Closed(handle, reason),
+                }),
+            }
+        }
+        self.reap(id);
+    }
+
+    fn reap(&mut self, id: u64) {
+        let Some(entry) = self.conns.get(&id) else {
+            return;
+        };
+        let done = entry.tcp.is_finished()
+            && entry.listener.is_none()
+            && (entry.released || entry.tcp.recv_queue_len() == 0);
+        if done {
+            let tcp = &entry.tcp;
+            self.demux.remove_conn(tcp.local_addr(), tcp.peer_addr());
+            self.conns.remove(&id);
+        }
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let due: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, e)| e.tcp.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(entry) = self.conns.get_mut(&id) {
+                entry.tcp.handle_timeout(now);
+            }
+            self.after(id);
+        }
+    }
+
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.conns
+            .values()
+            .filter_map(|e| e.tcp.poll_timeout())
+            .min()
+    }
+
+    /// Writes the next IP packet to send into `buf` (which should hold the interface MTU)
+    /// and says on which interface it goes; `None` when nothing is ready. Connections take
+    /// turns.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        self.now = self.now.max(now);
+        if let Some(rst) = self.resets.pop_front() {
+            let len = self.emit_reset(&rst, buf)?;
+            self.stats.resets_sent += 1;
+            self.stats.packets_out += 1;
+            return Some(Transmit {
+                iface: rst.iface,
+                len,
+            });
+        }
+        let ids: Vec<u64> = self
+            .conns
+            .range(self.cursor + 1..)
+            .chain(self.conns.range(..=self.cursor))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            let Some(entry) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            let local = entry.tcp.local_addr();
+            let remote = entry.tcp.peer_addr();
+            let header = if local.is_ipv4() {
+                IPV4_MIN_HEADER_LEN
+            } else {
+                IPV6_HEADER_LEN
+            };
+            let Some(segment) = buf
+                .get_mut(header..)
+                .and_then(|b| entry.tcp.poll_transmit(now, b))
+            else {
+                continue;
+            };
+            let iface = entry.iface;
+            self.ip_ident = self.ip_ident.wrapping_add(1);
+            let len = write_ip_header(buf, local.ip(), remote.ip(), segment, self.ip_ident);
+            self.cursor = id;
+            self.stats.packets_out += 1;
+            self.after(id);
+            return Some(Transmit { iface, len });
+        }
+        None
+    }
+
+    fn emit_reset(&mut self, rst: &PendingReset, buf: &mut [u8]) -> Option<usize> {
+        let header = if rst.local.is_ipv4() {
+            IPV4_MIN_HEADER_LEN
+        } else {
+            IPV6_HEADER_LEN
+        };
+        let repr = TcpRepr {
+            src_port: rst.local.port(),
+            dst_port: rst.remote.port(),
+            seq_number: rst.seq,
+            ack_number: rst.ack,
+            flags: rst.flags,
+            window_len: 0,
+            urgent_at: 0,
+            options: Vec::new(),
+            payload: &[],
+        };
+        let segment = repr.buffer_len();
+        let area = buf.get_mut(header..header + segment)?;
+        repr.emit(
+            &mut TcpPacket::new_unchecked(area),
+            rst.local.ip(),
+            rst.remote.ip(),
+        );
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        Some(write_ip_header(
+            buf,
+            rst.local.ip(),
+            rst.remote.ip(),
+            segment,
+            self.ip_ident,
+        ))
+    }
+}
+
+/// Writes the IP header in front of a TCP segment of `segment` bytes; returns the packet
+/// length.
+fn write_ip_header(buf: &mut [u8], src: IpAddr, dst: IpAddr, segment: usize, ident: u16) -> usize {
+    let ip = match (src, dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => IpRepr::Ipv4(Ipv4Repr {
+            src,
+            dst,
+            protocol: IpProtocol::TCP,
+            payload_len: segment,
+            ttl: 64,
+            dscp_ecn: 0,
+            ident,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+            options: &[],
+        }),
+        (src, dst) => IpRepr::Ipv6(Ipv6Repr {
+            src: to_v6(src),
+            dst: to_v6(dst),
+            next_header: IpProtocol::TCP,
+            payload_len: segment,
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        }),
+    };
+    ip.emit(buf);
+    ip.buffer_len()
+}
+
+fn to_v6(ip: IpAddr) -> core::net::Ipv6Addr {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    }
+}
