@@ -6,7 +6,10 @@
 //! - [`decode`]: `mptcp decode`, which reads a capture file and explains the Multipath TCP in
 //!   it. Its first stage, [`decode::capture`], turns a pcap or pcapng file into numbered
 //!   packets whose IP bytes have been located behind the link-layer header.
+//! - [`sim`]: `mptcp sim`, which runs a scenario file in the simulator with the stack on every
+//!   host and reports each connection.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod decode;
+pub mod sim;

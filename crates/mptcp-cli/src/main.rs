@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use mptcp_cli::decode::Report;
 use mptcp_cli::decode::capture::{CaptureError, read_capture_file};
 use mptcp_cli::decode::render::{write_json, write_text};
+use mptcp_cli::sim::{self, SimRun};
+use mptcp_sim::RunOptions;
 
 /// A userspace Multipath TCP stack, and tools to look at Multipath TCP.
 #[derive(Debug, Parser)]
@@ -54,6 +56,47 @@ problem, and the exit code is 1.",
   mptcp decode --json trace.pcapng | python3 -m json.tool --json-lines"
     )]
     Decode(DecodeArgs),
+    /// Run a scenario in the simulator and report every connection
+    #[command(
+        long_about = "Run a scenario in the simulator and report every connection.
+
+The scenario file (TOML) describes hosts, routers, links with their impairments, scheduled link \
+changes and applications; every host runs the userspace stack. Clients send a deterministic \
+byte pattern that the receiving application checks byte by byte, so `intact` means every byte \
+arrived, in order, unchanged, and no more than were sent.
+
+The table shows per connection: payload bytes received, duration (from the client's connect to \
+the last byte), goodput, segments retransmitted by both ends, the client's smoothed RTT, and \
+whether the transfer is intact. The exit code is 1 if any transfer is not intact or did not \
+finish by the scenario's end.
+
+With --json: one JSON object with the run and, per connection, bytes_sent, bytes_received, \
+intact, finished, duration_s, goodput_bps, retransmits, srtt_ms and problem.",
+        after_help = "Examples:
+  mptcp sim scenarios/clean_100mbit_20ms.toml
+  mptcp sim --seed 7 --pcap out/ scenarios/lossy_1pct.toml
+  mptcp sim --json scenarios/two_way.toml | python3 -m json.tool"
+    )]
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// The scenario file
+    #[arg(value_name = "SCENARIO.toml")]
+    scenario: PathBuf,
+
+    /// Print one JSON object instead of the table
+    #[arg(long)]
+    json: bool,
+
+    /// Write a pcap capture of every link into this directory
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+
+    /// Use this seed instead of the scenario's
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -71,7 +114,43 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => decode(&args),
+        Command::Sim(args) => simulate(&args),
     }
+}
+
+/// `mptcp sim`: failure if the scenario cannot run or any transfer is not intact and done.
+fn simulate(args: &SimArgs) -> ExitCode {
+    let options = RunOptions {
+        pcap_dir: args.pcap.clone(),
+    };
+    let run = match sim::run_file(&args.scenario, args.seed, &options) {
+        Ok(run) => run,
+        Err(error) => {
+            let _ = writeln!(io::stderr(), "mptcp sim: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = print_run(&run, args.json)
+        && error.kind() != io::ErrorKind::BrokenPipe
+    {
+        let _ = writeln!(io::stderr(), "mptcp sim: cannot write output: {error}");
+        return ExitCode::FAILURE;
+    }
+    if run.report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_run(run: &SimRun, json: bool) -> io::Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    if json {
+        writeln!(out, "{}", sim::to_json(&run.report))?;
+    } else {
+        sim::write_text(&mut out, run)?;
+    }
+    out.flush()
 }
 
 /// `mptcp decode`: the packets that could be read, then the error that stopped reading.

@@ -19,6 +19,9 @@
 //! - [`pcap`]: per-link captures, byte-identical for the same seed.
 //! - [`scenario`]: the same topology described in TOML (or built in Rust) and turned into a
 //!   simulation.
+//! - [`StackHost`]: a host running the TCP `Stack` of `mptcp_proto` and the scenario's
+//!   applications, which check every byte they receive; [`run_scenario`] builds a scenario
+//!   with one on every host, runs it and returns a [`ScenarioReport`].
 //!
 //! # Example
 //!
@@ -55,10 +58,16 @@ pub mod link;
 pub mod middlebox;
 pub mod pcap;
 mod pool;
+pub mod report;
 pub mod router;
+pub mod run;
 pub mod scenario;
 mod sim;
+mod stack_host;
 
 pub use host::Host;
+pub use report::{ConnectionReport, ScenarioReport, TrafficKind};
 pub use router::Router;
+pub use run::{RunError, RunOptions, run_scenario};
 pub use sim::{LinkId, NodeId, Simulation, TopologyError, TraceEvent};
+pub use stack_host::StackHost;

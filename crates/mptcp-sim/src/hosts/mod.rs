@@ -1,6 +1,7 @@
-//! Simple hosts for tests and benchmarks, until the MPTCP `Stack` plugs in: a constant-rate
-//! sender, a counting or recording sink, and a ping-pong pair; plus [`TestHost`], one type
-//! for all of them, so that a [`Simulation`](crate::Simulation) can mix them.
+//! Simple hosts for testing and benchmarking the simulator itself (the `Stack` runs in
+//! [`StackHost`](crate::StackHost)): a constant-rate sender, a counting or recording sink,
+//! and a ping-pong pair; plus [`TestHost`], one type for all of them, so that a
+//! [`Simulation`](crate::Simulation) can mix them.
 
 mod ping_pong;
 mod segment;

@@ -1,7 +1,7 @@
-//! The application part of a scenario: what runs on the hosts once the MPTCP `Stack` plugs
-//! in. Parsed and validated now (the host exists, sizes are not zero); each host's
-//! applications are handed to the host factory of
-//! [`Scenario::build`](super::Scenario::build), where a `Stack`-backed host will run them.
+//! The application part of a scenario: what runs on the hosts next to the `Stack`. Parsed
+//! and validated here (the host exists, sizes are not zero); each host's applications are
+//! handed to the host factory of [`Scenario::build`](super::Scenario::build), and
+//! [`StackHost`](crate::StackHost) runs them.
 
 use core::net::SocketAddr;
 
@@ -85,6 +85,8 @@ impl AppSpec {
         match self {
             Self::Bulk { bytes: 0, .. } => Some("a bulk transfer of 0 bytes"),
             Self::RequestResponse { count: 0, .. } => Some("a request/response count of 0"),
+            Self::RequestResponse { request: 0, .. }
+            | Self::RequestResponse { response: 0, .. } => Some("a request or response of 0 bytes"),
             Self::OnOff { rate: Rate(0), .. } => Some("an on/off rate of 0"),
             Self::OnOff { on, .. } if on.0.is_zero() => Some("an on period of 0"),
             Self::Server { port: 0, .. } => Some("a server on port 0"),

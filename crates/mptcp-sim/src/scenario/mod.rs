@@ -13,6 +13,8 @@
 //! [[hosts]]
 //! name = "server"
 //! addresses = ["10.0.3.1/24"]
+//! congestion_control = "reno"   # optional: "cubic" (default), "reno"
+//! recv_buffer = 65536           # optional: fixed receive buffer in bytes
 //!
 //! [[routers]]
 //! name = "r"
@@ -106,7 +108,7 @@ pub struct Scenario {
     pub apps: Vec<AppSpec>,
 }
 
-/// An end host: its name and the address of each interface, in order.
+/// An end host: its name, the address of each interface, in order, and its TCP settings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
@@ -114,6 +116,13 @@ pub struct HostSpec {
     pub name: String,
     /// Address and prefix length of interface 0, 1, ...
     pub addresses: Vec<Prefix>,
+    /// The congestion controller of every connection, by name ("cubic", "reno"; see
+    /// `mptcp_proto::cc::CONTROLLERS`). The stack's default if absent.
+    #[serde(default)]
+    pub congestion_control: Option<String>,
+    /// A fixed receive buffer in bytes (no auto-tuning). The stack's default if absent.
+    #[serde(default)]
+    pub recv_buffer: Option<usize>,
 }
 
 /// A router and its static routing table.
@@ -375,6 +384,21 @@ impl Scenario {
             place,
             problem: problem.to_owned(),
         };
+        for host in &self.hosts {
+            let place = format!("host {:?}", host.name);
+            if let Some(name) = &host.congestion_control
+                && mptcp_proto::cc::factory_by_name(name).is_none()
+            {
+                let known = mptcp_proto::cc::CONTROLLERS.join(", ");
+                return Err(invalid(
+                    place,
+                    &format!("unknown congestion control {name:?} (known: {known})"),
+                ));
+            }
+            if host.recv_buffer == Some(0) {
+                return Err(invalid(place, "a receive buffer of 0 bytes"));
+            }
+        }
         for (index, link) in self.links.iter().enumerate() {
             let place = link_place(index, link);
             for end in [&link.a, &link.b] {

@@ -1,0 +1,77 @@
+//! `mptcp sim`: runs a scenario file in the simulator, with the stack on every host, and
+//! reports each connection as a table ([`write_text`]) or one JSON object ([`to_json`]).
+
+mod json;
+mod text;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant as WallClock};
+
+use mptcp_sim::scenario::{Scenario, ScenarioError};
+use mptcp_sim::{RunError, RunOptions, ScenarioReport, run_scenario};
+use thiserror::Error;
+
+pub use json::to_json;
+pub use text::write_text;
+
+/// Why a scenario file could not be run.
+#[derive(Debug, Error)]
+pub enum SimError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{path}: {source}")]
+    Scenario {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: ScenarioError,
+    },
+    /// The scenario cannot be built or its captures written.
+    #[error("{path}: {source}")]
+    Run {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: RunError,
+    },
+}
+
+/// A finished run and how long it took on the wall clock.
+#[derive(Debug, Clone)]
+pub struct SimRun {
+    /// What the run produced.
+    pub report: ScenarioReport,
+    /// Wall-clock time of the simulation.
+    pub wall: Duration,
+}
+
+/// Reads the scenario at `path`, replaces its seed with `seed` if given, runs it.
+pub fn run_file(path: &Path, seed: Option<u64>, options: &RunOptions) -> Result<SimRun, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SimError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut scenario = Scenario::from_toml_str(&text).map_err(|source| SimError::Scenario {
+        path: path.to_owned(),
+        source,
+    })?;
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    let wall = WallClock::now();
+    let report = run_scenario(&scenario, options).map_err(|source| SimError::Run {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(SimRun {
+        report,
+        wall: wall.elapsed(),
+    })
+}

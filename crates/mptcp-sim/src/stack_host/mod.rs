@@ -1,0 +1,209 @@
+//! [`StackHost`]: a simulated host that runs the TCP [`Stack`] of `mptcp_proto` and the
+//! scenario's applications on it (bulk senders, request/response and on/off clients,
+//! servers that check every byte).
+//!
+//! After every input (a packet, a timeout) the host drains the stack's events and hands each
+//! to the application that owns the connection or listener; applications act at once
+//! (`send`, `recv`, `shutdown`, `close`), so the simulator's following `poll_transmit` sends
+//! what they queued. [`poll_timeout`](Host::poll_timeout) is the earliest of the stack's
+//! deadline and the applications' own (a start time, the next on/off tick).
+//!
+//! What the applications send is described in the `pattern` module: a 32-byte header
+//! naming the connection and its shape, then bytes the receiver can check one by one.
+
+mod client;
+mod pattern;
+mod server;
+mod stream;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use mptcp_proto::stack::{ConnectionHandle, Event, InterfaceId, Stack};
+use mptcp_proto::time::Instant;
+
+pub(crate) use client::{Client, ClientKind};
+pub(crate) use server::{Server, Session};
+
+use crate::host::Host;
+use crate::scenario::AppSpec;
+
+/// Bytes read from the stack per `recv`.
+const RECV_CHUNK: usize = 64 * 1024;
+
+/// Which application owns a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Client(usize),
+    Server(usize),
+}
+
+/// A simulated host running a [`Stack`] and its applications.
+///
+/// After every input the host hands each stack event to the application that owns the
+/// connection or listener, and the applications act at once; its deadline is the earliest
+/// of the stack's and the applications' own (start times, on/off ticks). Clients send a
+/// 32-byte header naming the connection, then a byte pattern the receiver checks as it
+/// reads; [`ScenarioReport::collect`](crate::ScenarioReport::collect) joins both ends.
+#[derive(Debug)]
+pub struct StackHost {
+    name: String,
+    stack: Stack,
+    clients: Vec<Client>,
+    servers: Vec<Server>,
+    owners: BTreeMap<ConnectionHandle, Owner>,
+    /// Events taken from the stack outside an input, handled at the next one.
+    pending: VecDeque<Event>,
+    scratch: Vec<u8>,
+    now: Instant,
+}
+
+impl StackHost {
+    /// A host named `name` (number `index` in its scenario) running `stack` and `apps`.
+    /// Servers start listening at once; clients connect at their start time.
+    ///
+    /// Each client's connection is identified across the scenario by `index` and the
+    /// client's position among `apps`, so host indices must be distinct.
+    pub fn new(name: impl Into<String>, index: usize, mut stack: Stack, apps: &[&AppSpec]) -> Self {
+        let addrs: Vec<_> = stack
+            .config()
+            .interfaces
+            .iter()
+            .flat_map(|iface| iface.addrs.iter().copied())
+            .collect();
+        let mut clients = Vec::new();
+        let mut servers = Vec::new();
+        for (position, app) in apps.iter().enumerate() {
+            let salt = ((index as u64) << 32) | position as u64;
+            if let Some(client) = Client::new(app, salt) {
+                clients.push(client);
+            } else if let AppSpec::Server { port, .. } = app {
+                let mut server = Server::new(*port);
+                server.listen(&mut stack, &addrs);
+                servers.push(server);
+            }
+        }
+        Self {
+            name: name.into(),
+            stack,
+            clients,
+            servers,
+            owners: BTreeMap::new(),
+            pending: VecDeque::new(),
+            scratch: vec![0; RECV_CHUNK],
+            now: Instant::ZERO,
+        }
+    }
+
+    /// The host's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The stack.
+    pub fn stack(&self) -> &Stack {
+        &self.stack
+    }
+
+    pub(crate) fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    pub(crate) fn servers(&self) -> &[Server] {
+        &self.servers
+    }
+
+    /// Hands every stack event to its application, until none is left.
+    fn drive(&mut self, now: Instant) {
+        while let Some(event) = self.pending.pop_front().or_else(|| self.stack.poll_event()) {
+            self.dispatch(now, event);
+        }
+    }
+
+    fn dispatch(&mut self, now: Instant, event: Event) {
+        let conn = match event {
+            Event::Incoming(listener) => {
+                if let Some(index) = self.servers.iter().position(|s| s.owns(listener)) {
+                    let accepted = self.servers[index].accept(listener, &mut self.stack);
+                    for conn in accepted {
+                        self.owners.insert(conn, Owner::Server(index));
+                    }
+                }
+                return;
+            }
+            Event::Connected(conn)
+            | Event::Readable(conn)
+            | Event::Writable(conn)
+            | Event::PeerClosed(conn)
+            | Event::Closed(conn, _) => conn,
+        };
+        let scratch = &mut self.scratch;
+        match self.owners.get(&conn) {
+            Some(&Owner::Client(index)) => {
+                self.clients[index].handle_event(now, event, &mut self.stack, scratch);
+            }
+            Some(&Owner::Server(index)) => {
+                self.servers[index].handle_event(now, conn, event, &mut self.stack, scratch);
+            }
+            None => {}
+        }
+    }
+
+    /// Keeps the latest counters of every connection still in the stack.
+    fn snapshot(&mut self) {
+        for client in &mut self.clients {
+            if let Some(info) = client.conn.and_then(|conn| self.stack.tcp_info(conn)) {
+                client.tcp = Some(info);
+            }
+        }
+        for server in &mut self.servers {
+            for (conn, session) in &mut server.sessions {
+                if let Some(info) = self.stack.tcp_info(*conn) {
+                    session.tcp = Some(info);
+                }
+            }
+        }
+    }
+}
+
+impl Host for StackHost {
+    fn handle_packet(&mut self, now: Instant, iface: usize, packet: &[u8]) {
+        self.now = now;
+        self.stack.handle_packet(now, InterfaceId(iface), packet);
+        self.drive(now);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.stack.handle_timeout(now);
+        for index in 0..self.clients.len() {
+            let client = &mut self.clients[index];
+            if client.wake().is_some_and(|wake| wake <= now) {
+                client.handle_timeout(now, &mut self.stack);
+                if let Some(conn) = client.conn {
+                    self.owners.insert(conn, Owner::Client(index));
+                }
+            }
+        }
+        self.drive(now);
+    }
+
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<(usize, usize)> {
+        let transmit = self.stack.poll_transmit(now, buf)?;
+        Some((transmit.iface.0, transmit.len))
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.snapshot();
+        // Events raised while transmitting are handled at once, through a timeout now.
+        self.pending
+            .extend(core::iter::from_fn(|| self.stack.poll_event()));
+        if !self.pending.is_empty() {
+            return Some(self.now);
+        }
+        let apps = self.clients.iter().filter_map(Client::wake).min();
+        match (self.stack.poll_timeout(), apps) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
