@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${1:-${FUZZ_SECONDS:-60}}"
-targets=(parse_packet decode_capture)
+targets=(parse_packet decode_capture stack_input)
 
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
