@@ -82,6 +82,9 @@ fn json_summary_and_captures_tshark_reads() {
         let packets = tshark(&[]);
         assert!(packets > 1000, "{capture:?}: {packets} packets");
         assert_eq!(tshark(&["-Y", "_ws.malformed"]), 0, "{capture:?}");
+        // A clean path: no retransmission, duplicate ACK, zero window or other TCP analysis
+        // warning either.
+        assert_eq!(tshark(&["-Y", "tcp.analysis.flags"]), 0, "{capture:?}");
         assert_eq!(tshark(&["-Y", "tcp.flags.syn == 1"]), 4, "{capture:?}");
     }
 }
