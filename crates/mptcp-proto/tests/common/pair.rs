@@ -89,6 +89,19 @@ pub struct Logged {
     pub dropped: bool,
 }
 
+/// What [`Pair::hook`] decides for a packet about to go on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Deliver,
+    Drop,
+    /// Deliver after this much delay on top of the wire's.
+    Delay(Duration),
+}
+
+/// Decides the fate of each TCP packet (seen with `dropped: false`) before the other
+/// impairments apply.
+pub type Hook = Box<dyn FnMut(&Logged) -> Fate>;
+
 /// A packet on the wire: arrival time, tie-breaker, receiving side, bytes.
 type InFlight = (Instant, u64, usize, Vec<u8>);
 
@@ -103,6 +116,8 @@ pub struct Pair {
     pub blackhole: [bool; 2],
     /// Drop the next n packets matching flags in each direction.
     pub drop_next: [(TcpFlags, usize); 2],
+    /// Per-packet drop or delay decision, e.g. to lose one chosen segment.
+    pub hook: Option<Hook>,
     queue: BinaryHeap<Reverse<InFlight>>,
     link_free: [Instant; 2],
     counter: u64,
@@ -135,6 +150,7 @@ impl Pair {
             wire,
             blackhole: [false; 2],
             drop_next: [(TcpFlags::empty(), 0); 2],
+            hook: None,
             queue: BinaryHeap::new(),
             link_free: [Instant::ZERO; 2],
             counter: 0,
@@ -172,6 +188,27 @@ impl Pair {
             if n > 0 && !want.is_empty() && flags.contains(want) {
                 self.drop_next[from].1 -= 1;
                 dropped = true;
+            }
+        }
+        let mut extra = Duration::ZERO;
+        if let (false, Some(hook), Some((flags, seq, ack, len, window, tsval))) =
+            (dropped, self.hook.as_mut(), info)
+        {
+            let seen = Logged {
+                at: self.now,
+                from,
+                flags,
+                seq,
+                ack,
+                len,
+                window,
+                tsval,
+                dropped: false,
+            };
+            match hook(&seen) {
+                Fate::Deliver => {}
+                Fate::Drop => dropped = true,
+                Fate::Delay(d) => extra = d,
             }
         }
         if !dropped && self.wire.loss > 0.0 && self.rng.unit() < self.wire.loss {
@@ -213,7 +250,7 @@ impl Pair {
         }
         for _ in 0..copies {
             let mut packet = packet.clone();
-            let mut at = depart + self.wire.delay;
+            let mut at = depart + self.wire.delay + extra;
             if self.wire.reorder > 0.0 && self.rng.unit() < self.wire.reorder {
                 at += self.wire.delay.mul_f64(self.rng.unit());
             }

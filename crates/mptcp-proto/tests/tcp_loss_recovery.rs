@@ -1,0 +1,497 @@
+//! Behaviour tests of loss recovery: the tail loss probe and RACK time-based loss detection
+//! (RFC 8985), and SACK-based recovery of several losses in one window (RFC 6675), checked
+//! on the wire log against the RFCs' formulas and through `tcp_info`.
+//!
+//! The wire delays 10 ms each way, so every RTT sample is exactly 20 ms. Where exact
+//! departure times matter, A (the sender) does not pace, so a window leaves at one instant.
+
+mod common;
+
+use std::time::Duration;
+
+use common::pair::{Fate, Flow, Logged, Pair, WireConfig, pattern};
+use mptcp_proto::cc;
+use mptcp_proto::stack::{ConnectionHandle, TcpConfig};
+use mptcp_proto::tcp::TcpInfo;
+use mptcp_proto::time::Instant;
+
+const DELAY: Duration = Duration::from_millis(10);
+const RTT: Duration = Duration::from_millis(20);
+/// Payload of a full segment: 1500-byte MTU, 40 bytes of headers, 12 of timestamps.
+const SEG: usize = 1448;
+/// RFC 8985 §7.2 WCDelAckT: the delayed-ACK allowance of a probe with one segment in flight.
+const WC_DEL_ACK: Duration = Duration::from_millis(200);
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// A sender without pacing: every segment the windows allow leaves at once.
+fn unpaced() -> TcpConfig {
+    TcpConfig {
+        pacing: false,
+        ..TcpConfig::default()
+    }
+}
+
+/// A (configured by `a`) connected to B (defaults) over the 10 ms wire, handshake settled.
+fn connected(a: TcpConfig) -> (Pair, ConnectionHandle, ConnectionHandle) {
+    let wire = WireConfig {
+        delay: DELAY,
+        ..WireConfig::default()
+    };
+    let mut p = Pair::new(a, TcpConfig::default(), wire);
+    let (a, b) = p.connected();
+    p.run_for(ms(100));
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!(info.srtt, Some(RTT), "the SYN's RTT sample");
+    (p, a, b)
+}
+
+/// Drops the first transmission of A's data segments number `which` (1-based, counted from
+/// now; retransmissions count too, so only segments before any retransmission qualify).
+fn drop_data_segments(p: &mut Pair, which: &[usize]) {
+    let which = which.to_vec();
+    let mut count = 0;
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 {
+            count += 1;
+            if which.contains(&count) {
+                return Fate::Drop;
+            }
+        }
+        Fate::Deliver
+    }));
+}
+
+/// Delays A's data segment number `which` (1-based, counted from now) by `extra`.
+fn delay_data_segment(p: &mut Pair, which: usize, extra: Duration) {
+    let mut count = 0;
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 {
+            count += 1;
+            if count == which {
+                return Fate::Delay(extra);
+            }
+        }
+        Fate::Deliver
+    }));
+}
+
+/// Queues `n` bytes of stream 1's pattern on A; they must all fit the send buffer.
+fn send_pattern(p: &mut Pair, a: ConnectionHandle, n: usize) {
+    let data: Vec<u8> = (0..n as u64).map(|i| pattern(1, i)).collect();
+    assert_eq!(p.a().send(a, &data).unwrap(), n);
+}
+
+/// Runs until B has read `n` intact bytes of stream 1's pattern; returns when that was.
+fn deliver(p: &mut Pair, b: ConnectionHandle, n: u64, limit: Duration) -> Instant {
+    let mut flow = Flow::new(1, n);
+    assert!(
+        p.run_until(limit, |p| {
+            flow.pump_recv(&mut p.stacks[1], b);
+            flow.received == n
+        }),
+        "only {} of {n} bytes arrived",
+        flow.received
+    );
+    p.now
+}
+
+/// A's data segments from log index `from` on (dropped ones included).
+fn data_from_a(p: &Pair, from: usize) -> Vec<Logged> {
+    p.log[from..]
+        .iter()
+        .filter(|l| l.from == 0 && l.len > 0)
+        .cloned()
+        .collect()
+}
+
+/// Departure times of every transmission of the data segment starting at `seq`.
+fn sends_of(p: &Pair, seq: u32) -> Vec<Instant> {
+    p.log
+        .iter()
+        .filter(|l| l.from == 0 && l.len > 0 && l.seq == seq)
+        .map(|l| l.at)
+        .collect()
+}
+
+/// When the last ACK from B that A received at or before `t` arrived.
+fn last_ack_arrival(p: &Pair, t: Instant) -> Instant {
+    p.log
+        .iter()
+        .filter(|l| l.from == 1 && !l.dropped && l.at + DELAY <= t)
+        .map(|l| l.at + DELAY)
+        .max()
+        .unwrap()
+}
+
+/// Segments sent more than once, by start sequence number.
+fn retransmitted(data: &[Logged]) -> Vec<u32> {
+    let mut seqs: Vec<u32> = data.iter().map(|l| l.seq).collect();
+    seqs.sort_unstable();
+    let mut out: Vec<u32> = seqs
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    out.dedup();
+    out
+}
+
+#[test]
+fn tail_loss_probe_retransmits_the_last_segment_at_two_srtt() {
+    let (mut p, a, b) = connected(unpaced());
+    let rto = p.a().tcp_info(a).unwrap().rto;
+    let start = p.log.len();
+    // Ten full segments (the initial window); the last two are lost once.
+    drop_data_segments(&mut p, &[9, 10]);
+    let t0 = p.now;
+    send_pattern(&mut p, a, 10 * SEG);
+    p.run_for(ms(30));
+    let srtt = p.a().tcp_info(a).unwrap().srtt.unwrap();
+    let done = deliver(&mut p, b, 10 * SEG as u64, ms(5000));
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    let first: Vec<&Logged> = data.iter().take(10).collect();
+    assert!(first.iter().all(|l| l.len == SEG && l.at == t0));
+    let (s9, s10) = (first[8].seq, first[9].seq);
+    // RFC 8985 §7.2: with two segments outstanding, PTO = 2·SRTT from the last ACK that
+    // advanced SND.UNA (the ACK of segment 8, one RTT after the window left).
+    let probe = &data[10];
+    let ack_at = last_ack_arrival(&p, probe.at);
+    let pto = 2 * srtt;
+    println!(
+        "window at +0; last ACK at +{:?}; SRTT {srtt:?}; PTO = 2·SRTT = {pto:?}; \
+         probe at +{:?} ({} bytes at segment 10's seq: {}); RTO {rto:?} would fire at +{:?}",
+        ack_at - t0,
+        probe.at - t0,
+        probe.len,
+        probe.seq == s10,
+        ack_at + rto - t0,
+    );
+    assert_eq!(ack_at - t0, RTT);
+    assert_eq!(srtt, RTT);
+    // §7.3: no new data to send, so the probe retransmits the highest-sequence segment.
+    assert_eq!((probe.seq, probe.len), (s10, SEG));
+    assert_eq!(probe.at, ack_at + pto);
+    assert!(probe.at + ms(100) < ack_at + rto, "the probe beats the RTO");
+    // The probe's SACK (one RTT later) shows segment 10 arrived; segment 9 was sent more than
+    // RACK.rtt + reo_wnd before, so RACK marks it lost and it goes at once.
+    let rtx9 = &data[11];
+    println!(
+        "segment 9 retransmitted at +{:?}; all data at B at +{:?}",
+        rtx9.at - t0,
+        done - t0
+    );
+    assert_eq!(rtx9.seq, s9);
+    assert_eq!(rtx9.at, probe.at + RTT);
+    assert_eq!(done, rtx9.at + DELAY);
+    assert_eq!(data.len(), 12, "nothing else was sent");
+    assert_eq!(retransmitted(&data), [s9, s10]);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!((info.timeouts, info.retransmits), (0, 2));
+}
+
+#[test]
+fn tail_loss_probe_of_a_lone_segment_allows_for_a_delayed_ack() {
+    // A 1 s RTO floor, so the 240 ms PTO comes first.
+    let cfg = TcpConfig {
+        min_rto: ms(1000),
+        ..unpaced()
+    };
+    let (mut p, a, b) = connected(cfg);
+    let info = p.a().tcp_info(a).unwrap();
+    let (srtt, rto) = (info.srtt.unwrap(), info.rto);
+    let start = p.log.len();
+    drop_data_segments(&mut p, &[1]);
+    let t0 = p.now;
+    send_pattern(&mut p, a, 1000);
+    let done = deliver(&mut p, b, 1000, ms(5000));
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    assert_eq!(data.len(), 2);
+    assert!(data[0].dropped && data[0].at == t0);
+    // RFC 8985 §7.2: one segment in flight, PTO = 2·SRTT + WCDelAckT.
+    let pto = 2 * srtt + WC_DEL_ACK;
+    println!(
+        "SRTT {srtt:?}; PTO = 2·SRTT + WCDelAckT = {pto:?}; probe at +{:?}; \
+         RTO {rto:?} would fire at +{:?}; data at B at +{:?}",
+        data[1].at - t0,
+        rto,
+        done - t0
+    );
+    assert_eq!(rto, ms(1000));
+    assert_eq!((data[1].seq, data[1].len), (data[0].seq, 1000));
+    assert_eq!(data[1].at - t0, pto);
+    assert_eq!(done, data[1].at + DELAY);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!((info.timeouts, info.retransmits), (0, 1));
+    assert_eq!(info.bytes_in_flight, 0);
+}
+
+#[test]
+fn tail_loss_probe_is_not_scheduled_after_the_rto() {
+    // Default 200 ms RTO floor: 2·SRTT + WCDelAckT = 240 ms would come after the RTO, so the
+    // probe goes at the RTO's expiry instead (RFC 8985 §7.2) — as a probe, not a timeout.
+    let (mut p, a, b) = connected(unpaced());
+    let rto = p.a().tcp_info(a).unwrap().rto;
+    let start = p.log.len();
+    drop_data_segments(&mut p, &[1]);
+    let t0 = p.now;
+    send_pattern(&mut p, a, 1000);
+    deliver(&mut p, b, 1000, ms(5000));
+    p.run_for(ms(500));
+    let data = data_from_a(&p, start);
+    println!("RTO {rto:?}; probe at +{:?}", data[1].at - t0);
+    assert_eq!(rto, ms(200));
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[1].at - t0, rto);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!((info.timeouts, info.retransmits), (0, 1));
+}
+
+#[test]
+fn tail_loss_probe_sends_new_data_when_there_is_some() {
+    let (mut p, a, b) = connected(unpaced());
+    let start = p.log.len();
+    drop_data_segments(&mut p, &[9, 10]);
+    let t0 = p.now;
+    // Ten full segments and a 100-byte tail, which Nagle holds while data is unacknowledged.
+    let total = 10 * SEG + 100;
+    send_pattern(&mut p, a, total);
+    p.run_for(ms(30));
+    let srtt = p.a().tcp_info(a).unwrap().srtt.unwrap();
+    let done = deliver(&mut p, b, total as u64, ms(5000));
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    assert!(data[..10].iter().all(|l| l.len == SEG && l.at == t0));
+    let (s9, s10) = (data[8].seq, data[9].seq);
+    let probe = &data[10];
+    let ack_at = last_ack_arrival(&p, probe.at);
+    println!(
+        "last ACK at +{:?}; probe at +{:?}: {} new bytes at SND.NXT",
+        ack_at - t0,
+        probe.at - t0,
+        probe.len
+    );
+    // RFC 8985 §7.3: new data is sent when there is some.
+    assert_eq!(probe.seq, s10.wrapping_add(SEG as u32));
+    assert_eq!(probe.len, 100);
+    assert_eq!(probe.at, ack_at + 2 * srtt);
+    // Its SACK lets RACK mark both holes lost; each goes once, at once.
+    let rtx: Vec<(u32, Instant)> = data[11..].iter().map(|l| (l.seq, l.at)).collect();
+    println!(
+        "retransmissions at {:?}; all data at B at +{:?}",
+        rtx.iter().map(|(_, t)| *t - t0).collect::<Vec<_>>(),
+        done - t0
+    );
+    assert_eq!(rtx, [(s9, probe.at + RTT), (s10, probe.at + RTT)]);
+    assert_eq!(done, probe.at + RTT + DELAY);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!((info.timeouts, info.retransmits), (0, 2));
+}
+
+#[test]
+fn rack_marks_a_hole_lost_by_time_without_three_duplicate_acks() {
+    let (mut p, a, b) = connected(unpaced());
+    let min_rtt = p.a().tcp_info(a).unwrap().min_rtt.unwrap();
+    let start = p.log.len();
+    // Twenty segments; segment 8 of the initial window of ten is lost, so only two segments
+    // (9 and 10) are SACKed above it before the window grows.
+    drop_data_segments(&mut p, &[8]);
+    let t0 = p.now;
+    send_pattern(&mut p, a, 20 * SEG);
+    let done = deliver(&mut p, b, 20 * SEG as u64, ms(5000));
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    let s8 = data[7].seq;
+    let sends = sends_of(&p, s8);
+    assert_eq!(sends.len(), 2, "segment 8 is retransmitted exactly once");
+    let rtx = sends[1];
+    // RFC 8985 §6.2: lost once RACK.rtt + RACK.reo_wnd has passed since it was sent, where
+    // RACK.rtt is that of segment 10 (20 ms) and reo_wnd = min_rtt/4 (fewer than DupThresh
+    // segments SACKed, no reordering seen).
+    let reo_wnd = min_rtt / 4;
+    // ACKs that A had received with the hole at SND.UNA; the first of them moved SND.UNA up
+    // to it, so only the others are duplicates.
+    let at_hole = p
+        .log
+        .iter()
+        .filter(|l| l.from == 1 && l.ack == s8 && l.at + DELAY <= rtx)
+        .count();
+    assert!(at_hole >= 1, "the SACK of segments 9 and 10 came first");
+    let dup_acks = at_hole - 1;
+    println!(
+        "segment 8 sent at +0, retransmitted at +{:?} = RACK.rtt {RTT:?} + reo_wnd \
+         {reo_wnd:?}; duplicate ACKs before: {dup_acks}; all data at B at +{:?}",
+        rtx - t0,
+        done - t0
+    );
+    assert_eq!(sends[0], t0);
+    assert_eq!(rtx - t0, RTT + reo_wnd);
+    assert_eq!(reo_wnd, ms(5));
+    assert!(dup_acks < 3);
+    assert_eq!(retransmitted(&data), [s8]);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!((info.timeouts, info.retransmits), (0, 1));
+}
+
+#[test]
+fn reordering_within_the_reordering_window_is_not_taken_for_loss() {
+    for (extra, spurious) in [(ms(3), false), (ms(8), true)] {
+        let (mut p, a, b) = connected(unpaced());
+        let before = p.a().tcp_info(a).unwrap();
+        let reo_wnd = before.min_rtt.unwrap() / 4;
+        let start = p.log.len();
+        // Segment 8 of 20 arrives `extra` late, after 9 and 10.
+        delay_data_segment(&mut p, 8, extra);
+        let t0 = p.now;
+        send_pattern(&mut p, a, 20 * SEG);
+        deliver(&mut p, b, 20 * SEG as u64, ms(5000));
+        p.run_for(ms(500));
+
+        let data = data_from_a(&p, start);
+        let sends = sends_of(&p, data[7].seq);
+        let info = p.a().tcp_info(a).unwrap();
+        println!(
+            "segment 8 delayed {extra:?} (reo_wnd {reo_wnd:?}): its ACK at +{:?}, sent at \
+             {:?}; retransmits {}, ssthresh {} -> {}",
+            RTT + extra,
+            sends.iter().map(|t| *t - t0).collect::<Vec<_>>(),
+            info.retransmits,
+            shown(before.ssthresh),
+            shown(info.ssthresh)
+        );
+        assert_eq!(info.timeouts, 0);
+        if spurious {
+            // Later than RACK.rtt + reo_wnd: taken for a loss, exactly at the deadline.
+            assert_eq!(sends, [t0, t0 + RTT + reo_wnd]);
+            assert_eq!(info.retransmits, 1);
+        } else {
+            assert!(extra < reo_wnd);
+            assert_eq!(sends, [t0]);
+            assert_eq!(info.retransmits, 0);
+            assert!(retransmitted(&data).is_empty());
+            assert_eq!(info.ssthresh, before.ssthresh, "no congestion response");
+        }
+    }
+}
+
+/// ssthresh for printing.
+fn shown(ssthresh: usize) -> String {
+    if ssthresh == usize::MAX {
+        "unset".into()
+    } else {
+        ssthresh.to_string()
+    }
+}
+
+/// A's `tcp_info` after each step of a run.
+struct Snapshot {
+    at: Instant,
+    info: TcpInfo,
+}
+
+#[test]
+fn rfc6675_recovery_repairs_several_losses_in_one_window() {
+    for name in ["reno", "cubic"] {
+        let cfg = TcpConfig {
+            congestion_control: cc::factory_by_name(name).unwrap(),
+            ..TcpConfig::default()
+        };
+        let (mut p, a, b) = connected(cfg);
+        let start = p.log.len();
+        // Three holes in the third flight of slow start (segments 11–30 are the second).
+        let lost = [31, 34, 37];
+        drop_data_segments(&mut p, &lost);
+        let t0 = p.now;
+        let total = 300 * 1024;
+        let mut up = Flow::new(1, total);
+        let mut shots = Vec::new();
+        assert!(p.run_until(ms(10_000), |p| {
+            up.pump_send(&mut p.stacks[0], a);
+            up.pump_recv(&mut p.stacks[1], b);
+            shots.push(Snapshot {
+                at: p.now,
+                info: p.stacks[0].tcp_info(a).unwrap(),
+            });
+            up.eof
+        }));
+        assert_eq!(up.received, total);
+
+        let data = data_from_a(&p, start);
+        let holes: Vec<u32> = lost.iter().map(|&k| data[k - 1].seq).collect();
+        let base = data[0].seq;
+        // Each lost segment goes exactly twice; nothing else is retransmitted.
+        assert_eq!(retransmitted(&data), holes);
+        let rtx: Vec<Instant> = holes.iter().map(|&s| sends_of(&p, s)[1]).collect();
+        assert!(rtx.windows(2).all(|w| w[0] <= w[1]), "in sequence order");
+        let info = p.a().tcp_info(a).unwrap();
+        assert_eq!(info.timeouts, 0, "{name}: no RTO");
+        assert_eq!(info.retransmits, lost.len() as u64);
+
+        // The reduction: the first snapshot with ssthresh set.
+        let k = shots
+            .iter()
+            .position(|s| s.info.ssthresh != usize::MAX)
+            .unwrap();
+        let at_loss = &shots[k];
+        let ssthresh = at_loss.info.ssthresh;
+        // RFC 6675 §5 step 4.2 / RFC 5681 (4): ssthresh from FlightSize at the loss, which
+        // is SND.NXT − SND.UNA just before the ACK that revealed it.
+        let high = data
+            .iter()
+            .filter(|l| l.at < at_loss.at)
+            .map(|l| l.seq.wrapping_add(l.len as u32).wrapping_sub(base))
+            .max()
+            .unwrap();
+        let una = shots[k - 1].info.bytes_acked as u32;
+        let flight = (high - una) as usize;
+        let expected = if name == "reno" {
+            (flight / 2).max(2 * SEG)
+        } else {
+            (flight / 10 * 7 + flight % 10 * 7 / 10).max(2 * SEG)
+        };
+        // Recovery ends once everything sent before it (up to RecoveryPoint) is ACKed.
+        let end = shots
+            .iter()
+            .position(|s| s.info.bytes_acked >= u64::from(high))
+            .unwrap();
+        println!(
+            "{name}: holes at +{:?}, retransmitted at {:?}; loss seen at +{:?}: FlightSize \
+             {flight}, ssthresh {ssthresh} (expected {expected}), cwnd {}; recovery ends at \
+             +{:?} with cwnd {} ssthresh {}; {} bytes in {:?}",
+            lost.map(|k| data[k - 1].at - t0),
+            rtx.iter().map(|t| *t - t0).collect::<Vec<_>>(),
+            at_loss.at - t0,
+            at_loss.info.cwnd,
+            shots[end].at - t0,
+            shots[end].info.cwnd,
+            shots[end].info.ssthresh,
+            total,
+            p.now - t0
+        );
+        assert_eq!(ssthresh, expected, "{name}: ssthresh from FlightSize");
+        // One reduction for the three losses, and no growth during recovery.
+        for s in &shots[k..=end] {
+            assert_eq!(s.info.ssthresh, ssthresh, "{name}: once per window");
+            assert_eq!(s.info.cwnd, ssthresh, "{name}: cwnd = ssthresh in recovery");
+        }
+        assert!(rtx.iter().all(|&t| t < shots[end].at));
+        assert_eq!(rtx[0], at_loss.at, "{name}: the first hole goes at once");
+        // RFC 6675 §5 NextSeg: the lost segments go before any new data.
+        let meanwhile: Vec<u32> = data
+            .iter()
+            .filter(|l| l.at >= rtx[0] && l.at <= rtx[2])
+            .map(|l| l.seq)
+            .collect();
+        assert_eq!(meanwhile, holes, "{name}: only the holes, in order");
+        // After recovery the window grows again from ssthresh.
+        assert!(info.cwnd > ssthresh);
+    }
+}
