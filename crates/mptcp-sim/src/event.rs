@@ -1,7 +1,7 @@
 //! The event queue: a min-heap of small events in virtual time, with a sequence number that
 //! breaks ties in insertion order, so that equal times always pop in the same order.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use crate::link::Direction;
@@ -27,11 +27,31 @@ pub(crate) enum EventKind {
 }
 
 /// One queued event; ordered by time, then by insertion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Event {
     pub time: u64,
     pub seq: u64,
     pub kind: EventKind,
+}
+
+impl Event {
+    /// Time and insertion sequence as one number: sequence numbers are unique, so this
+    /// orders events completely, in one comparison without branches.
+    fn key(&self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.seq)
+    }
+}
+
+impl Ord for Event {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The queue of pending events.

@@ -1,6 +1,7 @@
 //! Demultiplexing: which connection or listener a segment belongs to (by 4-tuple, then by
 //! local address and port), and the RST for segments that belong to none.
 
+use core::cell::Cell;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::collections::HashMap;
 
@@ -11,20 +12,34 @@ use crate::wire::{SeqNum, TcpFlags, TcpRepr};
 pub(crate) struct Demux {
     conns: HashMap<(SocketAddr, SocketAddr), u64>,
     listeners: HashMap<SocketAddr, u64>,
+    /// The connection found last, if it still exists: segments come in trains of the same
+    /// connection, and a comparison is cheaper than hashing the 4-tuple (the table keeps
+    /// its keyed hash, since remote peers choose the keys).
+    last: Cell<Option<((SocketAddr, SocketAddr), u64)>>,
 }
 
 impl Demux {
     /// The connection of `local` ← `remote`.
     pub(crate) fn conn(&self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
-        self.conns.get(&(local, remote)).copied()
+        let key = (local, remote);
+        if let Some((last, id)) = self.last.get() {
+            if last == key {
+                return Some(id);
+            }
+        }
+        let id = self.conns.get(&key).copied()?;
+        self.last.set(Some((key, id)));
+        Some(id)
     }
 
     pub(crate) fn insert_conn(&mut self, local: SocketAddr, remote: SocketAddr, id: u64) {
         self.conns.insert((local, remote), id);
+        self.last.set(None);
     }
 
     pub(crate) fn remove_conn(&mut self, local: SocketAddr, remote: SocketAddr) {
         self.conns.remove(&(local, remote));
+        self.last.set(None);
     }
 
     /// The listener for `local`: one bound to that exact address first, then one bound to

@@ -51,6 +51,7 @@ mod events;
 mod handles;
 
 use core::net::{IpAddr, SocketAddr};
+use core::ops::Bound;
 use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::RngCore;
@@ -617,18 +618,26 @@ impl Stack {
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        let due: Vec<u64> = self
-            .conns
-            .iter()
-            .filter(|(_, e)| e.tcp.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
+        // In id order, without collecting the due ids: `after` may drop the connection, so
+        // each step looks up the next due one after the last id handled.
+        let mut after = None;
+        while let Some(id) = self.next_due(after, now) {
+            after = Some(id);
             if let Some(entry) = self.conns.get_mut(&id) {
                 entry.tcp.handle_timeout(now);
             }
             self.after(id);
         }
+    }
+
+    /// The first connection after id `after` (from the start if `None`) whose timer is due
+    /// at `now`.
+    fn next_due(&self, after: Option<u64>, now: Instant) -> Option<u64> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.conns
+            .range((from, Bound::Unbounded))
+            .find(|(_, e)| e.tcp.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
     }
 
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work.
@@ -653,13 +662,14 @@ impl Stack {
                 len,
             });
         }
-        let ids: Vec<u64> = self
-            .conns
-            .range(self.cursor + 1..)
-            .chain(self.conns.range(..=self.cursor))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
+        // Round robin from the connection after the last one that sent, wrapping around
+        // once; nothing below adds or drops connections until a segment is written.
+        let mut at = self.cursor;
+        for _ in 0..self.conns.len() {
+            let Some(id) = self.conn_after(at) else {
+                break;
+            };
+            at = id;
             let Some(entry) = self.conns.get_mut(&id) else {
                 continue;
             };
@@ -685,6 +695,16 @@ impl Stack {
             return Some(Transmit { iface, len });
         }
         None
+    }
+
+    /// The id of the connection after id `at`, wrapping around to the first.
+    fn conn_after(&self, at: u64) -> Option<u64> {
+        let from = Bound::Excluded(at);
+        self.conns
+            .range((from, Bound::Unbounded))
+            .next()
+            .or_else(|| self.conns.iter().next())
+            .map(|(id, _)| *id)
     }
 
     fn emit_reset(&mut self, rst: &PendingReset, buf: &mut [u8]) -> Option<usize> {

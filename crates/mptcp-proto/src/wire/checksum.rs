@@ -55,11 +55,17 @@ impl Checksum {
             }
         }
         let mut words = data.chunks_exact(4);
+        // RFC 1071 §2(B): the sum is independent of byte order. The body is summed as
+        // little-endian words (plain loads, which the compiler vectorises), folded to 16
+        // bits and swapped into network order. The fold is zero only for all-zero data, like
+        // the big-endian sum, so the result is the same as adding the words one by one.
+        let mut swapped = 0u64;
         for word in &mut words {
             if let &[a, b, c, d] = word {
-                self.add_word(u32::from_be_bytes([a, b, c, d]));
+                swapped += u64::from(u32::from_le_bytes([a, b, c, d]));
             }
         }
+        self.add_word(fold(swapped).swap_bytes().into());
         match *words.remainder() {
             [a, b, c] => {
                 self.add_word(u16::from_be_bytes([a, b]).into());
@@ -99,11 +105,7 @@ impl Checksum {
             // RFC 1071 §4.1: an odd trailing byte is padded with a zero byte.
             sum += u64::from(high) << 8;
         }
-        while sum > 0xffff {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-        // The loop leaves sum ≤ 0xffff.
-        u16::try_from(sum).unwrap_or(u16::MAX)
+        fold(sum)
     }
 
     /// The checksum to put in a header: the one's complement of the sum (RFC 1071 §1).
@@ -116,6 +118,16 @@ impl Checksum {
     pub fn is_valid(&self) -> bool {
         self.folded() == 0xffff
     }
+}
+
+/// A sum of 16-bit (or 32-bit) words folded to 16 bits with end-around carry: the same
+/// value modulo 2^16 − 1, and zero only if `sum` is zero.
+fn fold(mut sum: u64) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    // The loop leaves sum ≤ 0xffff.
+    u16::try_from(sum).unwrap_or(u16::MAX)
 }
 
 /// The Internet checksum of `data` (RFC 1071): the one's complement of its one's-complement
@@ -230,6 +242,40 @@ mod tests {
         assert!(Checksum::new().add_bytes(&header).is_valid());
         header[0] ^= 1;
         assert!(!Checksum::new().add_bytes(&header).is_valid());
+    }
+
+    /// The sum of 16-bit big-endian words, one at a time, as RFC 1071 §4.1 writes it.
+    fn reference_folded(data: &[u8]) -> u16 {
+        let mut sum = 0u32;
+        for pair in data.chunks(2) {
+            let word = u16::from_be_bytes([pair[0], pair.get(1).copied().unwrap_or(0)]);
+            sum += u32::from(word);
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        u16::try_from(sum).unwrap()
+    }
+
+    #[test]
+    fn word_sums_equal_the_rfc1071_reference() {
+        let mut seed = 0x1234_5678u32;
+        let mut byte = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) as u8
+        };
+        let random: Vec<u8> = (0..1600).map(|_| byte()).collect();
+        for data in [random, vec![0xff; 1600], vec![0; 1600]] {
+            for len in (0..64).chain([255, 1459, 1460, 1500, 1600]) {
+                let data = &data[..len];
+                let expected = reference_folded(data);
+                assert_eq!(Checksum::new().add_bytes(data).folded(), expected, "{len}");
+                // After an odd first byte the rest is summed out of word alignment.
+                if let Some((first, rest)) = data.split_first() {
+                    let mut sum = Checksum::new();
+                    sum.add_bytes(&[*first]).add_bytes(rest);
+                    assert_eq!(sum.folded(), expected, "{len}, split after one byte");
+                }
+            }
+        }
     }
 
     #[test]

@@ -105,31 +105,52 @@ impl Pattern {
         mix(self.key ^ index).to_le_bytes()
     }
 
-    /// Writes the pattern bytes at positions `offset..offset + out.len()` into `out`.
+    /// Writes the pattern bytes at positions `offset..offset + out.len()` into `out`: the
+    /// end of a partial first word, whole words, then the start of a partial last word.
     pub(crate) fn fill(self, offset: u64, out: &mut [u8]) {
-        let mut position = offset;
-        let mut rest = out;
-        while !rest.is_empty() {
-            let word = self.word(position / 8);
-            let start = (position % 8) as usize;
-            let take = (8 - start).min(rest.len());
-            let (head, tail) = rest.split_at_mut(take);
-            head.copy_from_slice(&word[start..start + take]);
-            rest = tail;
-            position += take as u64;
+        let start = (offset % 8) as usize;
+        let head = if start == 0 {
+            0
+        } else {
+            (8 - start).min(out.len())
+        };
+        let (first, rest) = out.split_at_mut(head);
+        first.copy_from_slice(&self.word(offset / 8)[start..start + head]);
+        let mut index = (offset + head as u64) / 8;
+        let mut words = rest.chunks_exact_mut(8);
+        for word in &mut words {
+            word.copy_from_slice(&self.word(index));
+            index += 1;
         }
+        let last = words.into_remainder();
+        let len = last.len();
+        last.copy_from_slice(&self.word(index)[..len]);
     }
 
     /// Whether `data` equals the pattern at positions `offset..offset + data.len()`.
     pub(crate) fn matches(self, offset: u64, data: &[u8]) -> bool {
-        let mut expected = [0u8; 4096];
-        let mut position = offset;
-        data.chunks(expected.len()).all(|chunk| {
-            let expected = &mut expected[..chunk.len()];
-            self.fill(position, expected);
-            position += chunk.len() as u64;
-            expected == chunk
-        })
+        let start = (offset % 8) as usize;
+        let head = if start == 0 {
+            0
+        } else {
+            (8 - start).min(data.len())
+        };
+        let (first, rest) = data.split_at(head);
+        if first != &self.word(offset / 8)[start..start + head] {
+            return false;
+        }
+        let mut index = (offset + head as u64) / 8;
+        let mut words = rest.chunks_exact(8);
+        // Whole words compare as integers; the differences accumulate without branches.
+        let mut diff = 0;
+        for word in &mut words {
+            let mut raw = [0; 8];
+            raw.copy_from_slice(word);
+            diff |= u64::from_le_bytes(raw) ^ mix(self.key ^ index);
+            index += 1;
+        }
+        let last = words.remainder();
+        diff == 0 && last == &self.word(index)[..last.len()]
     }
 }
 
@@ -159,6 +180,29 @@ mod tests {
         let mut split = vec![0; 100];
         pattern.fill(37, &mut split);
         assert_eq!(split, whole[37..137]);
+    }
+
+    #[test]
+    fn fill_and_matches_agree_with_the_bytewise_definition() {
+        let pattern = Pattern::downstream(3);
+        let byte = |position: u64| pattern.word(position / 8)[(position % 8) as usize];
+        for offset in 0..20u64 {
+            for len in 0..40usize {
+                let mut out = vec![0; len];
+                pattern.fill(offset, &mut out);
+                let expected: Vec<u8> = (offset..offset + len as u64).map(byte).collect();
+                assert_eq!(out, expected, "offset {offset}, length {len}");
+                assert!(pattern.matches(offset, &expected));
+                for flip in 0..len {
+                    let mut bad = expected.clone();
+                    bad[flip] ^= 0x80;
+                    assert!(
+                        !pattern.matches(offset, &bad),
+                        "offset {offset}, flip {flip}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
