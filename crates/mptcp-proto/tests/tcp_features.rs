@@ -62,6 +62,39 @@ fn nagle_coalesces_small_writes_and_nodelay_does_not() {
 }
 
 #[test]
+fn nagle_sends_the_short_tail_of_a_write_at_once_but_holds_a_second_small_one() {
+    // Minshall's variant of Nagle: a small segment waits only while another small segment is
+    // unacknowledged, so the tail of a larger write does not wait for the peer's delayed ACK.
+    // Pacing off, so that every segment the rules allow leaves at once.
+    let unpaced = TcpConfig {
+        pacing: false,
+        ..TcpConfig::default()
+    };
+    let mut p = pair_with(unpaced, TcpConfig::default());
+    let (a, _b) = p.connected();
+    p.run_for(Duration::from_millis(100));
+    let start = p.now;
+    // A full segment's payload: the MSS less the timestamp option.
+    let full = p.a().tcp_info(a).unwrap().mss - 12;
+    p.a().send(a, &vec![7u8; 3 * full + 100]).unwrap();
+    p.flush();
+    p.a().send(a, &[8u8; 10]).unwrap();
+    p.flush();
+    p.run_for(Duration::from_millis(300));
+    let data: Vec<(Duration, usize)> = p
+        .log
+        .iter()
+        .filter(|l| l.from == 0 && l.len > 0 && l.at >= start)
+        .map(|l| (l.at - start, l.len))
+        .collect();
+    let lens: Vec<usize> = data.iter().map(|d| d.1).collect();
+    assert_eq!(lens, [full, full, full, 100, 10], "{data:?}");
+    // The 100-byte tail leaves with the full segments; the 10 bytes wait for its ACK.
+    assert_eq!(data[3].0, Duration::ZERO, "{data:?}");
+    assert!(data[4].0 > Duration::ZERO, "{data:?}");
+}
+
+#[test]
 fn zero_window_is_probed_until_the_reader_drains() {
     let small = TcpConfig {
         recv_buffer: 16 * 1024,

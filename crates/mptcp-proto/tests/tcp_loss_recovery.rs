@@ -257,19 +257,28 @@ fn tail_loss_probe_is_not_scheduled_after_the_rto() {
 fn tail_loss_probe_sends_new_data_when_there_is_some() {
     let (mut p, a, b) = connected(unpaced());
     let start = p.log.len();
-    drop_data_segments(&mut p, &[9, 10]);
+    // Nine full segments and a 100-byte tail (segment 10) leave at once within the initial
+    // window; the last two full segments and the tail are lost.
+    drop_data_segments(&mut p, &[8, 9, 10]);
     let t0 = p.now;
-    // Ten full segments and a 100-byte tail, which Nagle holds while data is unacknowledged.
-    let total = 10 * SEG + 100;
-    send_pattern(&mut p, a, total);
-    p.run_for(ms(30));
+    let first = 9 * SEG + 100;
+    send_pattern(&mut p, a, first);
+    p.run_for(ms(5));
+    // 50 more bytes, which Nagle holds while the small tail is unacknowledged.
+    let more: Vec<u8> = (first as u64..first as u64 + 50)
+        .map(|i| pattern(1, i))
+        .collect();
+    assert_eq!(p.a().send(a, &more).unwrap(), 50);
+    let total = first + 50;
+    p.run_for(ms(25));
     let srtt = p.a().tcp_info(a).unwrap().srtt.unwrap();
     let done = deliver(&mut p, b, total as u64, ms(5000));
     p.run_for(ms(500));
 
     let data = data_from_a(&p, start);
-    assert!(data[..10].iter().all(|l| l.len == SEG && l.at == t0));
-    let (s9, s10) = (data[8].seq, data[9].seq);
+    assert!(data[..9].iter().all(|l| l.len == SEG && l.at == t0));
+    assert_eq!((data[9].len, data[9].at), (100, t0));
+    let (s8, s9, s10) = (data[7].seq, data[8].seq, data[9].seq);
     let probe = &data[10];
     let ack_at = last_ack_arrival(&p, probe.at);
     println!(
@@ -279,20 +288,26 @@ fn tail_loss_probe_sends_new_data_when_there_is_some() {
         probe.len
     );
     // RFC 8985 §7.3: new data is sent when there is some.
-    assert_eq!(probe.seq, s10.wrapping_add(SEG as u32));
-    assert_eq!(probe.len, 100);
+    assert_eq!(probe.seq, s10.wrapping_add(100));
+    assert_eq!(probe.len, 50);
     assert_eq!(probe.at, ack_at + 2 * srtt);
-    // Its SACK lets RACK mark both holes lost; each goes once, at once.
+    // Its SACK lets RACK mark the three holes lost; each goes once, at once.
     let rtx: Vec<(u32, Instant)> = data[11..].iter().map(|l| (l.seq, l.at)).collect();
     println!(
         "retransmissions at {:?}; all data at B at +{:?}",
         rtx.iter().map(|(_, t)| *t - t0).collect::<Vec<_>>(),
         done - t0
     );
-    assert_eq!(rtx, [(s9, probe.at + RTT), (s10, probe.at + RTT)]);
-    assert_eq!(done, probe.at + RTT + DELAY);
+    // Retransmission starts as the probe's SACK arrives; recovery (PRR) may spread the
+    // three over the next ACKs.
+    let at = probe.at + RTT;
+    let seqs: Vec<u32> = rtx.iter().map(|r| r.0).collect();
+    assert_eq!(seqs, [s8, s9, s10]);
+    assert_eq!(rtx[0].1, at);
+    assert!(rtx.iter().all(|r| r.1 >= at && r.1 <= at + RTT), "{rtx:?}");
+    assert_eq!(done, rtx[2].1 + DELAY);
     let info = p.a().tcp_info(a).unwrap();
-    assert_eq!((info.timeouts, info.retransmits), (0, 2));
+    assert_eq!((info.timeouts, info.retransmits), (0, 3));
 }
 
 #[test]

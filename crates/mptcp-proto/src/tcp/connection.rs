@@ -138,6 +138,9 @@ pub struct TcpConnection {
     pub(crate) snd_nxt: SeqNum,
     pub(crate) snd_wnd: usize,
     pub(crate) max_snd_wnd: usize,
+    /// End of the last segment sent shorter than a full segment, for Nagle's algorithm in
+    /// Minshall's form: only one small segment may be unacknowledged at a time.
+    pub(crate) small_segment_end: Option<SeqNum>,
     pub(crate) snd_wl1: SeqNum,
     pub(crate) snd_wl2: SeqNum,
     pub(crate) send_buf: ByteRing,
@@ -232,6 +235,7 @@ impl TcpConnection {
             snd_nxt: params.iss + 1,
             snd_wnd: 0,
             max_snd_wnd: 0,
+            small_segment_end: None,
             snd_wl1: SeqNum(0),
             snd_wl2: SeqNum(0),
             send_buf: ByteRing::new(cfg.send_buffer.max(1)),

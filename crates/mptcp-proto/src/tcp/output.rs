@@ -166,8 +166,11 @@ impl TcpConnection {
                     if !(nothing_out || (wnd_limited && len >= self.max_snd_wnd / 2)) {
                         return None;
                     }
-                } else if !self.cfg.nodelay && !nothing_out {
-                    // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacked.
+                } else if !self.cfg.nodelay && self.small_segment_unacked() {
+                    // RFC 9293 §3.7.4 (Nagle), in Minshall's form (draft-minshall-nagle):
+                    // hold a small segment while an earlier small segment is unacknowledged,
+                    // so the short tail of a larger write leaves at once instead of waiting
+                    // for the peer's delayed ACK.
                     return None;
                 }
             }
@@ -200,6 +203,9 @@ impl TcpConnection {
             app_limited,
         });
         self.snd_nxt = seq + seq_len;
+        if sent < full {
+            self.small_segment_end = Some(self.snd_nxt);
+        }
         if fin {
             self.fin_seq = Some(seq + sent as u32);
         }
@@ -210,6 +216,11 @@ impl TcpConnection {
         }
         self.arm_tlp(now);
         Some(total)
+    }
+
+    /// Whether a segment shorter than a full one is sent and not yet acknowledged.
+    fn small_segment_unacked(&self) -> bool {
+        self.small_segment_end.is_some_and(|end| end > self.snd_una)
     }
 
     /// Payload of a full-sized segment after the options a data segment carries now.
