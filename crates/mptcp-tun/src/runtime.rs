@@ -1,0 +1,249 @@
+//! The runtime: a [`Stack`] driven by tokio tasks over one or more [`Device`]s.
+//!
+//! # Design
+//!
+//! The stack sits behind one `std::sync::Mutex` ([`Shared`]) rather than inside a task
+//! that serves a command channel. Application calls (`send`, `recv`, `accept`) are then
+//! plain function calls under a short lock, with no message, no reply channel and no extra
+//! task switch per read or write; the lock is never held across an `.await`, and the tasks
+//! that do I/O hold it only while the stack computes, never during a system call.
+//!
+//! - One **reader task per device** waits for a packet, then takes every packet already
+//!   queued (up to [`BATCH`]) into its own buffers, and only then locks the stack once to
+//!   feed the whole batch through `handle_packet`, and wakes the driver.
+//! - One **driver task** runs the timers that are due, drains `poll_transmit` into a batch
+//!   of buffers, dispatches the stack's events to the wakers of the waiting application
+//!   tasks, reads the next deadline, unlocks, and only then writes the batch to the devices
+//!   (each packet to the device its `Transmit` names). It sleeps until the deadline or until
+//!   something kicks it: a reader task's batch or an application call that queued output.
+//!
+//! Batches of buffers are the shape `recvmmsg`/`sendmmsg` and the TUN GSO/GRO offloads
+//! want, so those can come in behind the [`Device`] trait without changing the driver.
+
+use core::net::IpAddr;
+use std::io;
+use std::sync::Arc;
+use std::task::Waker;
+
+use mptcp_proto::stack::{InterfaceConfig, InterfaceId, Stack, StackConfig, StackStats, TcpConfig};
+use rand_chacha::ChaCha12Rng;
+use rand_core::{RngCore, SeedableRng};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::device::Device;
+use crate::shared::Shared;
+
+/// Packets read, or transmits written, per pass of the stack lock.
+pub const BATCH: usize = 64;
+
+/// A device of the host with the addresses the stack uses on it.
+#[derive(Debug)]
+pub struct Interface<D> {
+    /// Where its packets come from and go to.
+    pub device: D,
+    /// The host's addresses on this interface (IPv4 and/or IPv6).
+    pub addrs: Vec<IpAddr>,
+    /// Largest IP packet it carries, in bytes.
+    pub mtu: usize,
+}
+
+impl<D> Interface<D> {
+    /// An interface with one address and an MTU of 1500.
+    pub fn new(device: D, addr: IpAddr) -> Self {
+        Self {
+            device,
+            addrs: vec![addr],
+            mtu: 1500,
+        }
+    }
+}
+
+/// Settings of a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// TCP settings for every connection.
+    pub tcp: TcpConfig,
+    /// First and last ephemeral port.
+    pub ephemeral_ports: (u16, u16),
+    /// Seed for the stack's randomness (keys, ISNs, ports), for repeatable tests. `None`
+    /// (the default) seeds from the operating system.
+    pub seed: Option<u64>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        let stack = StackConfig::default();
+        Self {
+            tcp: stack.tcp,
+            ephemeral_ports: stack.ephemeral_ports,
+            seed: None,
+        }
+    }
+}
+
+/// A running host: the stack and the tasks that drive it. Dropping it stops the tasks;
+/// streams and listeners still open then fail with an error.
+#[derive(Debug)]
+pub struct Runtime {
+    handle: Handle,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// A cheap, cloneable reference to a [`Runtime`], from which streams and listeners are
+/// made.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl core::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts the stack over `interfaces` (their order gives the stack's interface ids).
+    /// Spawns one reader task per device and the driver task on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a tokio runtime.
+    pub fn start<D: Device>(interfaces: Vec<Interface<D>>, config: RuntimeConfig) -> Self {
+        let stack_config = StackConfig {
+            interfaces: interfaces
+                .iter()
+                .map(|i| InterfaceConfig {
+                    addrs: i.addrs.clone(),
+                    mtu: i.mtu,
+                })
+                .collect(),
+            tcp: config.tcp,
+            ephemeral_ports: config.ephemeral_ports,
+        };
+        let rng: Box<dyn RngCore + Send> = match config.seed {
+            Some(seed) => Box::new(ChaCha12Rng::seed_from_u64(seed)),
+            None => Box::new(ChaCha12Rng::from_os_rng()),
+        };
+        let buf_len = interfaces.iter().map(|i| i.mtu).max().unwrap_or(1500);
+        let shared = Arc::new(Shared::new(Stack::new(stack_config, rng), Clock::new()));
+        let devices: Arc<[D]> = interfaces.into_iter().map(|i| i.device).collect();
+        let mut tasks: Vec<JoinHandle<()>> = (0..devices.len())
+            .map(|index| tokio::spawn(read_loop(shared.clone(), devices.clone(), index, buf_len)))
+            .collect();
+        tasks.push(tokio::spawn(drive(shared.clone(), devices, buf_len)));
+        Self {
+            handle: Handle { shared },
+            tasks,
+        }
+    }
+
+    /// A handle for making streams and listeners.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// The stack's packet counters.
+    pub fn stats(&self) -> StackStats {
+        self.handle.shared.lock().stack.stats()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.handle.shared.stop();
+    }
+}
+
+/// Reads packets from device `index` and feeds them to the stack in batches.
+async fn read_loop<D: Device>(shared: Arc<Shared>, devices: Arc<[D]>, index: usize, len: usize) {
+    let device = &devices[index];
+    let mut bufs = vec![vec![0u8; len]; BATCH];
+    let mut lens = [0usize; BATCH];
+    loop {
+        lens[0] = match device.recv(&mut bufs[0]).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(device = index, error = %e, "receive failed; reader stops");
+                return;
+            }
+        };
+        let mut count = 1;
+        while count < BATCH {
+            match device.try_recv(&mut bufs[count]) {
+                Ok(n) => {
+                    lens[count] = n;
+                    count += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::debug!(device = index, error = %e, "try_recv failed");
+                    break;
+                }
+            }
+        }
+        {
+            let mut inner = shared.lock();
+            let now = shared.clock.now();
+            for (buf, &n) in bufs.iter().zip(&lens).take(count) {
+                inner
+                    .stack
+                    .handle_packet(now, InterfaceId(index), &buf[..n]);
+            }
+        }
+        shared.kick();
+    }
+}
+
+/// Runs timers, sends what the stack queued and wakes the application tasks.
+async fn drive<D: Device>(shared: Arc<Shared>, devices: Arc<[D]>, len: usize) {
+    let mut bufs = vec![vec![0u8; len]; BATCH];
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(BATCH);
+    let mut wake: Vec<Waker> = Vec::new();
+    loop {
+        out.clear();
+        let deadline = {
+            let mut inner = shared.lock();
+            let now = shared.clock.now();
+            if inner.stack.poll_timeout().is_some_and(|at| at <= now) {
+                inner.stack.handle_timeout(now);
+            }
+            for buf in bufs.iter_mut() {
+                match inner.stack.poll_transmit(now, buf) {
+                    Some(t) => out.push((t.iface.0, t.len)),
+                    None => break,
+                }
+            }
+            inner.dispatch_events(&mut wake);
+            inner.stack.poll_timeout()
+        };
+        for (buf, &(iface, n)) in bufs.iter().zip(&out) {
+            let Some(device) = devices.get(iface) else {
+                continue;
+            };
+            if let Err(e) = device.try_send(&buf[..n]) {
+                tracing::trace!(device = iface, error = %e, "packet dropped on send");
+            }
+        }
+        wake.drain(..).for_each(Waker::wake);
+        if out.len() == BATCH {
+            // More may be waiting; let other tasks run, then go on draining.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(shared.clock.to_tokio(at)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = shared.kicked() => {}
+            () = sleep => {}
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The state the driver and the application handles share: the stack behind one lock, and
+//! the wakers of the tasks waiting on each connection and listener.
+//!
+//! Every call on the stack takes the lock for a short, bounded piece of work and never
+//! across an `.await`. The driver holds it to feed a batch of received packets, or to run
+//! the timers, drain one batch of transmits and dispatch events; application handles hold
+//! it for one `send`, `recv`, `accept`, ... call. Anything that may leave output behind
+//! ([`Shared::kick`]) wakes the driver, which owns the devices and does the sending.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use mptcp_proto::stack::{CloseReason, ConnectionHandle, Event, ListenerHandle, Stack};
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+
+/// What the runtime knows about one connection an application handle owns.
+#[derive(Debug, Default)]
+pub(crate) struct ConnState {
+    /// The handshake completed.
+    pub(crate) connected: bool,
+    /// How it ended, once it did.
+    pub(crate) closed: Option<CloseReason>,
+    /// The task waiting to read.
+    pub(crate) reader: Option<Waker>,
+    /// The task waiting to write or for the handshake.
+    pub(crate) writer: Option<Waker>,
+}
+
+/// The stack and the bookkeeping around it (under the lock).
+pub(crate) struct Inner {
+    pub(crate) stack: Stack,
+    pub(crate) conns: HashMap<ConnectionHandle, ConnState>,
+    pub(crate) listeners: HashMap<ListenerHandle, Option<Waker>>,
+}
+
+impl Inner {
+    /// Moves the stack's events to the tasks waiting for them; returns the wakers to call
+    /// once the lock is released.
+    pub(crate) fn dispatch_events(&mut self, wake: &mut Vec<Waker>) {
+        while let Some(event) = self.stack.poll_event() {
+            match event {
+                Event::Incoming(l) => {
+                    if let Some(w) = self.listeners.get_mut(&l).and_then(Option::take) {
+                        wake.push(w);
+                    }
+                }
+                Event::Connected(c) | Event::Writable(c) => {
+                    if let Some(state) = self.conns.get_mut(&c) {
+                        state.connected |= matches!(event, Event::Connected(_));
+                        wake.extend(state.writer.take());
+                    }
+                }
+                Event::Readable(c) | Event::PeerClosed(c) => {
+                    if let Some(state) = self.conns.get_mut(&c) {
+                        wake.extend(state.reader.take());
+                    }
+                }
+                Event::Closed(c, reason) => {
+                    if let Some(state) = self.conns.get_mut(&c) {
+                        state.closed = Some(reason);
+                        wake.extend(state.reader.take());
+                        wake.extend(state.writer.take());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes every registered waker (the runtime is stopping).
+    fn take_all_wakers(&mut self, wake: &mut Vec<Waker>) {
+        for state in self.conns.values_mut() {
+            wake.extend(state.reader.take());
+            wake.extend(state.writer.take());
+        }
+        for waiter in self.listeners.values_mut() {
+            wake.extend(waiter.take());
+        }
+    }
+}
+
+/// Shared between the driver tasks and every application handle.
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    /// Wakes the driver: there may be output to send or a new deadline.
+    driver: Notify,
+    pub(crate) clock: Clock,
+    stopped: AtomicBool,
+}
+
+impl core::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Shared")
+            .field("stopped", &self.is_stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(stack: Stack, clock: Clock) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                stack,
+                conns: HashMap::new(),
+                listeners: HashMap::new(),
+            }),
+            driver: Notify::new(),
+            clock,
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the stack. A panic while it was held leaves the stack as it was at the panic;
+    /// carrying on is no worse than failing every later call, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the driver to send what the stack has queued.
+    pub(crate) fn kick(&self) {
+        self.driver.notify_one();
+    }
+
+    /// Waits for a [`kick`](Self::kick) (one given while nobody waited is kept).
+    pub(crate) async fn kicked(&self) {
+        self.driver.notified().await;
+    }
+
+    /// Whether the runtime has stopped.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Marks the runtime stopped and wakes every waiting task, which then sees the error.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        let mut wake = Vec::new();
+        self.lock().take_all_wakers(&mut wake);
+        wake.into_iter().for_each(Waker::wake);
+    }
+}

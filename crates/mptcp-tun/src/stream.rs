@@ -1,0 +1,250 @@
+//! [`MptcpStream`]: a connection of the runtime's stack, used like `tokio::net::TcpStream`.
+
+use core::net::SocketAddr;
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use mptcp_proto::stack::{
+    CloseReason, ConnectError, ConnectionHandle, RecvError, SendError, ShutdownError,
+};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::error::{close_error, not_connected, runtime_gone};
+use crate::runtime::Handle;
+use crate::shared::{ConnState, Shared};
+
+/// A connection, read and written through tokio's [`AsyncRead`] and [`AsyncWrite`].
+///
+/// Reads return `Ok(0)` at the end of the stream (after the peer's FIN); a connection that
+/// ended otherwise reports the error users know from sockets: `ConnectionRefused`,
+/// `ConnectionReset`, `TimedOut`. [`AsyncWrite::poll_shutdown`] half-closes: a FIN follows
+/// the data already written, and reading goes on. Dropping the stream closes the connection
+/// (and resets it if received data was left unread, like the OS).
+///
+/// ```no_run
+/// # async fn demo(handle: mptcp_tun::Handle) -> std::io::Result<()> {
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// let mut stream = mptcp_tun::MptcpStream::connect(&handle, "10.0.0.2:80".parse().unwrap()).await?;
+/// stream.write_all(b"hello").await?;
+/// stream.shutdown().await?;
+/// let mut reply = Vec::new();
+/// stream.read_to_end(&mut reply).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MptcpStream {
+    shared: Arc<Shared>,
+    conn: ConnectionHandle,
+    local: SocketAddr,
+    peer: SocketAddr,
+    write_shut: bool,
+}
+
+impl MptcpStream {
+    /// Opens a connection to `addr` from the first local address of its family, and waits
+    /// for the handshake.
+    pub async fn connect(handle: &Handle, addr: SocketAddr) -> io::Result<MptcpStream> {
+        let shared = handle.shared.clone();
+        if shared.is_stopped() {
+            return Err(runtime_gone());
+        }
+        let stream = {
+            let mut inner = shared.lock();
+            let now = shared.clock.now();
+            let conn = inner
+                .stack
+                .connect(now, addr, None)
+                .map_err(connect_error)?;
+            inner.conns.insert(conn, ConnState::default());
+            let local = inner.stack.local_addr(conn).ok_or_else(not_connected)?;
+            MptcpStream {
+                shared: shared.clone(),
+                conn,
+                local,
+                peer: addr,
+                write_shut: false,
+            }
+        };
+        shared.kick();
+        // If this future is dropped while waiting, dropping `stream` aborts the attempt.
+        poll_fn(|cx| stream.poll_connected(cx)).await?;
+        Ok(stream)
+    }
+
+    /// A stream for a connection a listener accepted.
+    pub(crate) fn accepted(
+        shared: Arc<Shared>,
+        conn: ConnectionHandle,
+        local: SocketAddr,
+        peer: SocketAddr,
+    ) -> Self {
+        Self {
+            shared,
+            conn,
+            local,
+            peer,
+            write_shut: false,
+        }
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+
+    /// The remote address of the connection.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.peer)
+    }
+
+    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.shared.is_stopped() {
+            return Poll::Ready(Err(runtime_gone()));
+        }
+        let mut inner = self.shared.lock();
+        let Some(state) = inner.conns.get_mut(&self.conn) else {
+            return Poll::Ready(Err(not_connected()));
+        };
+        if state.connected {
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(reason) = state.closed {
+            return Poll::Ready(Err(close_error(reason).unwrap_or_else(not_connected)));
+        }
+        state.writer = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// How the connection ended, if it did.
+    fn closed(&self, inner: &crate::shared::Inner) -> Option<CloseReason> {
+        inner.conns.get(&self.conn).and_then(|s| s.closed)
+    }
+}
+
+fn connect_error(e: ConnectError) -> io::Error {
+    let kind = match e {
+        ConnectError::InvalidAddress => io::ErrorKind::InvalidInput,
+        ConnectError::AddrNotAvailable | ConnectError::NoPorts => io::ErrorKind::AddrNotAvailable,
+        ConnectError::AddrInUse => io::ErrorKind::AddrInUse,
+    };
+    io::Error::new(kind, e)
+}
+
+impl AsyncRead for MptcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.shared.is_stopped() {
+            return Poll::Ready(Err(runtime_gone()));
+        }
+        let mut inner = this.shared.lock();
+        let result = inner.stack.recv(this.conn, buf.initialize_unfilled());
+        let outcome = match result {
+            Ok(n) => {
+                buf.advance(n);
+                Ok(())
+            }
+            Err(RecvError::WouldBlock) => {
+                if let Some(state) = inner.conns.get_mut(&this.conn) {
+                    state.reader = Some(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            Err(RecvError::Reset) => Err(io::ErrorKind::ConnectionReset.into()),
+            // Gone after an orderly close (all data read): end of stream.
+            Err(RecvError::Closed | RecvError::InvalidHandle) => match this.closed(&inner) {
+                Some(reason) => close_error(reason).map_or(Ok(()), Err),
+                None => Err(not_connected()),
+            },
+        };
+        drop(inner);
+        // Reading opens the receive window: the driver may have a window update to send.
+        this.shared.kick();
+        Poll::Ready(outcome)
+    }
+}
+
+impl AsyncWrite for MptcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.shared.is_stopped() {
+            return Poll::Ready(Err(runtime_gone()));
+        }
+        let mut inner = this.shared.lock();
+        match inner.stack.send(this.conn, data) {
+            Ok(n) => {
+                drop(inner);
+                this.shared.kick();
+                Poll::Ready(Ok(n))
+            }
+            Err(SendError::WouldBlock) => {
+                if let Some(state) = inner.conns.get_mut(&this.conn) {
+                    state.writer = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            Err(SendError::Closed | SendError::InvalidHandle) => {
+                let error = this
+                    .closed(&inner)
+                    .and_then(close_error)
+                    .unwrap_or_else(|| io::ErrorKind::BrokenPipe.into());
+                Poll::Ready(Err(error))
+            }
+        }
+    }
+
+    /// Written data is already queued in the stack, which sends it as fast as the
+    /// connection allows: nothing to wait for.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Half-close (RFC 9293 §3.10.4): a FIN follows the queued data; reading goes on.
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.write_shut {
+            return Poll::Ready(Ok(()));
+        }
+        if this.shared.is_stopped() {
+            return Poll::Ready(Err(runtime_gone()));
+        }
+        let mut inner = this.shared.lock();
+        let outcome = match inner.stack.shutdown(this.conn) {
+            Ok(()) => Ok(()),
+            Err(ShutdownError::NotConnected | ShutdownError::InvalidHandle) => {
+                match this.closed(&inner) {
+                    Some(CloseReason::Normal) => Ok(()),
+                    Some(reason) => Err(close_error(reason).unwrap_or_else(not_connected)),
+                    None => Err(not_connected()),
+                }
+            }
+        };
+        drop(inner);
+        if outcome.is_ok() {
+            this.write_shut = true;
+            this.shared.kick();
+        }
+        Poll::Ready(outcome)
+    }
+}
+
+impl Drop for MptcpStream {
+    fn drop(&mut self) {
+        {
+            let mut inner = self.shared.lock();
+            inner.stack.close(self.conn);
+            inner.conns.remove(&self.conn);
+        }
+        self.shared.kick();
+    }
+}

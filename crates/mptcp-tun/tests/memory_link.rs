@@ -1,0 +1,218 @@
+//! The whole application API over two runtimes joined by an in-memory link (no root).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mptcp_tun::{Interface, MemoryDevice, MptcpListener, MptcpStream, Runtime, RuntimeConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::timeout;
+
+const CLIENT: &str = "10.0.0.1";
+const SERVER: &str = "10.0.0.2";
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Two hosts, `CLIENT` and `SERVER`, on one in-memory link.
+fn hosts(config: RuntimeConfig) -> (Runtime, Runtime) {
+    let (a, b) = MemoryDevice::pair(4096);
+    let start = |device, addr: &str, seed| {
+        Runtime::start(
+            vec![Interface::new(device, addr.parse().unwrap())],
+            RuntimeConfig {
+                seed: Some(seed),
+                ..config.clone()
+            },
+        )
+    };
+    (start(a, CLIENT, 1), start(b, SERVER, 2))
+}
+
+fn server_addr(port: u16) -> SocketAddr {
+    SocketAddr::new(SERVER.parse().unwrap(), port)
+}
+
+/// Byte `i` of the test stream named `salt`.
+fn pattern(salt: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .rotate_left(u32::from(salt)) as u8
+        })
+        .collect()
+}
+
+/// Writes `data` and half-closes while reading the peer's whole stream.
+async fn exchange(stream: MptcpStream, data: Vec<u8>) -> io::Result<Vec<u8>> {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let write = async move {
+        writer.write_all(&data).await?;
+        writer.shutdown().await?;
+        io::Result::Ok(writer)
+    };
+    let read = async move {
+        let mut received = Vec::new();
+        reader.read_to_end(&mut received).await?;
+        io::Result::Ok(received)
+    };
+    let (writer, received) = tokio::try_join!(write, read)?;
+    drop(writer);
+    Ok(received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_mib_cross_intact_both_ways() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(5000)).unwrap();
+    const LEN: usize = 8 << 20;
+    let serve = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        exchange(stream, pattern(2, LEN)).await.unwrap()
+    });
+    let stream = MptcpStream::connect(&client.handle(), server_addr(5000))
+        .await
+        .unwrap();
+    let from_server = timeout(LIMIT, exchange(stream, pattern(1, LEN)))
+        .await
+        .expect("transfer finishes")
+        .unwrap();
+    let from_client = timeout(LIMIT, serve).await.unwrap().unwrap();
+    assert!(
+        from_server == pattern(2, LEN),
+        "server → client bytes differ"
+    );
+    assert!(
+        from_client == pattern(1, LEN),
+        "client → server bytes differ"
+    );
+}
+
+#[tokio::test]
+async fn addresses_are_those_of_both_ends() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), "0.0.0.0:0".parse().unwrap()).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    assert_ne!(port, 0);
+    let handle = client.handle();
+    let (stream, accepted) = tokio::join!(
+        MptcpStream::connect(&handle, server_addr(port)),
+        listener.accept()
+    );
+    let (stream, (accepted, peer)) = (stream.unwrap(), accepted.unwrap());
+    assert_eq!(stream.peer_addr().unwrap(), server_addr(port));
+    assert_eq!(stream.local_addr().unwrap().ip().to_string(), CLIENT);
+    assert_eq!(peer, stream.local_addr().unwrap());
+    assert_eq!(accepted.peer_addr().unwrap(), peer);
+    assert_eq!(accepted.local_addr().unwrap(), server_addr(port));
+}
+
+#[tokio::test]
+async fn half_close_lets_the_peer_answer() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(7)).unwrap();
+    let serve = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        // Ends at the client's FIN, while the server can still write.
+        stream.read_to_end(&mut request).await.unwrap();
+        stream.write_all(b"pong: ").await.unwrap();
+        stream.write_all(&request).await.unwrap();
+        stream.shutdown().await.unwrap();
+        // Stays open until the client has read everything.
+        let mut rest = [0u8; 1];
+        assert_eq!(stream.read(&mut rest).await.unwrap(), 0);
+    });
+    let mut stream = MptcpStream::connect(&client.handle(), server_addr(7))
+        .await
+        .unwrap();
+    stream.write_all(b"ping").await.unwrap();
+    stream.shutdown().await.unwrap();
+    // Shutting down twice is harmless, and writing after it fails.
+    stream.shutdown().await.unwrap();
+    assert!(stream.write_all(b"late").await.is_err());
+    let mut reply = Vec::new();
+    timeout(LIMIT, stream.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply, b"pong: ping");
+    // After the end of the stream, reads keep returning 0.
+    assert_eq!(stream.read(&mut [0u8; 8]).await.unwrap(), 0);
+    timeout(LIMIT, serve).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn connecting_to_a_closed_port_is_refused() {
+    let (client, _server) = hosts(RuntimeConfig::default());
+    let err = timeout(
+        LIMIT,
+        MptcpStream::connect(&client.handle(), server_addr(9)),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+}
+
+#[tokio::test]
+async fn closing_with_unread_data_resets_the_peer() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(80)).unwrap();
+    let serve = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 1];
+        stream.read_exact(&mut first).await.unwrap();
+        // The rest of the request is left unread: dropping the stream sends RST.
+    });
+    let mut stream = MptcpStream::connect(&client.handle(), server_addr(80))
+        .await
+        .unwrap();
+    stream.write_all(&[7u8; 1000]).await.unwrap();
+    timeout(LIMIT, serve).await.unwrap().unwrap();
+    let err = timeout(LIMIT, stream.read(&mut [0u8; 16]))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+}
+
+#[tokio::test]
+async fn a_silent_peer_times_out() {
+    let mut config = RuntimeConfig::default();
+    config.tcp.syn_retries = 1;
+    config.tcp.initial_rto = Duration::from_millis(100);
+    // The far end of the link exists but nobody reads it.
+    let (device, _silent) = MemoryDevice::pair(64);
+    let client = Runtime::start(
+        vec![Interface::new(device, CLIENT.parse().unwrap())],
+        RuntimeConfig {
+            seed: Some(3),
+            ..config
+        },
+    );
+    let err = timeout(
+        LIMIT,
+        MptcpStream::connect(&client.handle(), server_addr(80)),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+}
+
+#[tokio::test]
+async fn calls_fail_once_the_runtime_is_dropped() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(81)).unwrap();
+    let handle = client.handle();
+    let (stream, accepted) = tokio::join!(
+        MptcpStream::connect(&handle, server_addr(81)),
+        listener.accept()
+    );
+    let (mut stream, _accepted) = (stream.unwrap(), accepted.unwrap());
+    let reader = tokio::spawn(async move { stream.read(&mut [0u8; 8]).await });
+    tokio::task::yield_now().await;
+    drop(client);
+    let result = timeout(LIMIT, reader).await.unwrap().unwrap();
+    assert!(result.is_err());
+}

@@ -1,0 +1,80 @@
+//! Kernel interop test harness: network namespaces joined by veth links, the
+//! Linux kernel's MPTCP on one side (driven by the `kernel-peer` program of this
+//! package) and, later, our userspace stack on TUN devices on the other.
+//!
+//! - [`Namespace`]: a uniquely named network namespace, removed with every
+//!   process in it when the guard drops — also when a test fails or panics.
+//! - [`VethLink`]: a veth pair between two namespaces, with addresses (IPv6
+//!   without duplicate address detection), offload settings and a [`Tbf`] rate
+//!   limit.
+//! - [`Topology`]: namespaces "ours" and "kernel" joined by one veth per path,
+//!   with forwarding and routes so that our stack's addresses reach TUN devices
+//!   in "ours" (see the module documentation for the TUN hook).
+//! - [`KernelPeer`]: runs `kernel-peer` clients and servers in a namespace.
+//! - [`command`]: setup commands with timeouts and quoted error messages;
+//!   [`Spawned`] guards long-running children.
+//! - [`relay`]: design of the userspace delay/loss relay (this kernel has no
+//!   `netem`).
+//!
+//! Tests that use namespaces need root; they call [`require_root`] first, which
+//! fails with a clear message otherwise. Traffic only flows inside namespaces
+//! the test created: nothing is configured in the root namespace.
+
+pub mod addr;
+pub mod command;
+pub mod error;
+pub mod netns;
+pub mod peer;
+pub mod relay;
+pub mod tbf;
+pub mod topology;
+pub mod veth;
+
+pub use addr::IfAddr;
+pub use command::{Finished, Spawned};
+pub use error::{Error, Result};
+pub use netns::Namespace;
+pub use peer::KernelPeer;
+pub use tbf::Tbf;
+pub use topology::{Path, Topology, TopologyBuilder, TunPlan};
+pub use veth::{End, Offloads, VethLink};
+
+use std::path::Path as FsPath;
+
+/// Programs the harness runs.
+const TOOLS: [&str; 4] = ["ip", "tc", "sysctl", "ethtool"];
+
+/// Checks that the harness can work here: root, MPTCP in the kernel, and the
+/// tools it runs. Returns a message naming what is missing.
+pub fn check_environment() -> std::result::Result<(), String> {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if euid != 0 {
+        return Err(format!(
+            "this test needs root (it creates network namespaces; effective uid is {euid}). \
+             CI runs the test command as root; locally run `sudo -E ./scripts/test`, or skip \
+             these tests with `cargo test --workspace --exclude mptcp-interop`"
+        ));
+    }
+    if !FsPath::new("/proc/sys/net/mptcp/enabled").exists() {
+        return Err("this kernel has no MPTCP (/proc/sys/net/mptcp/enabled is missing)".into());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for tool in TOOLS {
+        let found = std::env::split_paths(&path).any(|dir| dir.join(tool).is_file());
+        if !found {
+            return Err(format!(
+                "`{tool}` is not on PATH (install iproute2, procps and ethtool)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Panics with a clear message unless [`check_environment`] passes. Tests that
+/// need root call it first: without root they fail loudly, never pass silently.
+pub fn require_root() {
+    if let Err(msg) = check_environment() {
+        panic!("interop harness: {msg}");
+    }
+}
