@@ -10,7 +10,8 @@
 //! - [`Topology`]: namespaces "ours" and "kernel" joined by one veth per path,
 //!   with forwarding and routes so that our stack's addresses reach TUN devices
 //!   in "ours" (see the module documentation for the TUN hook).
-//! - [`KernelPeer`]: runs `kernel-peer` clients and servers in a namespace.
+//! - [`KernelPeer`]: runs `kernel-peer` clients and servers in a namespace;
+//!   [`pattern`] is the byte pattern it sends and verifies.
 //! - [`command`]: setup commands with timeouts and quoted error messages;
 //!   [`Spawned`] guards long-running children.
 //! - [`relay`]: design of the userspace delay/loss relay (this kernel has no
@@ -24,6 +25,7 @@ pub mod addr;
 pub mod command;
 pub mod error;
 pub mod netns;
+pub mod pattern;
 pub mod peer;
 pub mod relay;
 pub mod tbf;

@@ -26,9 +26,9 @@
 //! # Attaching the TUN runtime (the hook)
 //!
 //! The route that carries packets *to* our stack needs the TUN device, which
-//! only the runtime creates. The steps, once `crates/mptcp-tun` exists:
+//! only the runtime creates. The steps (`tests/tun_tcp.rs` follows them with `mptcp-tun`):
 //!
-//! 1. Create the device inside "ours": `topology.ours().run_in(|| open_tun("tun1"))`
+//! 1. Create the device inside "ours": `topology.ours().run_in(|| TunDevice::create(..))`
 //!    — [`Namespace::run_in`] runs the closure on a thread that joined the
 //!    namespace with `setns`, and a TUN device belongs to the namespace its
 //!    creator was in; the returned file descriptor stays usable from any thread.
