@@ -5,12 +5,12 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use mptcp_proto::stack::{CloseReason, ConnectionHandle, Event, RecvError, Stack};
+use mptcp_proto::stack::{CloseReason, ConnectionHandle, Event, Stack};
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
 use super::pattern::{Header, Pattern, StreamKind};
-use super::stream::{Receiver, Sender};
+use super::stream::{ReadEnd, Receiver, Sender, read_available};
 use crate::scenario::AppSpec;
 
 /// How often an on/off client tops up its sending while on.
@@ -250,23 +250,18 @@ impl Client {
         if self.released {
             return;
         }
-        loop {
-            match stack.recv(conn, scratch) {
-                Ok(0) => {
-                    self.eof.get_or_insert(now);
-                    self.released = true;
-                    stack.close(conn);
-                    return;
-                }
-                Ok(n) => self.downstream.take(now, &scratch[..n]),
-                Err(RecvError::WouldBlock) => break,
-                Err(error) => {
-                    if self.active() {
-                        self.failure = Some(format!("recv: {error}"));
-                    }
-                    break;
-                }
+        let downstream = &mut self.downstream;
+        match read_available(stack, conn, scratch, |data| downstream.take(now, data)) {
+            ReadEnd::Eof => {
+                self.eof.get_or_insert(now);
+                self.released = true;
+                stack.close(conn);
+                return;
             }
+            ReadEnd::Failed(error) if self.active() => {
+                self.failure = Some(format!("recv: {error}"));
+            }
+            ReadEnd::Failed(_) | ReadEnd::Drained => {}
         }
         if let ClientKind::RequestResponse {
             request,

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use mptcp_proto::stack::{
-    AcceptError, CloseReason, ConnectionHandle, Event, ListenerHandle, RecvError, Stack,
+    AcceptError, CloseReason, ConnectionHandle, Event, ListenerHandle, Stack,
 };
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
 use super::pattern::{HEADER_LEN, Header, Pattern, StreamKind};
-use super::stream::{Receiver, Sender};
+use super::stream::{ReadEnd, Receiver, Sender, read_available};
 
 /// Connections a listener keeps waiting for `accept`.
 const BACKLOG: usize = 128;
@@ -162,22 +162,15 @@ impl Session {
         if self.released {
             return;
         }
-        loop {
-            match stack.recv(conn, scratch) {
-                Ok(0) => {
-                    self.eof.get_or_insert(now);
-                    self.close_requested = true;
-                    break;
-                }
-                Ok(n) => self.take(now, &scratch[..n]),
-                Err(RecvError::WouldBlock) => break,
-                Err(error) => {
-                    if self.closed.is_none() {
-                        self.failure.get_or_insert(format!("recv: {error}"));
-                    }
-                    break;
-                }
+        match read_available(stack, conn, scratch, |data| self.take(now, data)) {
+            ReadEnd::Eof => {
+                self.eof.get_or_insert(now);
+                self.close_requested = true;
             }
+            ReadEnd::Failed(error) if self.closed.is_none() => {
+                self.failure.get_or_insert(format!("recv: {error}"));
+            }
+            ReadEnd::Failed(_) | ReadEnd::Drained => {}
         }
         self.respond(conn, stack);
     }

@@ -2,7 +2,7 @@
 //! stack as fast as the send buffer takes it (up to a target the application raises), and a
 //! [`Receiver`] that checks every byte read against the pattern.
 
-use mptcp_proto::stack::{ConnectionHandle, SendError, Stack};
+use mptcp_proto::stack::{ConnectionHandle, RecvError, SendError, Stack};
 use mptcp_proto::time::Instant;
 
 use super::pattern::{HEADER_LEN, Pattern};
@@ -131,5 +131,34 @@ impl Receiver {
         }
         self.received += data.len() as u64;
         self.last = Some(now);
+    }
+}
+
+/// How a [`read_available`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadEnd {
+    /// Nothing more to read for now.
+    Drained,
+    /// The peer's FIN: the stream is over.
+    Eof,
+    /// The connection failed.
+    Failed(RecvError),
+}
+
+/// Reads everything the stack holds for `conn` through `scratch`, handing each chunk to
+/// `take`, until the stack has no more, the stream ends or the connection fails.
+pub(crate) fn read_available(
+    stack: &mut Stack,
+    conn: ConnectionHandle,
+    scratch: &mut [u8],
+    mut take: impl FnMut(&[u8]),
+) -> ReadEnd {
+    loop {
+        match stack.recv(conn, scratch) {
+            Ok(0) => return ReadEnd::Eof,
+            Ok(n) => take(&scratch[..n]),
+            Err(RecvError::WouldBlock) => return ReadEnd::Drained,
+            Err(error) => return ReadEnd::Failed(error),
+        }
     }
 }
