@@ -191,21 +191,19 @@ impl Pair {
             }
         }
         let mut extra = Duration::ZERO;
-        if let (false, Some(hook), Some((flags, seq, ack, len, window, tsval))) =
-            (dropped, self.hook.as_mut(), info)
-        {
-            let seen = Logged {
-                at: self.now,
-                from,
-                flags,
-                seq,
-                ack,
-                len,
-                window,
-                tsval,
-                dropped: false,
-            };
-            match hook(&seen) {
+        let logged = info.map(|(flags, seq, ack, len, window, tsval)| Logged {
+            at: self.now,
+            from,
+            flags,
+            seq,
+            ack,
+            len,
+            window,
+            tsval,
+            dropped: false,
+        });
+        if let (false, Some(hook), Some(seen)) = (dropped, self.hook.as_mut(), &logged) {
+            match hook(seen) {
                 Fate::Deliver => {}
                 Fate::Drop => dropped = true,
                 Fate::Delay(d) => extra = d,
@@ -228,18 +226,9 @@ impl Pair {
                 }
             }
         }
-        if let Some((flags, seq, ack, len, window, tsval)) = info {
-            self.log.push(Logged {
-                at: self.now,
-                from,
-                flags,
-                seq,
-                ack,
-                len,
-                window,
-                tsval,
-                dropped,
-            });
+        if let Some(mut entry) = logged {
+            entry.dropped = dropped;
+            self.log.push(entry);
         }
         if dropped {
             return;
