@@ -8,8 +8,13 @@
 //!   packets whose IP bytes have been located behind the link-layer header.
 //! - [`sim`]: `mptcp sim`, which runs a scenario file in the simulator with the stack on every
 //!   host and reports each connection.
+//! - [`net`]: `mptcp connect` and `mptcp listen`, netcat over the stack on a TUN device.
+//! - [`pattern`]: the test byte pattern that `--send N` sends and `--verify` checks, shared
+//!   with the interop suite's `kernel-peer`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod decode;
+pub mod net;
+pub mod pattern;
 pub mod sim;

@@ -5,10 +5,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use mptcp_cli::decode::Report;
 use mptcp_cli::decode::capture::{CaptureError, read_capture_file};
 use mptcp_cli::decode::render::{write_json, write_text};
+use mptcp_cli::net::{self, ConnectArgs, DataArgs, ListenArgs};
 use mptcp_cli::sim::{self, SimRun};
 use mptcp_sim::RunOptions;
 
@@ -78,6 +80,12 @@ intact, finished, duration_s, goodput_bps, retransmits, srtt_ms and problem.",
   mptcp sim --json scenarios/two_way.toml | python3 -m json.tool"
     )]
     Sim(SimArgs),
+    /// Connect to HOST:PORT over a TUN device and send/receive data, like netcat
+    #[command(long_about = net::args::CONNECT_HELP, after_help = net::args::CONNECT_EXAMPLES)]
+    Connect(ConnectArgs),
+    /// Accept one connection over a TUN device and send/receive data, like `nc -l`
+    #[command(long_about = net::args::LISTEN_HELP, after_help = net::args::LISTEN_EXAMPLES)]
+    Listen(ListenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +123,26 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode(&args),
         Command::Sim(args) => simulate(&args),
+        Command::Connect(args) => {
+            validate("connect", &args.data);
+            ExitCode::from(net::connect(&args))
+        }
+        Command::Listen(args) => {
+            validate("listen", &args.data);
+            ExitCode::from(net::listen(&args))
+        }
+    }
+}
+
+/// Exits with a usage error (status 2) if the data options of `mptcp NAME` do not fit.
+fn validate(name: &str, data: &DataArgs) {
+    if let Err(message) = data.validate() {
+        let mut cli = Cli::command();
+        cli.build();
+        let command = cli
+            .find_subcommand_mut(name)
+            .expect("every validated command is a subcommand");
+        command.error(ErrorKind::ArgumentConflict, message).exit();
     }
 }
 

@@ -25,6 +25,79 @@ pub trait Device: Send + Sync + 'static {
     /// Sends one packet without waiting. A full queue may drop it (`Err(WouldBlock)`), as
     /// a router would.
     fn try_send(&self, packet: &[u8]) -> io::Result<()>;
+
+    /// Waits for at least one packet, then takes what else is already queued: packet `i`
+    /// goes to `bufs[i][..lens[i]]`. Returns how many packets came (at least 1 on `Ok`).
+    /// Every buffer is at least one MTU long; `lens` is as long as `bufs`.
+    ///
+    /// The provided form is one [`recv`](Self::recv) and then [`try_recv`](Self::try_recv)
+    /// until the queue is empty or the buffers are used up. A device with receive offload
+    /// overrides it to split the super-packets it reads into MTU-sized ones.
+    fn recv_batch(
+        &self,
+        bufs: &mut [Vec<u8>],
+        lens: &mut [usize],
+    ) -> impl Future<Output = io::Result<usize>> + Send {
+        recv_then_queued(self, bufs, lens)
+    }
+
+    /// Bytes a caller of [`send_batch`](Self::send_batch) must leave free in front of each
+    /// packet (room for a per-packet header such as the virtio-net header of an offloading
+    /// TUN device). 0 by default.
+    fn headroom(&self) -> usize {
+        0
+    }
+
+    /// Capacity the buffers handed to [`send_batch`](Self::send_batch) should have, headroom
+    /// included, for packets of at most `mtu` bytes: `mtu` by default; an offloading device
+    /// asks for room to merge a whole super-packet in place.
+    fn send_capacity(&self, mtu: usize) -> usize {
+        mtu
+    }
+
+    /// Sends a batch of packets without waiting: packet `i` is `packets[i][offset..]`, with
+    /// `offset >= self.headroom()`. The device may use the headroom and change the
+    /// buffers (a device with send offload merges consecutive TCP segments of one flow
+    /// into one super-packet in place); the caller refills them before reuse. Packets a
+    /// full queue refused are dropped, as [`try_send`](Self::try_send) drops them.
+    ///
+    /// The provided form calls [`try_send`](Self::try_send) once per packet.
+    fn send_batch(&self, packets: &mut [Vec<u8>], offset: usize) {
+        for packet in packets.iter() {
+            if let Err(e) = self.try_send(packet.get(offset..).unwrap_or_default()) {
+                tracing::trace!(error = %e, "packet dropped on send");
+            }
+        }
+    }
+}
+
+/// The provided [`Device::recv_batch`]: one `recv`, then `try_recv` until the queue is empty
+/// or the buffers are used up.
+pub(crate) async fn recv_then_queued<D: Device + ?Sized>(
+    device: &D,
+    bufs: &mut [Vec<u8>],
+    lens: &mut [usize],
+) -> io::Result<usize> {
+    let room = bufs.len().min(lens.len());
+    if room == 0 {
+        return Ok(0);
+    }
+    lens[0] = device.recv(&mut bufs[0]).await?;
+    let mut count = 1;
+    while count < room {
+        match device.try_recv(&mut bufs[count]) {
+            Ok(n) => {
+                lens[count] = n;
+                count += 1;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "try_recv failed");
+                break;
+            }
+        }
+    }
+    Ok(count)
 }
 
 /// One end of an in-memory point-to-point link: what one end sends, the other receives, in

@@ -8,20 +8,19 @@
 //! task switch per read or write; the lock is never held across an `.await`, and the tasks
 //! that do I/O hold it only while the stack computes, never during a system call.
 //!
-//! - One **reader task per device** waits for a packet, then takes every packet already
-//!   queued (up to [`BATCH`]) into its own buffers, and only then locks the stack once to
-//!   feed the whole batch through `handle_packet`, and wakes the driver.
-//! - One **driver task** runs the timers that are due, drains `poll_transmit` into a batch
-//!   of buffers, dispatches the stack's events to the wakers of the waiting application
-//!   tasks, reads the next deadline, unlocks, and only then writes the batch to the devices
-//!   (each packet to the device its `Transmit` names). It sleeps until the deadline or until
-//!   something kicks it: a reader task's batch or an application call that queued output.
-//!
-//! Batches of buffers are the shape `recvmmsg`/`sendmmsg` and the TUN GSO/GRO offloads
-//! want, so those can come in behind the [`Device`] trait without changing the driver.
+//! - One **reader task per device** waits for packets with [`Device::recv_batch`] (one
+//!   packet, then whatever is already queued, up to [`RX_BATCH`]; an offloading TUN device
+//!   splits its super-packets there), and only then locks the stack once to feed the whole
+//!   batch through `handle_packet`, and wakes the driver.
+//! - One **driver task** runs the timers that are due, drains up to [`BATCH`] transmits of
+//!   `poll_transmit` into buffers with each device's [`Device::headroom`] in front, sorted
+//!   by device, dispatches the stack's events to the wakers of the waiting application
+//!   tasks, reads the next deadline, unlocks, and only then hands each device its share
+//!   with [`Device::send_batch`] (an offloading TUN device merges consecutive segments
+//!   into one write there). It sleeps until the deadline or until something kicks it: a
+//!   reader task's batch or an application call that queued output.
 
 use core::net::IpAddr;
-use std::io;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -34,8 +33,19 @@ use crate::clock::Clock;
 use crate::device::Device;
 use crate::shared::Shared;
 
-/// Packets read, or transmits written, per pass of the stack lock.
+/// Transmits written per pass of the stack lock (at most; one device's share goes to
+/// [`Device::send_batch`] at once).
 pub const BATCH: usize = 64;
+
+/// Buffers of one read pass ([`Device::recv_batch`]): room for the segments of a few
+/// 64 KiB super-packets of an offloading device.
+pub const RX_BATCH: usize = 256;
+
+/// Send buffer of [`RuntimeConfig::default`]: larger than the stack's own default, because
+/// a host behind a TUN device reaches rates where 256 KiB in flight is the limit (to the
+/// kernel over a 0-delay veth path, 1 MiB took a bulk send from about 9 to 12 Gbit/s; see
+/// `docs/benchmarks.md`). The simulator keeps the stack's default.
+pub const RUNTIME_SEND_BUFFER: usize = 1024 * 1024;
 
 /// A device of the host with the addresses the stack uses on it.
 #[derive(Debug)]
@@ -62,7 +72,8 @@ impl<D> Interface<D> {
 /// Settings of a [`Runtime`].
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
-    /// TCP settings for every connection.
+    /// TCP settings for every connection. The default is the stack's
+    /// [`TcpConfig::default`] with a send buffer of [`RUNTIME_SEND_BUFFER`].
     pub tcp: TcpConfig,
     /// First and last ephemeral port.
     pub ephemeral_ports: (u16, u16),
@@ -75,7 +86,10 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         let stack = StackConfig::default();
         Self {
-            tcp: stack.tcp,
+            tcp: TcpConfig {
+                send_buffer: stack.tcp.send_buffer.max(RUNTIME_SEND_BUFFER),
+                ..stack.tcp
+            },
             ephemeral_ports: stack.ephemeral_ports,
             seed: None,
         }
@@ -162,30 +176,16 @@ impl Drop for Runtime {
 /// Reads packets from device `index` and feeds them to the stack in batches.
 async fn read_loop<D: Device>(shared: Arc<Shared>, devices: Arc<[D]>, index: usize, len: usize) {
     let device = &devices[index];
-    let mut bufs = vec![vec![0u8; len]; BATCH];
-    let mut lens = [0usize; BATCH];
+    let mut bufs = vec![vec![0u8; len]; RX_BATCH];
+    let mut lens = [0usize; RX_BATCH];
     loop {
-        lens[0] = match device.recv(&mut bufs[0]).await {
+        let count = match device.recv_batch(&mut bufs, &mut lens).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(device = index, error = %e, "receive failed; reader stops");
                 return;
             }
         };
-        let mut count = 1;
-        while count < BATCH {
-            match device.try_recv(&mut bufs[count]) {
-                Ok(n) => {
-                    lens[count] = n;
-                    count += 1;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    tracing::debug!(device = index, error = %e, "try_recv failed");
-                    break;
-                }
-            }
-        }
         {
             let mut inner = shared.lock();
             let now = shared.clock.now();
@@ -201,36 +201,59 @@ async fn read_loop<D: Device>(shared: Arc<Shared>, devices: Arc<[D]>, index: usi
 
 /// Runs timers, sends what the stack queued and wakes the application tasks.
 async fn drive<D: Device>(shared: Arc<Shared>, devices: Arc<[D]>, len: usize) {
-    let mut bufs = vec![vec![0u8; len]; BATCH];
-    let mut out: Vec<(usize, usize)> = Vec::with_capacity(BATCH);
+    // One headroom for all devices: the largest any of them asks for.
+    let head = devices.iter().map(Device::headroom).max().unwrap_or(0);
+    // Free buffers, and per device the packets of this pass (moved, never copied).
+    let capacity = devices
+        .iter()
+        .map(|d| d.send_capacity(head + len))
+        .max()
+        .unwrap_or(0)
+        .max(head + len);
+    let mut pool: Vec<Vec<u8>> = (0..BATCH)
+        .map(|_| {
+            let mut buf = Vec::with_capacity(capacity);
+            buf.resize(head + len, 0);
+            buf
+        })
+        .collect();
+    let mut queues: Vec<Vec<Vec<u8>>> = devices.iter().map(|_| Vec::with_capacity(BATCH)).collect();
     let mut wake: Vec<Waker> = Vec::new();
     loop {
-        out.clear();
+        let mut sent = 0;
         let deadline = {
             let mut inner = shared.lock();
             let now = shared.clock.now();
             if inner.stack.poll_timeout().is_some_and(|at| at <= now) {
                 inner.stack.handle_timeout(now);
             }
-            for buf in bufs.iter_mut() {
-                match inner.stack.poll_transmit(now, buf) {
-                    Some(t) => out.push((t.iface.0, t.len)),
-                    None => break,
+            while sent < BATCH {
+                let mut buf = pool.pop().unwrap_or_else(|| Vec::with_capacity(capacity));
+                // A buffer a device merged packets into may have grown; the bytes beyond
+                // `head + len` are never looked at.
+                buf.resize(head + len, 0);
+                let Some(t) = inner.stack.poll_transmit(now, &mut buf[head..]) else {
+                    pool.push(buf);
+                    break;
+                };
+                sent += 1;
+                buf.truncate(head + t.len);
+                match queues.get_mut(t.iface.0) {
+                    Some(queue) => queue.push(buf),
+                    None => pool.push(buf),
                 }
             }
             inner.dispatch_events(&mut wake);
             inner.stack.poll_timeout()
         };
-        for (buf, &(iface, n)) in bufs.iter().zip(&out) {
-            let Some(device) = devices.get(iface) else {
-                continue;
-            };
-            if let Err(e) = device.try_send(&buf[..n]) {
-                tracing::trace!(device = iface, error = %e, "packet dropped on send");
+        for (device, queue) in devices.iter().zip(queues.iter_mut()) {
+            if !queue.is_empty() {
+                device.send_batch(queue, head);
+                pool.append(queue);
             }
         }
         wake.drain(..).for_each(Waker::wake);
-        if out.len() == BATCH {
+        if sent == BATCH {
             // More may be waiting; let other tasks run, then go on draining.
             tokio::task::yield_now().await;
             continue;

@@ -11,11 +11,12 @@
 //!   with forwarding and routes so that our stack's addresses reach TUN devices
 //!   in "ours" (see the module documentation for the TUN hook).
 //! - [`KernelPeer`]: runs `kernel-peer` clients and servers in a namespace;
-//!   [`pattern`] is the byte pattern it sends and verifies.
+//!   [`pattern`] (from `mptcp-cli`, whose `mptcp connect`/`listen` use it
+//!   too) is the byte pattern it sends and verifies.
 //! - [`command`]: setup commands with timeouts and quoted error messages;
 //!   [`Spawned`] guards long-running children.
-//! - [`relay`]: design of the userspace delay/loss relay (this kernel has no
-//!   `netem`).
+//! - [`ImpairedDevice`]: seeded random packet loss in each direction between
+//!   our stack and its TUN device (this kernel has no `netem`), with counters.
 //!
 //! Tests that use namespaces need root; they call [`require_root`] first, which
 //! fails with a clear message otherwise. Traffic only flows inside namespaces
@@ -24,17 +25,19 @@
 pub mod addr;
 pub mod command;
 pub mod error;
+pub mod impair;
 pub mod netns;
-pub mod pattern;
 pub mod peer;
-pub mod relay;
 pub mod tbf;
 pub mod topology;
 pub mod veth;
 
+pub use mptcp_cli::pattern;
+
 pub use addr::IfAddr;
 pub use command::{Finished, Spawned};
 pub use error::{Error, Result};
+pub use impair::{ImpairCounters, ImpairedDevice, Loss, Tally};
 pub use netns::Namespace;
 pub use peer::KernelPeer;
 pub use tbf::Tbf;

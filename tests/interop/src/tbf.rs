@@ -1,6 +1,6 @@
 //! [`Tbf`]: a token-bucket rate limit (`tc qdisc ... tbf`), the one shaping tool
-//! this kernel offers (there is no `netem`: see the `relay` module for delay and
-//! loss).
+//! this kernel offers (there is no `netem`: loss is emulated in userspace by
+//! [`crate::impair`]).
 //!
 //! `tbf` counts whole frames (Ethernet, IP and TCP headers included), so a TCP
 //! transfer of `n` payload bytes over a 1500-byte MTU needs about

@@ -1,33 +1,110 @@
-//! Our stack on a real network for the first time: the `mptcp-tun` runtime on
-//! TUN device `tun1` in "ours" against the Linux kernel's plain TCP in "kernel"
+//! Our TCP against the Linux kernel's TCP: the `mptcp-tun` runtime on TUN device
+//! `tun1` in "ours", the kernel's plain TCP (`kernel-peer --tcp`) in "kernel"
 //! (the stack offers MPTCP and falls back). Each side sends the `kernel-peer`
-//! byte pattern and verifies what it receives. Needs root.
+//! byte pattern and verifies what it receives, byte for byte. Needs root.
+//!
+//! - **The matrix**: 64 MiB each way at once, our client → kernel server and
+//!   kernel client → our server, IPv4 and IPv6, without loss and with 1 % random
+//!   loss each way ([`ImpairedDevice`] between our stack and its TUN device, so
+//!   both TCPs lose segments and must recover them). Each case prints its
+//!   duration, goodput and loss counters.
+//! - **The kernel's view**: `ss -tin` in "kernel" during a transfer shows SACK,
+//!   timestamps, the window scales both sides announced and the MSS.
+//! - **Close outcomes** as `MptcpStream` reports them: half-close in both
+//!   directions and both roles, a RST from the kernel mid-transfer
+//!   (`ConnectionReset` on read and write), a refused connect (IPv4, IPv6).
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use mptcp_interop::{KernelPeer, Topology, TopologyBuilder, pattern, require_root};
-use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
+use mptcp_interop::{
+    ImpairCounters, ImpairedDevice, KernelPeer, Loss, Path, Spawned, Topology, TopologyBuilder,
+    pattern, require_root,
+};
+use mptcp_tun::{Handle, Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout;
 
 const PEER: &str = env!("CARGO_BIN_EXE_kernel-peer");
-const SIZE: u64 = 8 * 1024 * 1024;
-/// Bound of each test's async part; the kernel peer's own deadline is longer.
+const MIB: u64 = 1024 * 1024;
+/// Every test has its own namespaces, so all can use the same port.
+const PORT: u16 = 5201;
+/// MTU of the TUN device and the veths.
+const MTU: usize = 1500;
+/// Bytes each way in a matrix case.
+const MATRIX_SIZE: u64 = 64 * MIB;
+/// Bound of a matrix case (debug build, two cases at once on two cores).
+const MATRIX_LIMIT: Duration = Duration::from_secs(150);
+/// Drop probability of the lossy matrix cases, each way.
+const LOSS: f64 = 0.01;
+/// Bytes of the bulk direction of the close tests.
+const BULK: u64 = 8 * MIB;
+/// Bytes of the short direction of the close tests.
+const SHORT: u64 = 64 * 1024;
+/// Bound of the other tests.
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// A topology with one path and our stack running on its TUN device.
+/// Which side our stack plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Our client connects to a kernel server.
+    OurClient,
+    /// A kernel client connects to our server.
+    OurServer,
+}
+
+impl Role {
+    /// The pattern tags of what we send and what we receive.
+    fn tags(self) -> (u8, u8) {
+        match self {
+            Role::OurClient => (pattern::CLIENT_TAG, pattern::SERVER_TAG),
+            Role::OurServer => (pattern::SERVER_TAG, pattern::CLIENT_TAG),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Role::OurClient => "our client -> kernel server",
+            Role::OurServer => "kernel client -> our server",
+        }
+    }
+}
+
+/// The address family of the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    fn is_v6(self) -> bool {
+        self == Family::V6
+    }
+
+    /// IP plus TCP header bytes without options.
+    fn headers(self) -> usize {
+        match self {
+            Family::V4 => 40,
+            Family::V6 => 60,
+        }
+    }
+}
+
+/// A topology with one path and our stack running on its TUN device, behind an
+/// [`ImpairedDevice`].
 struct Setup {
     // Field order is drop order: the stack, then its tokio runtime, then the
     // namespaces.
     stack: Runtime,
     rt: tokio::runtime::Runtime,
     topo: Topology,
+    impair: ImpairCounters,
 }
 
 impl Setup {
-    fn new(tag: &str) -> Setup {
+    fn new(tag: &str, loss: Loss) -> Setup {
         require_root();
         let topo = TopologyBuilder::new(tag).build().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -44,143 +121,596 @@ impl Setup {
             .ours()
             .run_in(move || {
                 let _in_runtime = reactor.enter();
-                TunDevice::create(&dev, 1500)
+                TunDevice::create(&dev, MTU as u16)
             })
             .unwrap()
             .unwrap();
         topo.attach_tun(1).unwrap();
+        let device = ImpairedDevice::new(tun, loss);
+        let impair = device.counters();
         let interface = Interface {
-            device: tun,
+            device,
             addrs: vec![path.tun.stack_v4.addr, path.tun.stack_v6.addr],
-            mtu: 1500,
+            mtu: MTU,
         };
         let stack = {
             let _in_runtime = rt.enter();
             Runtime::start(vec![interface], RuntimeConfig::default())
         };
-        Setup { stack, rt, topo }
+        Setup {
+            stack,
+            rt,
+            topo,
+            impair,
+        }
     }
 
-    fn peer(&self) -> KernelPeer {
-        KernelPeer::new(PEER)
-            .tcp()
-            .send(SIZE)
-            .expect(SIZE)
-            .deadline(LIMIT + Duration::from_secs(5))
+    fn path(&self) -> &Path {
+        self.topo.path(1).unwrap()
+    }
+
+    /// Starts the kernel's side of a connection (and our listener when we are
+    /// the server); [`Opening::establish`] then completes it.
+    fn open(&self, role: Role, family: Family, peer: &KernelPeer) -> Opening {
+        match role {
+            Role::OurClient => {
+                let to = SocketAddr::new(self.path().kernel_addr(family.is_v6()), PORT);
+                let kernel = peer.server(self.topo.kernel(), to).unwrap();
+                Opening {
+                    kernel,
+                    listener: None,
+                    to,
+                }
+            }
+            Role::OurServer => {
+                let tun = &self.path().tun;
+                let ip = match family {
+                    Family::V4 => tun.stack_v4.addr,
+                    Family::V6 => tun.stack_v6.addr,
+                };
+                let at = SocketAddr::new(ip, PORT);
+                let listener = MptcpListener::bind(&self.stack.handle(), at).unwrap();
+                let kernel = peer.client(self.topo.kernel(), at).unwrap();
+                Opening {
+                    kernel,
+                    listener: Some(listener),
+                    to: at,
+                }
+            }
+        }
+    }
+
+    /// What a failure report needs: our stack's counters, the loss counters,
+    /// the TUN device's counters and the kernel's view of its connections.
+    fn diagnostics(&self) -> String {
+        let tun = &self.path().tun.dev;
+        let link = self.topo.ours().ip(&["-s", "link", "show", tun]);
+        let ss = self.topo.kernel().exec("ss", &["-tino"]);
+        format!(
+            "stack: {:?}\nloss: in {}, out {}\n{}\nkernel: {}",
+            self.stack.stats(),
+            self.impair.inbound(),
+            self.impair.outbound(),
+            link.map_or_else(|e| e.to_string(), |f| f.stdout),
+            ss.map_or_else(|e| e.to_string(), |f| f.stdout),
+        )
+    }
+
+    /// `RetransSegs` of the kernel's TCP (`/proc/net/snmp` of namespace "kernel").
+    fn kernel_retransmits(&self) -> u64 {
+        let snmp = self
+            .topo
+            .kernel()
+            .exec("cat", &["/proc/net/snmp"])
+            .unwrap()
+            .stdout;
+        let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+        let (names, values) = (tcp.next().unwrap(), tcp.next().unwrap());
+        let column = names
+            .split_whitespace()
+            .position(|n| n == "RetransSegs")
+            .unwrap();
+        values
+            .split_whitespace()
+            .nth(column)
+            .unwrap()
+            .parse()
+            .unwrap()
     }
 }
 
-/// Writes `len` bytes of `tag`'s pattern, then half-closes.
-async fn send_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> io::Result<()> {
+/// A connection on its way: the kernel peer runs, our listener (if we serve)
+/// listens.
+struct Opening {
+    kernel: Spawned,
+    listener: Option<MptcpListener>,
+    /// The server's address.
+    to: SocketAddr,
+}
+
+impl Opening {
+    /// Connects to the kernel server, or accepts the kernel client.
+    async fn establish(&self, handle: &Handle) -> MptcpStream {
+        match &self.listener {
+            None => MptcpStream::connect(handle, self.to)
+                .await
+                .unwrap_or_else(|e| panic!("connect to {}: {e}", self.to)),
+            Some(listener) => listener.accept().await.expect("accept").0,
+        }
+    }
+}
+
+/// A kernel peer with plain TCP that sends `send` and expects `expect` bytes.
+fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
+    KernelPeer::new(PEER)
+        .tcp()
+        .send(send)
+        .expect(expect)
+        .io_timeout(Duration::from_secs(20))
+        .deadline(limit + Duration::from_secs(5))
+}
+
+/// Writes `len` bytes of `tag`'s pattern (no shutdown); returns how many were
+/// written before an error.
+async fn write_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> (u64, io::Result<()>) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut off = 0u64;
     while off < len {
         let n = (len - off).min(buf.len() as u64) as usize;
         pattern::fill(tag, off, &mut buf[..n]);
-        w.write_all(&buf[..n]).await?;
+        if let Err(e) = w.write_all(&buf[..n]).await {
+            return (off, Err(e));
+        }
         off += n as u64;
     }
+    (off, Ok(()))
+}
+
+/// Writes `len` bytes of `tag`'s pattern, then half-closes.
+async fn send_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> io::Result<()> {
+    write_pattern(&mut w, tag, len).await.1?;
     w.shutdown().await
 }
 
-/// Reads to the end of the stream; returns how many bytes came and the offset
-/// of the first one that is not `tag`'s pattern.
-async fn recv_pattern(mut r: impl AsyncRead + Unpin, tag: u8) -> io::Result<(u64, Option<u64>)> {
+/// What a reader got: the byte count, the offset of the first byte that is not
+/// the pattern, and how the stream ended (`Ok` at end of stream).
+#[derive(Debug)]
+struct Received {
+    bytes: u64,
+    first_bad: Option<u64>,
+    end: io::Result<()>,
+}
+
+/// Reads until the end of the stream or an error, checking `tag`'s pattern.
+async fn recv_pattern(mut r: impl AsyncRead + Unpin, tag: u8) -> Received {
     let mut buf = vec![0u8; 64 * 1024];
     let mut got = 0u64;
     let mut first_bad = None;
     loop {
-        let n = r.read(&mut buf).await?;
-        if n == 0 {
-            return Ok((got, first_bad));
-        }
+        let n = match r.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                return Received {
+                    bytes: got,
+                    first_bad,
+                    end: Err(e),
+                };
+            }
+        };
         if first_bad.is_none() {
             first_bad = pattern::first_mismatch(tag, got, &buf[..n]);
         }
         got += n as u64;
     }
+    Received {
+        bytes: got,
+        first_bad,
+        end: Ok(()),
+    }
 }
 
-/// Sends `SIZE` bytes of `send_tag`'s pattern while receiving `SIZE` bytes of
-/// `recv_tag`'s, both intact.
-async fn exchange(stream: MptcpStream, send_tag: u8, recv_tag: u8) {
+/// Asserts that `r` is exactly `len` intact bytes and a clean end of stream.
+fn assert_intact(what: &str, r: &Received, len: u64) {
+    assert!(
+        r.end.is_ok(),
+        "{what}: read failed after {} bytes: {:?}",
+        r.bytes,
+        r.end
+    );
+    assert_eq!(r.first_bad, None, "{what}: pattern broken");
+    assert_eq!(r.bytes, len, "{what}: wrong length");
+}
+
+/// Sends `len` bytes while receiving `len` bytes, both at once, each way
+/// checked; half-closes after sending.
+async fn exchange(what: &str, stream: MptcpStream, role: Role, len: u64) {
+    let (send_tag, recv_tag) = role.tags();
     let (r, w) = tokio::io::split(stream);
-    let (sent, received) = tokio::join!(send_pattern(w, send_tag, SIZE), recv_pattern(r, recv_tag));
-    sent.unwrap();
-    assert_eq!(received.unwrap(), (SIZE, None));
+    let (sent, received) = tokio::join!(send_pattern(w, send_tag, len), recv_pattern(r, recv_tag));
+    sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
+    assert_intact(what, &received, len);
 }
 
-fn our_client_to_kernel_server(tag: &str, v6: bool, port: u16) {
-    let setup = Setup::new(tag);
-    let to = SocketAddr::new(setup.topo.path(1).unwrap().kernel_addr(v6), port);
-    let peer = setup.peer();
-    let server = peer.server(setup.topo.kernel(), to).unwrap();
-    let started = Instant::now();
-    let handle = setup.stack.handle();
-    setup.rt.block_on(async {
-        timeout(LIMIT, async {
-            let stream = MptcpStream::connect(&handle, to).await.unwrap();
-            exchange(stream, pattern::CLIENT_TAG, pattern::SERVER_TAG).await;
-        })
-        .await
-        .expect("transfer timed out")
-    });
-    let out = peer.finish(server).unwrap().stdout;
-    assert!(out.contains("verify=ok"), "{out}");
-    eprintln!(
-        "our client -> {to}: 2 x {SIZE} bytes in {:?}",
-        started.elapsed()
-    );
+/// Runs `future` on the setup's runtime within `limit`.
+fn run<T>(setup: &Setup, what: &str, limit: Duration, future: impl Future<Output = T>) -> T {
+    let outcome = setup.rt.block_on(async { timeout(limit, future).await });
+    outcome.unwrap_or_else(|_| panic!("{what}: not done within {limit:?}\n{}", setup.diagnostics()))
 }
 
-#[test]
-fn our_client_exchanges_data_with_a_kernel_tcp_server_over_ipv4() {
-    our_client_to_kernel_server("tuncli4", false, 5201);
+/// Waits for the kernel peer and checks that it verified what it received and
+/// reports `expect` (e.g. `received=65536 end=eof`).
+fn finish_kernel(what: &str, peer: &KernelPeer, kernel: Spawned, expect: &[&str]) -> String {
+    let out = peer
+        .finish(kernel)
+        .unwrap_or_else(|e| panic!("{what}: kernel peer failed: {e}"))
+        .stdout;
+    assert!(out.contains("verify=ok"), "{what}: {out}");
+    for needle in expect {
+        assert!(out.contains(needle), "{what}: no `{needle}` in {out}");
+    }
+    out
 }
 
-#[test]
-fn our_client_exchanges_data_with_a_kernel_tcp_server_over_ipv6() {
-    our_client_to_kernel_server("tuncli6", true, 5202);
-}
+// ---------------------------------------------------------------------------
+// The matrix: 64 MiB each way at once.
 
-#[test]
-fn a_kernel_tcp_client_exchanges_data_with_our_server() {
-    let setup = Setup::new("tunsrv4");
-    let at = SocketAddr::new(setup.topo.path(1).unwrap().tun.stack_v4.addr, 5203);
-    let peer = setup.peer();
-    let started = Instant::now();
-    let handle = setup.stack.handle();
-    let listener = {
-        let _in_runtime = setup.rt.enter();
-        MptcpListener::bind(&handle, at).unwrap()
+/// One matrix case: `role`, `family`, with or without 1 % loss each way.
+fn matrix(tag: &str, role: Role, family: Family, lossy: bool) {
+    let seed = 0x5eed + 10 * (role as u64) + (family as u64);
+    let loss = if lossy {
+        Loss::both(LOSS, seed)
+    } else {
+        Loss::NONE
     };
-    let client = peer.client(setup.topo.kernel(), at).unwrap();
-    setup.rt.block_on(async {
-        timeout(LIMIT, async {
-            let (stream, from) = listener.accept().await.unwrap();
-            assert_eq!(from.ip(), setup.topo.path(1).unwrap().kernel_v4.addr);
-            exchange(stream, pattern::SERVER_TAG, pattern::CLIENT_TAG).await;
-        })
-        .await
-        .expect("transfer timed out")
-    });
-    let out = peer.finish(client).unwrap().stdout;
-    assert!(out.contains("verify=ok"), "{out}");
-    eprintln!(
-        "kernel client -> {at}: 2 x {SIZE} bytes in {:?}",
-        started.elapsed()
+    let what = format!(
+        "{} over {family:?}, {}",
+        role.describe(),
+        if lossy { "1 % loss" } else { "no loss" }
     );
+    let setup = Setup::new(tag, loss);
+    let peer = kernel_peer(MATRIX_SIZE, MATRIX_SIZE, MATRIX_LIMIT);
+    let opening = setup.open(role, family, &peer);
+    let handle = setup.stack.handle();
+    let elapsed = run(&setup, &what, MATRIX_LIMIT, async {
+        let stream = opening.establish(&handle).await;
+        let started = Instant::now();
+        exchange(&what, stream, role, MATRIX_SIZE).await;
+        started.elapsed()
+    });
+    let size = MATRIX_SIZE.to_string();
+    let received = format!("received={size}");
+    finish_kernel(&what, &peer, opening.kernel, &[&received, "end=eof"]);
+
+    let (inbound, outbound) = (setup.impair.inbound(), setup.impair.outbound());
+    let retransmits = setup.kernel_retransmits();
+    let stats = setup.stack.stats();
+    let mbit = MATRIX_SIZE as f64 * 8.0 / elapsed.as_secs_f64() / 1e6;
+    eprintln!(
+        "{what}: 2 x {} MiB in {:.2} s = {mbit:.0} Mbit/s each way; \
+         kernel->us {inbound}, us->kernel {outbound} (seed {seed:#x}); \
+         kernel RetransSegs {retransmits}; stack packets in {} out {}",
+        MATRIX_SIZE / MIB,
+        elapsed.as_secs_f64(),
+        stats.packets_in,
+        stats.packets_out,
+    );
+    // Each direction carried at least the data segments of 64 MiB.
+    let min_packets = MATRIX_SIZE / (MTU - family.headers()) as u64;
+    for (dir, tally) in [("kernel->us", inbound), ("us->kernel", outbound)] {
+        assert!(tally.seen >= min_packets, "{what}: {dir}: {tally}");
+        if lossy {
+            assert!(tally.dropped > 0, "{what}: {dir}: {tally}");
+            assert!(
+                (0.7 * LOSS..1.3 * LOSS).contains(&tally.drop_rate()),
+                "{what}: {dir}: {tally}, not about {} %",
+                LOSS * 100.0
+            );
+        } else {
+            assert_eq!(tally.dropped, 0, "{what}: {dir}: {tally}");
+        }
+    }
+    if lossy {
+        // The kernel's lost segments came back as its retransmissions.
+        assert!(retransmits > 0, "{what}: the kernel retransmitted nothing");
+    }
 }
 
 #[test]
-fn connecting_to_a_closed_kernel_port_is_refused() {
-    let setup = Setup::new("tunrst");
-    let to = SocketAddr::new(setup.topo.path(1).unwrap().kernel_v4.addr, 5204);
+fn our_client_exchanges_64mib_with_a_kernel_server_over_ipv4() {
+    matrix("mc4", Role::OurClient, Family::V4, false);
+}
+
+#[test]
+fn our_client_exchanges_64mib_with_a_kernel_server_over_ipv6() {
+    matrix("mc6", Role::OurClient, Family::V6, false);
+}
+
+#[test]
+fn our_client_exchanges_64mib_with_a_kernel_server_over_ipv4_with_1pct_loss() {
+    matrix("mc4l", Role::OurClient, Family::V4, true);
+}
+
+#[test]
+fn our_client_exchanges_64mib_with_a_kernel_server_over_ipv6_with_1pct_loss() {
+    matrix("mc6l", Role::OurClient, Family::V6, true);
+}
+
+#[test]
+fn a_kernel_client_exchanges_64mib_with_our_server_over_ipv4() {
+    matrix("ms4", Role::OurServer, Family::V4, false);
+}
+
+#[test]
+fn a_kernel_client_exchanges_64mib_with_our_server_over_ipv6() {
+    matrix("ms6", Role::OurServer, Family::V6, false);
+}
+
+#[test]
+fn a_kernel_client_exchanges_64mib_with_our_server_over_ipv4_with_1pct_loss() {
+    matrix("ms4l", Role::OurServer, Family::V4, true);
+}
+
+#[test]
+fn a_kernel_client_exchanges_64mib_with_our_server_over_ipv6_with_1pct_loss() {
+    matrix("ms6l", Role::OurServer, Family::V6, true);
+}
+
+// ---------------------------------------------------------------------------
+// The kernel's view of our connection.
+
+/// The window scale a host announces for a receive buffer that may grow to
+/// `space` bytes: the smallest shift that brings it under 64 KiB (RFC 7323
+/// §2.3; our `TcpConnection` and Linux's `tcp_select_initial_window` agree).
+fn wscale_for(space: u64) -> u8 {
+    let mut shift = 0;
+    while shift < 14 && space >> shift > 65_535 {
+        shift += 1;
+    }
+    shift
+}
+
+/// The kernel's `ss -tin` text for the connection on [`PORT`], once it shows
+/// the TCP info line.
+fn kernel_ss(topo: &Topology) -> String {
+    let until = Instant::now() + Duration::from_secs(5);
+    let port = format!(":{PORT}");
+    let filter = ["(", "sport", "=", &port, "or", "dport", "=", &port, ")"];
+    // No state filter: the kernel may have sent all its data and be in
+    // FIN-WAIT-2 already, while we still hold our side open.
+    let mut args = vec!["-Htino"];
+    args.extend(filter);
+    loop {
+        let out = topo.kernel().exec("ss", &args).unwrap().stdout;
+        if out.contains("wscale:") || Instant::now() > until {
+            return out.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// While a transfer runs, `ss -tin` in "kernel" must show the options both
+/// sides negotiated: SACK, timestamps, `wscale:<ours>,<the kernel's>` and the
+/// MSS our SYN allowed (MTU − headers − 12 bytes of timestamp option).
+fn kernel_view(tag: &str, role: Role, family: Family) {
+    let what = format!("{} over {family:?}", role.describe());
+    let setup = Setup::new(tag, Loss::NONE);
+    let peer = kernel_peer(BULK, BULK, LIMIT);
+    let opening = setup.open(role, family, &peer);
     let handle = setup.stack.handle();
-    let err = setup
-        .rt
-        .block_on(async { timeout(LIMIT, MptcpStream::connect(&handle, to)).await })
-        .expect("connect timed out")
-        .unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+    let (send_tag, recv_tag) = role.tags();
+    let ss = run(&setup, &what, LIMIT, async {
+        let stream = opening.establish(&handle).await;
+        let (r, mut w) = tokio::io::split(stream);
+        let sender = async {
+            // Half the data, then look while the connection is busy (our FIN is
+            // held back until ss has answered), then the rest. `ss` blocks this
+            // thread only; the stack's tasks run on the runtime's workers.
+            let (n, first) = write_pattern(&mut w, send_tag, BULK / 2).await;
+            first.unwrap();
+            let ss = tokio::task::block_in_place(|| kernel_ss(&setup.topo));
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut off = n;
+            while off < BULK {
+                let len = (BULK - off).min(buf.len() as u64) as usize;
+                pattern::fill(send_tag, off, &mut buf[..len]);
+                w.write_all(&buf[..len]).await.unwrap();
+                off += len as u64;
+            }
+            w.shutdown().await.unwrap();
+            ss
+        };
+        let (ss, received) = tokio::join!(sender, recv_pattern(r, recv_tag));
+        assert_intact(&what, &received, BULK);
+        ss
+    });
+    finish_kernel(&what, &peer, opening.kernel, &["end=eof"]);
+    eprintln!("{what}: kernel's ss -tin: {ss}");
+
+    let ours = wscale_for(RuntimeConfig::default().tcp.recv_buffer_max as u64);
+    let kernel = setup.topo.kernel();
+    let tcp_rmem_max: u64 = kernel
+        .read_sysctl("net.ipv4.tcp_rmem")
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rmem_max: u64 = kernel
+        .read_sysctl("net.core.rmem_max")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let theirs = wscale_for(tcp_rmem_max.max(rmem_max));
+    // ss prints the kernel's send shift (what we announced) first.
+    let wscale = format!("wscale:{ours},{theirs}");
+    let mss = format!("mss:{}", MTU - family.headers() - 12);
+    let tun = &setup.path().tun;
+    let ours_addr = match family {
+        Family::V4 => format!("{}:", tun.stack_v4.addr),
+        Family::V6 => format!("[{}]:", tun.stack_v6.addr),
+    };
+    assert!(ss.contains(&ours_addr), "{what}: not our connection: {ss}");
+    let tokens: Vec<&str> = ss.split_whitespace().collect();
+    for want in ["ts", "sack", &wscale, &mss] {
+        assert!(tokens.contains(&want), "{what}: no `{want}` in: {ss}");
+    }
+}
+
+#[test]
+fn the_kernel_sees_sack_timestamps_window_scale_and_mss_of_our_client_over_ipv4() {
+    kernel_view("ssc4", Role::OurClient, Family::V4);
+}
+
+#[test]
+fn the_kernel_sees_sack_timestamps_window_scale_and_mss_of_our_server_over_ipv6() {
+    kernel_view("sss6", Role::OurServer, Family::V6);
+}
+
+// ---------------------------------------------------------------------------
+// Close outcomes.
+
+/// Who half-closes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum First {
+    /// The kernel sends a little and shuts down its sending side at once; we
+    /// read to the end, then send 8 MiB, which the kernel still reads.
+    Kernel,
+    /// We send a little and shut down before the kernel (which waits 200 ms)
+    /// starts its 8 MiB; we read them all.
+    Us,
+}
+
+fn half_close(tag: &str, role: Role, first: First) {
+    let what = format!("{} half-closed by {first:?} first", role.describe());
+    let setup = Setup::new(tag, Loss::NONE);
+    let (send_tag, recv_tag) = role.tags();
+    let peer = match first {
+        First::Kernel => kernel_peer(SHORT, BULK, LIMIT),
+        First::Us => kernel_peer(BULK, SHORT, LIMIT)
+            .arg("--start-delay-ms")
+            .arg("200"),
+    };
+    let opening = setup.open(role, Family::V4, &peer);
+    let handle = setup.stack.handle();
+    run(&setup, &what, LIMIT, async {
+        let mut stream = opening.establish(&handle).await;
+        match first {
+            First::Kernel => {
+                // The kernel's FIN arrives before we have sent a byte...
+                let received = recv_pattern(&mut stream, recv_tag).await;
+                assert_intact(&what, &received, SHORT);
+                // ... and our direction stays open for all of ours.
+                send_pattern(&mut stream, send_tag, BULK).await.unwrap();
+                let mut buf = [0u8; 16];
+                assert_eq!(stream.read(&mut buf).await.unwrap(), 0, "{what}: EOF again");
+            }
+            First::Us => {
+                send_pattern(&mut stream, send_tag, SHORT).await.unwrap();
+                let err = stream.write(b"late").await.unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{what}: {err}");
+                let received = recv_pattern(&mut stream, recv_tag).await;
+                assert_intact(&what, &received, BULK);
+            }
+        }
+    });
+    let received = match first {
+        First::Kernel => format!("received={BULK}"),
+        First::Us => format!("received={SHORT}"),
+    };
+    let out = finish_kernel(&what, &peer, opening.kernel, &[&received, "end=eof"]);
+    eprintln!("{what}: {}", out.trim_end());
+}
+
+#[test]
+fn the_kernel_client_half_closes_first_and_still_reads_8mib_from_our_server() {
+    half_close("hcks", Role::OurServer, First::Kernel);
+}
+
+#[test]
+fn the_kernel_server_half_closes_first_and_still_reads_8mib_from_our_client() {
+    half_close("hckc", Role::OurClient, First::Kernel);
+}
+
+#[test]
+fn our_client_half_closes_first_and_still_reads_8mib_from_the_kernel_server() {
+    half_close("hcuc", Role::OurClient, First::Us);
+}
+
+#[test]
+fn our_server_half_closes_first_and_still_reads_8mib_from_the_kernel_client() {
+    half_close("hcus", Role::OurServer, First::Us);
+}
+
+/// The kernel sends 256 KiB, reads 1 MiB of our endless stream and aborts
+/// (`SO_LINGER` 0, unread data left): our writer and our reader both see
+/// `ConnectionReset`, after the kernel's bytes arrived intact.
+fn kernel_reset(tag: &str, role: Role) {
+    const KERNEL_SENDS: u64 = 256 * 1024;
+    const KERNEL_READS: u64 = MIB;
+    let what = format!("{} reset by the kernel", role.describe());
+    let setup = Setup::new(tag, Loss::NONE);
+    let (send_tag, recv_tag) = role.tags();
+    let peer = kernel_peer(KERNEL_SENDS, KERNEL_READS, LIMIT).arg("--linger0");
+    let opening = setup.open(role, Family::V4, &peer);
+    let handle = setup.stack.handle();
+    let ((written, write_end), received) = run(&setup, &what, LIMIT, async {
+        let stream = opening.establish(&handle).await;
+        let (r, w) = tokio::io::split(stream);
+        tokio::join!(
+            write_pattern(w, send_tag, MATRIX_SIZE),
+            recv_pattern(r, recv_tag)
+        )
+    });
+    eprintln!(
+        "{what}: wrote {written} bytes, then {write_end:?}; read {} bytes, then {:?}",
+        received.bytes, received.end
+    );
+    let read_kind = received.end.as_ref().map_err(io::Error::kind).err();
+    assert_eq!(
+        read_kind,
+        Some(io::ErrorKind::ConnectionReset),
+        "{what}: read"
+    );
+    assert_eq!(received.first_bad, None, "{what}: pattern broken");
+    assert!(received.bytes <= KERNEL_SENDS, "{what}: read too much");
+    let write_kind = write_end.map_err(|e| e.kind()).err();
+    assert_eq!(
+        write_kind,
+        Some(io::ErrorKind::ConnectionReset),
+        "{what}: write"
+    );
+    assert!(written >= KERNEL_READS, "{what}: wrote only {written}");
+    let received = format!("received={KERNEL_READS}");
+    finish_kernel(&what, &peer, opening.kernel, &[&received, "end=expected"]);
+}
+
+#[test]
+fn a_kernel_reset_mid_transfer_is_connection_reset_for_our_client() {
+    kernel_reset("rstc", Role::OurClient);
+}
+
+#[test]
+fn a_kernel_reset_mid_transfer_is_connection_reset_for_our_server() {
+    kernel_reset("rsts", Role::OurServer);
+}
+
+/// Connecting to a kernel port nobody listens on fails with `ConnectionRefused`.
+fn refused(tag: &str, family: Family) {
+    let setup = Setup::new(tag, Loss::NONE);
+    let to = SocketAddr::new(setup.path().kernel_addr(family.is_v6()), PORT);
+    let handle = setup.stack.handle();
+    let err = run(&setup, "connect", LIMIT, MptcpStream::connect(&handle, to)).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{to}: {err}");
+}
+
+#[test]
+fn connecting_to_a_closed_kernel_port_is_refused_over_ipv4() {
+    refused("ref4", Family::V4);
+}
+
+#[test]
+fn connecting_to_a_closed_kernel_port_is_refused_over_ipv6() {
+    refused("ref6", Family::V6);
 }

@@ -99,7 +99,8 @@ struct Common {
     #[arg(long, default_value_t = 0)]
     hold_ms: u64,
     /// Abort with SO_LINGER 0 instead of a clean close: do not shut down the
-    /// sending side, stop reading once `--expect` bytes arrived, then close.
+    /// sending side, stop reading once exactly `--expect` bytes arrived (the
+    /// peer may be sending more), then close: the kernel sends a RST.
     #[arg(long)]
     linger0: bool,
     /// Accept a connection reset by the peer once all expected bytes arrived.
@@ -330,11 +331,18 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
     let mut buf = vec![0u8; 64 * 1024];
     let mut got = 0u64;
     let mut first_bad = None;
+    // An aborting side stops at exactly `--expect` bytes, even while the other
+    // side goes on sending: what it leaves unread is part of the abort.
+    let limit = c.expect.filter(|_| c.linger0);
     let end = loop {
-        if c.linger0 && c.expect.is_some_and(|e| got >= e) {
-            break RecvEnd::Expected;
-        }
-        match (&*stream).read(&mut buf) {
+        let want = match limit {
+            Some(e) if got >= e => break RecvEnd::Expected,
+            Some(e) => buf
+                .len()
+                .min(usize::try_from(e - got).unwrap_or(usize::MAX)),
+            None => buf.len(),
+        };
+        match (&*stream).read(&mut buf[..want]) {
             Ok(0) => break RecvEnd::Eof,
             Ok(n) => {
                 if first_bad.is_none() {

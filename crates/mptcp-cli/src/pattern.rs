@@ -1,5 +1,6 @@
 //! The byte pattern `kernel-peer` sends and verifies, for the other side of a
-//! transfer (our stack) to produce and check the same bytes.
+//! transfer (our stack) to produce and check the same bytes. `mptcp connect`
+//! and `mptcp listen` send it with `--send N` and check it with `--verify`.
 //!
 //! Each direction has its own tag, so bytes echoed back or crossed between the
 //! directions do not verify. The period 251 is prime, so a lost, duplicated or

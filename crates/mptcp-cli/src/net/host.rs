@@ -1,0 +1,144 @@
+//! The stack as a host on the network: the TUN device it creates, the routes that lead its
+//! addresses into the device, and the `mptcp-tun` runtime on top.
+
+use std::io;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mptcp_tun::{Handle, Interface, Runtime, RuntimeConfig, TunDevice, TunError};
+
+use super::args::NetArgs;
+use super::cidr::Cidr;
+
+/// After the last connection, the stack keeps running until it has neither sent nor received
+/// a packet for this long, so the peer gets the data still in flight and our FIN.
+const LINGER_QUIET: Duration = Duration::from_secs(1);
+/// ... but not longer than this.
+const LINGER_MAX: Duration = Duration::from_secs(15);
+
+/// Why the host could not be set up, and the exit status that says so.
+#[derive(Debug)]
+pub(crate) struct SetupError {
+    /// The sentence after `mptcp COMMAND: ` (or the whole line for [`SetupError::needs_root`]).
+    pub(crate) message: String,
+    /// Printed as is, without the `mptcp COMMAND: ` prefix.
+    pub(crate) whole_line: bool,
+    /// 2 for missing privileges, 1 otherwise.
+    pub(crate) exit_code: u8,
+}
+
+impl SetupError {
+    fn needs_root(command: &str, tun: &str) -> Self {
+        SetupError {
+            message: format!(
+                "mptcp {command} needs root (or CAP_NET_ADMIN) to create TUN device {tun}; run \
+                 it with sudo"
+            ),
+            whole_line: true,
+            exit_code: 2,
+        }
+    }
+
+    fn other(message: String) -> Self {
+        SetupError {
+            message,
+            whole_line: false,
+            exit_code: 1,
+        }
+    }
+}
+
+/// The running stack on its TUN device. Dropping it stops the stack; the kernel removes the
+/// device, and the routes with it, when the process exits.
+#[derive(Debug)]
+pub(crate) struct Host {
+    runtime: Runtime,
+}
+
+impl Host {
+    /// Creates the TUN device, brings it up, routes every `--addr` network into it and starts
+    /// the stack with those addresses. Must run inside the tokio runtime.
+    pub(crate) fn start(net: &NetArgs, command: &str) -> Result<Host, SetupError> {
+        let device = TunDevice::create(&net.tun, net.mtu).map_err(|e| match e {
+            TunError::PermissionDenied(_) => SetupError::needs_root(command, &net.tun),
+            TunError::Create { source, .. } => {
+                SetupError::other(format!("cannot create TUN device {}: {source}", net.tun))
+            }
+            other => SetupError::other(format!(
+                "cannot create TUN device {}: {}",
+                net.tun,
+                describe(&other)
+            )),
+        })?;
+        let name = device.name().to_owned();
+        // Up with the MTU, and no address: the host's kernel must not answer for the stack.
+        mptcp_tun::configure_with_ip(&name, &[], net.mtu)
+            .map_err(|e| SetupError::other(format!("cannot set up {name}: {}", describe(&e))))?;
+        for cidr in &net.addrs {
+            route_into(&name, cidr).map_err(|e| {
+                SetupError::other(format!("cannot route {} into {name}: {e}", cidr.network()))
+            })?;
+        }
+        let interface = Interface {
+            device,
+            addrs: net.addrs.iter().map(|c| c.addr).collect(),
+            mtu: usize::from(net.mtu),
+        };
+        let runtime = Runtime::start(vec![interface], RuntimeConfig::default());
+        Ok(Host { runtime })
+    }
+
+    /// A handle for streams and listeners.
+    pub(crate) fn handle(&self) -> Handle {
+        self.runtime.handle()
+    }
+
+    /// Keeps the stack running until it is quiet (see [`LINGER_QUIET`]): the connection
+    /// closes in the background after the application is done with it.
+    pub(crate) async fn linger(&self) {
+        let started = Instant::now();
+        let packets = || {
+            let stats = self.runtime.stats();
+            stats.packets_in + stats.packets_out
+        };
+        let (mut seen, mut since) = (packets(), Instant::now());
+        while since.elapsed() < LINGER_QUIET && started.elapsed() < LINGER_MAX {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = packets();
+            if now != seen {
+                (seen, since) = (now, Instant::now());
+            }
+        }
+    }
+}
+
+/// `ip route replace NET/PREFIX dev NAME`: packets to `cidr`'s network go into device `name`
+/// (in the current network namespace). Needs root or CAP_NET_ADMIN.
+pub fn route_into(name: &str, cidr: &Cidr) -> io::Result<()> {
+    let family = if cidr.addr.is_ipv4() { "-4" } else { "-6" };
+    let net = cidr.network();
+    let output = Command::new("ip")
+        .args([family, "route", "replace", &net, "dev", name])
+        .output()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot run `ip`: {e}")))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "`ip {family} route replace {net} dev {name}` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+/// An error with its sources, `: `-separated.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
