@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod cc;
+pub mod conn;
 pub mod crypto;
 pub mod stack;
 pub mod tcp;

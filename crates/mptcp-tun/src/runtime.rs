@@ -25,7 +25,9 @@ use std::io;
 use std::sync::Arc;
 use std::task::Waker;
 
-use mptcp_proto::stack::{InterfaceConfig, InterfaceId, Stack, StackConfig, StackStats, TcpConfig};
+use mptcp_proto::stack::{
+    InterfaceConfig, InterfaceId, MptcpConfig, Stack, StackConfig, StackStats, TcpConfig,
+};
 use rand_chacha::ChaCha12Rng;
 use rand_core::{RngCore, SeedableRng};
 use tokio::task::JoinHandle;
@@ -64,6 +66,9 @@ impl<D> Interface<D> {
 pub struct RuntimeConfig {
     /// TCP settings for every connection.
     pub tcp: TcpConfig,
+    /// MPTCP settings (MPTCP on by default; connections to peers without it fall back to
+    /// TCP).
+    pub mptcp: MptcpConfig,
     /// First and last ephemeral port.
     pub ephemeral_ports: (u16, u16),
     /// Seed for the stack's randomness (keys, ISNs, ports), for repeatable tests. `None`
@@ -76,6 +81,7 @@ impl Default for RuntimeConfig {
         let stack = StackConfig::default();
         Self {
             tcp: stack.tcp,
+            mptcp: stack.mptcp,
             ephemeral_ports: stack.ephemeral_ports,
             seed: None,
         }
@@ -120,6 +126,7 @@ impl Runtime {
                 })
                 .collect(),
             tcp: config.tcp,
+            mptcp: config.mptcp,
             ephemeral_ports: config.ephemeral_ports,
         };
         let rng: Box<dyn RngCore + Send> = match config.seed {
