@@ -24,6 +24,8 @@
 pub mod cc;
 pub mod conn;
 pub mod crypto;
+pub mod pm;
+pub mod sched;
 pub mod stack;
 pub mod tcp;
 pub mod time;

@@ -3,9 +3,10 @@
 //! the connection's reassembly buffer.
 
 use super::mapping::Mapping;
-use super::{Mode, MptcpConnection, Role};
+use super::subflow::Join;
+use super::{ConnEvent, Mode, MptcpConnection, Role};
 use crate::crypto::{MptcpVersion, key_material};
-use crate::tcp::{CloseReason, TcpEvent, TcpState};
+use crate::tcp::{CloseReason, TcpEvent};
 use crate::time::Instant;
 use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags};
 use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpRepr, dss_checksum};
@@ -17,10 +18,18 @@ impl MptcpConnection {
         let Some(sf) = self.subflows.get_mut(index) else {
             return;
         };
-        let was_syn_sent = sf.tcp.state() == TcpState::SynSent;
+        let was_syn_sent = sf.tcp.state() == crate::tcp::TcpState::SynSent;
+        let joining = sf.join != Join::Done;
         sf.tcp.handle_segment(now, seg);
         if self.mode == Mode::Mptcp {
-            self.mptcp_input(index, seg, was_syn_sent);
+            if joining {
+                self.join_input(index, seg);
+            }
+            if index == 0 {
+                self.mptcp_input(index, seg, was_syn_sent);
+            } else if self.subflows[index].join == Join::Done {
+                self.data_input(index, seg);
+            }
         }
         self.process_subflow(index);
     }
@@ -77,30 +86,40 @@ impl MptcpConnection {
         if let Some(c) = capable {
             self.first_data_mapping(index, &c);
         }
+        self.data_input(index, seg);
+    }
+
+    /// The DSS and signalling options of a segment on an established subflow.
+    fn data_input(&mut self, index: usize, seg: &TcpRepr<'_>) {
         for option in seg.mptcp_options() {
-            if let MptcpOption::Dss(dss) = option {
-                if self.role == Role::Client && !self.fully_established {
-                    // The server's DSS confirms it has our keys: stop repeating MP_CAPABLE;
-                    // a DATA_FIN held back by it can go now.
-                    self.fully_established = true;
-                    if self.fin_dsn.is_some() {
-                        self.request_ack();
+            match option {
+                MptcpOption::Dss(dss) => {
+                    if self.role == Role::Client && !self.fully_established {
+                        // The server's DSS confirms it has our keys: stop repeating
+                        // MP_CAPABLE; a DATA_FIN held back by it can go now.
+                        self.fully_established = true;
+                        if self.fin_dsn.is_some() {
+                            self.request_ack();
+                        }
+                    }
+                    if let Some(ack) = dss.data_ack {
+                        self.on_data_ack(index, ack);
+                    }
+                    if let Some(mapping) = dss.mapping {
+                        self.on_mapping(index, &mapping, dss.data_fin);
                     }
                 }
-                if let Some(ack) = dss.data_ack {
-                    self.on_data_ack(index, ack);
-                }
-                if let Some(mapping) = dss.mapping {
-                    self.on_mapping(index, &mapping, dss.data_fin);
-                }
+                other => self.signal_input(index, other),
             }
         }
     }
 
     /// The peer's key is known: its IDSN starts our receive side (RFC 8684 §3.1).
     fn learn_remote_key(&mut self, key: u64) {
+        let material = key_material(MptcpVersion::V1, key);
         self.keys.remote = Some(key);
-        self.keys.remote_idsn = DataSeq(key_material(MptcpVersion::V1, key).idsn);
+        self.keys.remote_token = material.token;
+        self.keys.remote_idsn = DataSeq(material.idsn);
         self.fully_established |= self.role == Role::Server;
         self.start_receiving(self.keys.remote_idsn);
     }
@@ -151,7 +170,7 @@ impl MptcpConnection {
         }
         if self.writable_wanted && self.send_buf.free() > 0 {
             self.writable_wanted = false;
-            self.events.push_back(TcpEvent::Writable);
+            self.events.push_back(ConnEvent::Writable);
         }
     }
 
@@ -213,7 +232,7 @@ impl MptcpConnection {
         let Some(sf) = self.subflows.get_mut(index) else {
             return;
         };
-        if sf.rx_next.is_none() && sf.tcp.state().is_synchronized() {
+        if sf.rx_next.is_none() && sf.tcp.state().is_synchronized() && sf.join == Join::Done {
             sf.rx_next = Some(sf.tcp.irs + 1);
             if self.mode == Mode::Tcp {
                 self.fall_back(index);
@@ -223,34 +242,80 @@ impl MptcpConnection {
             match event {
                 TcpEvent::Connected => {
                     self.subflows[index].connected = true;
-                    if !self.connected {
-                        self.connected = true;
-                        self.events.push_back(TcpEvent::Connected);
+                    if index == 0 {
+                        self.events.push_back(ConnEvent::Connected);
+                        if self.mode == Mode::Mptcp {
+                            self.events
+                                .push_back(ConnEvent::SubflowEstablished(self.subflows[0].id));
+                        }
                     }
                 }
-                TcpEvent::Closed(reason) => self.subflow_closed(reason),
+                TcpEvent::Closed(reason) => self.subflow_closed(index, reason),
                 TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
             }
         }
+        self.check_timeouts(index);
         self.pull(index);
         self.subflow_acked(index);
         if self.mode == Mode::Tcp && !self.fin_received && self.subflows[index].tcp.at_eof() {
             self.fin_received = true;
-            self.events.push_back(TcpEvent::PeerClosed);
+            self.events.push_back(ConnEvent::PeerClosed);
+        }
+        if !self.pm_started && self.can_join() {
+            self.pm_started = true;
+            self.pm_actions(None);
         }
         self.check_done();
     }
 
-    /// A subflow ended. With one subflow the connection ends with it, unless the data level
-    /// already closed in order.
-    fn subflow_closed(&mut self, reason: CloseReason) {
+    /// A retransmission timeout makes a subflow "potentially failed" (after the
+    /// multipath-tcp.org kernel): its outstanding data is re-injected on the others.
+    fn check_timeouts(&mut self, index: usize) {
+        let sf = &mut self.subflows[index];
+        let timeouts = sf.tcp.stats.timeouts;
+        if timeouts > sf.timeouts_seen {
+            sf.timeouts_seen = timeouts;
+            if !sf.potentially_failed && self.subflows.len() > 1 {
+                self.subflows[index].potentially_failed = true;
+                self.reinject_from(index);
+            }
+        }
+    }
+
+    /// Queues the data subflow `index` carries and the peer has not acknowledged at the
+    /// data level, to go again on another subflow.
+    pub(super) fn reinject_from(&mut self, index: usize) {
+        if self.mode != Mode::Mptcp {
+            return;
+        }
+        let una = self.snd_una;
+        for (dsn, len) in self.subflows[index].tx.ranges() {
+            let end = dsn + u64::from(len);
+            if end > una && !self.reinject.iter().any(|r| r.0 == dsn) {
+                self.reinject.push_back((dsn, len, index));
+            }
+        }
+    }
+
+    /// A subflow ended: report it, move its data, and end the connection with the last one
+    /// (unless the data level already closed in order).
+    fn subflow_closed(&mut self, index: usize, reason: CloseReason) {
+        self.reinject_from(index);
+        let sf = &mut self.subflows[index];
+        if !sf.reported_closed {
+            sf.reported_closed = true;
+            let event = ConnEvent::SubflowClosed {
+                subflow: sf.id,
+                reason,
+                reset_reason: sf.peer_reset_reason,
+            };
+            if self.mode == Mode::Mptcp {
+                self.events.push_back(event);
+            }
+        }
         let done = self.fin_acked && self.fin_received;
         let reason = if done { CloseReason::Normal } else { reason };
-        if self
-            .subflows
-            .iter()
-            .all(|s| s.tcp.state() == TcpState::Closed)
-        {
+        if self.subflows.iter().all(|s| s.is_closed()) {
             self.set_closed(reason);
         }
     }
@@ -259,6 +324,11 @@ impl MptcpConnection {
     fn subflow_acked(&mut self, index: usize) {
         let sf = &mut self.subflows[index];
         let una = sf.tcp.data_start();
+        if una != sf.una_seen {
+            // New data acknowledged: the subflow works again.
+            sf.una_seen = una;
+            sf.potentially_failed = false;
+        }
         let acked = match sf.tx.find(una) {
             Some(map) => map.dsn_of(una),
             None => self.snd_nxt,
@@ -289,7 +359,7 @@ impl MptcpConnection {
         if !self.fin_received && self.rx_ready && self.peer_fin == Some(self.rcv_nxt) {
             self.fin_received = true;
             self.rcv_nxt += 1;
-            self.events.push_back(TcpEvent::PeerClosed);
+            self.events.push_back(ConnEvent::PeerClosed);
             self.request_ack();
         }
     }
@@ -370,7 +440,7 @@ impl MptcpConnection {
             self.rcv_nxt += out.advanced as u64;
             if !self.readable_signalled {
                 self.readable_signalled = true;
-                self.events.push_back(TcpEvent::Readable);
+                self.events.push_back(ConnEvent::Readable);
             }
             self.check_peer_fin();
         }

@@ -80,6 +80,11 @@ impl Mappings {
         }
     }
 
+    /// The finite mappings held, as data sequence ranges (start, length).
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = (DataSeq, u32)> + '_ {
+        self.maps.iter().filter_map(|m| Some((m.dsn, m.len?)))
+    }
+
     /// Forgets every mapping.
     pub(crate) fn clear(&mut self) {
         self.maps.clear();

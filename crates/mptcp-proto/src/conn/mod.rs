@@ -20,26 +20,34 @@
 //! [`poll_transmit`](MptcpConnection::poll_transmit); timers and events as for
 //! [`TcpConnection`].
 
+mod events;
 mod input;
+mod join;
 mod mapping;
 mod options;
 mod output;
+mod signal;
 mod subflow;
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 use std::collections::VecDeque;
 
 use crate::crypto::{MptcpVersion, key_material};
+use crate::pm::{PathManager, PmAction, PmContext};
+use crate::sched::{Scheduler, SubflowView};
 use crate::stack::InterfaceId;
 use crate::tcp::{
-    Autotune, ByteRing, CloseReason, RecvBuffer, TcpConfig, TcpConnection, TcpEvent, TcpInfo,
-    TcpState,
+    Autotune, ByteRing, CloseReason, RecvBuffer, TcpConfig, TcpConnection, TcpInfo, TcpState,
 };
 use crate::time::Instant;
 use crate::wire::{DataSeq, SeqNum};
-use subflow::Subflow;
+use signal::Signals;
+use subflow::{Join, Subflow};
 
 pub use config::MptcpConfig;
+pub use events::ConnEvent;
+pub(crate) use join::JoinSyn;
+pub use subflow::SubflowId;
 
 mod config {
     /// MPTCP settings of a stack (after the `net.mptcp.*` settings of the Linux kernels).
@@ -50,14 +58,21 @@ mod config {
         pub enabled: bool,
         /// Ask for DSS checksums (RFC 8684 §3.3.1). They are used when either side asks.
         pub checksum: bool,
+        /// Path manager, by name (see [`crate::pm::PATH_MANAGERS`]).
+        pub path_manager: String,
+        /// Scheduler, by name (see [`crate::sched::SCHEDULERS`]).
+        pub scheduler: String,
     }
 
     impl Default for MptcpConfig {
-        /// MPTCP on, no checksums (like Linux's `checksum_enabled=0`).
+        /// MPTCP on, no checksums (like Linux's `checksum_enabled=0`), the "simple" path
+        /// manager and the "default" (minimum-RTT) scheduler.
         fn default() -> Self {
             Self {
                 enabled: true,
                 checksum: false,
+                path_manager: "simple".to_owned(),
+                scheduler: "default".to_owned(),
             }
         }
     }
@@ -85,8 +100,21 @@ struct Keys {
     local: u64,
     local_token: u32,
     remote: Option<u64>,
+    remote_token: u32,
     remote_idsn: DataSeq,
 }
+
+/// A subflow the connection wants opened; the stack, which owns ports and interfaces,
+/// opens it with [`MptcpConnection::add_subflow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SubflowRequest {
+    pub(crate) local: IpAddr,
+    pub(crate) remote: SocketAddr,
+    pub(crate) backup: bool,
+}
+
+/// Largest size the send buffer grows to.
+const SEND_BUFFER_MAX: usize = 4 * 1024 * 1024;
 
 /// Most bytes one mapping covers; the scheduler also keeps each mapping within one segment.
 const MAX_MAPPING: usize = 65_535;
@@ -106,6 +134,25 @@ pub struct MptcpConnection {
     /// Server: the client's keys arrived (third ACK or first data).
     fully_established: bool,
     subflows: Vec<Subflow>,
+    next_subflow: u32,
+    pm: Box<dyn PathManager>,
+    /// The path manager has been told the connection is established.
+    pm_started: bool,
+    sched: Box<dyn Scheduler>,
+    /// The host's addresses with their address ids (the initial local address is 0).
+    local_addrs: Vec<(u8, IpAddr)>,
+    /// Addresses the peer announced: id, address, port.
+    remote_addrs: Vec<(u8, IpAddr, Option<u16>)>,
+    /// ADD_ADDR, echoes and REMOVE_ADDR waiting to go out.
+    signals: Signals,
+    /// Subflows the path manager asked for, for the stack to open.
+    requests: VecDeque<SubflowRequest>,
+    /// Subflow whose turn it is to send first.
+    tx_cursor: usize,
+    /// Data to send again on another subflow: start, length, subflow it was on.
+    reinject: VecDeque<(DataSeq, u32, usize)>,
+    /// We closed the connection abruptly: RSTs carry MP_FASTCLOSE (RFC 8684 §3.5).
+    fastclose: bool,
     // Send side, in data sequence space.
     send_buf: ByteRing,
     /// Oldest byte not DATA_ACKed (the first byte of `send_buf`).
@@ -134,8 +181,7 @@ pub struct MptcpConnection {
     /// The receive side knows its data sequence numbers (the peer's IDSN, or TCP).
     rx_ready: bool,
     // Events.
-    events: VecDeque<TcpEvent>,
-    connected: bool,
+    events: VecDeque<ConnEvent>,
     readable_signalled: bool,
     writable_wanted: bool,
     close_reason: Option<CloseReason>,
@@ -146,29 +192,44 @@ pub struct MptcpConnection {
 }
 
 impl MptcpConnection {
-    fn new(
-        role: Role,
-        mode: Mode,
-        cfg: &MptcpConfig,
-        key: u64,
-        sf: Subflow,
-        tcp_cfg: &TcpConfig,
-    ) -> Self {
-        let material = key_material(MptcpVersion::V1, key);
-        let first = (sf.tcp.local_addr(), sf.tcp.peer_addr());
+    fn new(role: Role, mode: Mode, cfg: &MptcpConfig, host: Host<'_>, tcp: TcpConnection) -> Self {
+        let material = key_material(MptcpVersion::V1, host.key);
+        let tcp_cfg = host.tcp;
+        let first = (tcp.local_addr(), tcp.peer_addr());
+        let local_addrs = host
+            .addrs
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (if a == first.0.ip() { 0 } else { i as u8 + 1 }, a))
+            .collect();
+        let sf = Subflow::new(SubflowId(0), tcp, host.iface, Join::Done);
         Self {
             role,
             mode,
             keys: Keys {
-                local: key,
+                local: host.key,
                 local_token: material.token,
                 remote: None,
+                remote_token: 0,
                 remote_idsn: DataSeq(0),
             },
             want_checksum: cfg.checksum,
             checksum: false,
             fully_established: false,
             subflows: vec![sf],
+            next_subflow: 1,
+            pm: crate::pm::by_name(&cfg.path_manager)
+                .unwrap_or_else(|| Box::new(crate::pm::Passive)),
+            pm_started: false,
+            sched: crate::sched::by_name(&cfg.scheduler)
+                .unwrap_or_else(|| Box::new(crate::sched::MinRtt)),
+            local_addrs,
+            remote_addrs: Vec::new(),
+            signals: Signals::default(),
+            requests: VecDeque::new(),
+            tx_cursor: 0,
+            reinject: VecDeque::new(),
+            fastclose: false,
             send_buf: ByteRing::new(tcp_cfg.send_buffer.max(1)),
             snd_una: DataSeq(material.idsn) + 1,
             snd_nxt: DataSeq(material.idsn) + 1,
@@ -185,7 +246,6 @@ impl MptcpConnection {
             fin_received: false,
             rx_ready: false,
             events: VecDeque::new(),
-            connected: false,
             readable_signalled: false,
             writable_wanted: false,
             close_reason: None,
@@ -195,33 +255,18 @@ impl MptcpConnection {
     }
 
     /// Opens a connection: `tcp` is the first subflow in SYN-SENT. With MPTCP enabled its
-    /// SYN offers MP_CAPABLE with our `key` (RFC 8684 §3.1).
-    pub(crate) fn connect(
-        cfg: &MptcpConfig,
-        tcp_cfg: &TcpConfig,
-        tcp: TcpConnection,
-        iface: InterfaceId,
-        key: u64,
-    ) -> Self {
+    /// SYN offers MP_CAPABLE with the host's key (RFC 8684 §3.1).
+    pub(crate) fn connect(cfg: &MptcpConfig, host: Host<'_>, tcp: TcpConnection) -> Self {
         let mode = if cfg.enabled { Mode::Mptcp } else { Mode::Tcp };
-        Self::new(
-            Role::Client,
-            mode,
-            cfg,
-            key,
-            Subflow::new(tcp, iface),
-            tcp_cfg,
-        )
+        Self::new(Role::Client, mode, cfg, host, tcp)
     }
 
     /// Accepts a connection whose SYN `tcp` answers. `capable` is the SYN's MP_CAPABLE
     /// (version 1, flags), if any and if we speak MPTCP.
     pub(crate) fn accept(
         cfg: &MptcpConfig,
-        tcp_cfg: &TcpConfig,
+        host: Host<'_>,
         tcp: TcpConnection,
-        iface: InterfaceId,
-        key: u64,
         capable: Option<u8>,
     ) -> Self {
         let mode = if cfg.enabled && capable.is_some() {
@@ -229,14 +274,7 @@ impl MptcpConnection {
         } else {
             Mode::Tcp
         };
-        let mut conn = Self::new(
-            Role::Server,
-            mode,
-            cfg,
-            key,
-            Subflow::new(tcp, iface),
-            tcp_cfg,
-        );
+        let mut conn = Self::new(Role::Server, mode, cfg, host, tcp);
         if let Some(flags) = capable {
             conn.checksum = conn.want_checksum
                 || flags & crate::wire::mptcp::capable_flags::CHECKSUM_REQUIRED != 0;
@@ -291,8 +329,21 @@ impl MptcpConnection {
     }
 
     /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<TcpEvent> {
+    pub fn poll_event(&mut self) -> Option<ConnEvent> {
         self.events.pop_front()
+    }
+
+    /// The next subflow the path manager wants opened.
+    pub(crate) fn poll_subflow_request(&mut self) -> Option<SubflowRequest> {
+        self.requests.pop_front()
+    }
+
+    /// The address id of our address `ip` (None if the host has no such address).
+    pub(crate) fn local_addr_id(&self, ip: IpAddr) -> Option<u8> {
+        self.local_addrs
+            .iter()
+            .find(|(_, a)| *a == ip)
+            .map(|(id, _)| *id)
     }
 
     /// In-order bytes waiting to be read.
@@ -310,6 +361,24 @@ impl MptcpConnection {
         self.subflows.first().map(|s| s.tcp.info())
     }
 
+    /// Every subflow, open or closed, with its addresses and state.
+    pub fn subflows(&self) -> Vec<SubflowInfo> {
+        self.subflows
+            .iter()
+            .map(|s| SubflowInfo {
+                id: s.id,
+                local: s.tcp.local_addr(),
+                remote: s.tcp.peer_addr(),
+                local_id: s.local_id,
+                remote_id: s.remote_id,
+                established: s.join == Join::Done && s.connected,
+                backup: s.backup,
+                peer_backup: s.peer_backup,
+                tcp: s.tcp.info(),
+            })
+            .collect()
+    }
+
     /// Whether the connection is established (data may flow).
     fn can_send(&self) -> bool {
         self.close_reason.is_none() && !self.fin_queued
@@ -317,15 +386,37 @@ impl MptcpConnection {
 
     /// Queues data; returns how much fit. `None` when sending is closed.
     pub fn send(&mut self, data: &[u8]) -> Option<usize> {
-        let sf = self.subflows.first()?;
-        if !self.can_send() || !(sf.tcp.state().can_send() || sf.tcp.state() == TcpState::SynSent) {
+        let open = self
+            .subflows
+            .iter()
+            .any(|s| s.tcp.state().can_send() || s.tcp.state() == TcpState::SynSent);
+        if !self.can_send() || !open {
             return None;
+        }
+        if self.send_buf.free() < data.len() {
+            self.grow_send_buffer();
         }
         let n = self.send_buf.push(data);
         if n < data.len() {
             self.writable_wanted = true;
         }
         Some(n)
+    }
+
+    /// Send-buffer auto-tuning (after Linux's `tcp_sndbuf_expand`): the buffer holds what
+    /// every subflow has in flight until the DATA_ACK, so it grows to twice the sum of
+    /// the congestion windows, up to [`SEND_BUFFER_MAX`].
+    fn grow_send_buffer(&mut self) {
+        let windows: usize = self
+            .subflows
+            .iter()
+            .filter(|s| !s.is_closed())
+            .map(|s| s.tcp.cc.window())
+            .sum();
+        let want = (2 * windows).min(SEND_BUFFER_MAX);
+        if want > self.send_buf.capacity() {
+            self.send_buf.grow(want);
+        }
     }
 
     /// Reads received in-order data; returns how many bytes.
@@ -390,8 +481,10 @@ impl MptcpConnection {
         self.shutdown();
     }
 
-    /// Abort: reset every subflow and drop everything.
+    /// Abort: reset every subflow and drop everything. An MPTCP connection says so with
+    /// MP_FASTCLOSE on the RSTs (RFC 8684 §3.5).
     pub fn abort(&mut self) {
+        self.fastclose = self.mode == Mode::Mptcp && self.keys.remote.is_some();
         for sf in &mut self.subflows {
             sf.tcp.abort();
         }
@@ -401,9 +494,60 @@ impl MptcpConnection {
     fn set_closed(&mut self, reason: CloseReason) {
         if self.close_reason.is_none() {
             self.close_reason = Some(reason);
-            self.events.push_back(TcpEvent::Closed(reason));
+            self.events.push_back(ConnEvent::Closed(reason));
             self.fin_rto_at = None;
         }
+    }
+
+    /// What the path manager sees.
+    fn pm_actions(&mut self, announced: Option<(u8, IpAddr, Option<u16>)>) {
+        let subflows: Vec<(IpAddr, SocketAddr)> = self
+            .subflows
+            .iter()
+            .filter(|s| !s.is_closed())
+            .map(|s| (s.tcp.local_addr().ip(), s.tcp.peer_addr()))
+            .collect();
+        let ctx = PmContext {
+            client: self.role == Role::Client,
+            initial: self.first,
+            local_addrs: &self.local_addrs,
+            subflows: &subflows,
+        };
+        let actions = match announced {
+            None => self.pm.on_established(&ctx),
+            Some((id, addr, port)) => self.pm.on_announced(&ctx, id, addr, port),
+        };
+        for action in actions {
+            match action {
+                PmAction::OpenSubflow {
+                    local,
+                    remote,
+                    backup,
+                } => self.requests.push_back(SubflowRequest {
+                    local,
+                    remote,
+                    backup,
+                }),
+                PmAction::Announce { id, addr } => self.announce(id, addr),
+            }
+        }
+    }
+
+    /// The scheduler's view of the subflows.
+    fn subflow_views(&self) -> Vec<SubflowView> {
+        self.subflows
+            .iter()
+            .enumerate()
+            .map(|(index, s)| SubflowView {
+                index,
+                usable: s.can_carry_data(),
+                srtt: s.tcp.rtt.srtt(),
+                cwnd_room: s.cwnd_room(),
+                unsent: s.unsent(),
+                backup: s.backup || s.peer_backup,
+                potentially_failed: s.potentially_failed,
+            })
+            .collect()
     }
 
     /// Starts the receive side once the peer's IDSN is known (`idsn`; any base for TCP).
@@ -414,14 +558,77 @@ impl MptcpConnection {
         self.rx_ready = true;
     }
 
-    /// Makes some subflow send an ACK soon (it carries the DATA_ACK and window).
+    /// Makes some subflow send an ACK soon (it carries the DATA_ACK, the window and any
+    /// pending signal).
     fn request_ack(&mut self) {
         if let Some(sf) = self
             .subflows
             .iter_mut()
-            .find(|s| s.tcp.state().is_synchronized() && s.tcp.state() != TcpState::Closed)
+            .find(|s| s.join == Join::Done && s.tcp.state().is_synchronized() && !s.is_closed())
         {
             sf.tcp.ack_now = true;
         }
+    }
+}
+
+/// What the stack gives a new connection: its key, interface, addresses and TCP settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Host<'a> {
+    pub(crate) key: u64,
+    pub(crate) iface: InterfaceId,
+    pub(crate) addrs: &'a [IpAddr],
+    pub(crate) tcp: &'a TcpConfig,
+}
+
+/// A snapshot of one subflow (like the seeds' `MPTCP_GET_SUB_IDS` and `MPTCP_INFO`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubflowInfo {
+    /// Its id.
+    pub id: SubflowId,
+    /// Our address and port.
+    pub local: SocketAddr,
+    /// The peer's address and port.
+    pub remote: SocketAddr,
+    /// Address id of our end.
+    pub local_id: u8,
+    /// Address id of the peer's end, when known.
+    pub remote_id: Option<u8>,
+    /// The handshake (MP_CAPABLE or MP_JOIN) completed.
+    pub established: bool,
+    /// We asked for it to be a backup.
+    pub backup: bool,
+    /// The peer asked for it to be a backup.
+    pub peer_backup: bool,
+    /// Its TCP state and counters.
+    pub tcp: TcpInfo,
+}
+
+impl MptcpConnection {
+    /// Sets our priority of a subflow (MP_PRIO, RFC 8684 §3.3.8): a backup subflow carries
+    /// data only when no other works. Returns false if there is no such subflow.
+    pub fn set_backup(&mut self, subflow: SubflowId, backup: bool) -> bool {
+        let mptcp = self.mode == Mode::Mptcp;
+        let Some(sf) = self.subflows.iter_mut().find(|s| s.id == subflow) else {
+            return false;
+        };
+        sf.backup = backup;
+        if mptcp && !sf.is_closed() {
+            sf.prio_pending = true;
+            sf.tcp.ack_now = true;
+        }
+        true
+    }
+
+    /// Closes one subflow (FIN); its unacknowledged data goes on the others. Returns false
+    /// if there is no such subflow.
+    pub fn close_subflow(&mut self, subflow: SubflowId) -> bool {
+        let Some(index) = self.subflows.iter().position(|s| s.id == subflow) else {
+            return false;
+        };
+        self.reinject_from(index);
+        let sf = &mut self.subflows[index];
+        sf.retired = true;
+        sf.tcp.shutdown();
+        true
     }
 }

@@ -2,8 +2,11 @@
 //! (RFC 8684 §3.1), DSS with the DATA_ACK, the segment's mapping and the DATA_FIN (§3.3).
 
 use super::mapping::Mappings;
+use super::signal::Signals;
+use super::subflow::Join;
+use crate::crypto::{MptcpVersion, add_addr_hmac, join_ack_hmac, join_synack_hmac};
 use crate::tcp::{OutgoingSegment, SegmentHooks};
-use crate::wire::mptcp::{Dss, DssMapping, DssNumber, MpCapable, capable_flags};
+use crate::wire::mptcp::{Dss, DssMapping, DssNumber, MpCapable, MpJoin, capable_flags};
 use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpOption, dss_checksum};
 
 /// MPTCP version spoken.
@@ -40,11 +43,35 @@ pub(crate) struct OptionView {
     pub(crate) data_pending: bool,
 }
 
+/// What one subflow's segments say about the subflow itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SubflowView {
+    /// Its MP_JOIN handshake.
+    pub(crate) join: Join,
+    /// Address id of our end.
+    pub(crate) local_id: u8,
+    /// We want it as a backup.
+    pub(crate) backup: bool,
+    /// An MP_PRIO is to be sent.
+    pub(crate) prio_pending: bool,
+    /// MP_TCPRST reason for its RST.
+    pub(crate) reset_reason: Option<u8>,
+    /// The connection is being fast-closed: RSTs carry MP_FASTCLOSE.
+    pub(crate) fastclose: bool,
+    /// The peer's token (for the MP_JOIN SYN).
+    pub(crate) remote_token: u32,
+}
+
 /// The hooks of one subflow for one segment-writing pass.
 pub(crate) struct SubflowOptions<'a> {
     pub(crate) view: OptionView,
+    pub(crate) sf: SubflowView,
     /// The subflow's transmit mappings.
     pub(crate) tx: &'a Mappings,
+    /// The connection's pending signals (any subflow may carry them).
+    pub(crate) signals: &'a mut Signals,
+    /// Set when this pass sent the subflow's MP_PRIO.
+    pub(crate) prio_sent: bool,
 }
 
 impl SubflowOptions<'_> {
@@ -118,10 +145,72 @@ impl SubflowOptions<'_> {
     }
 }
 
+impl SubflowOptions<'_> {
+    /// The MP_JOIN for a segment of a joining subflow (RFC 8684 §3.2).
+    fn join_option(&self, flags: TcpFlags) -> Option<MptcpOption<'static>> {
+        let (local, remote) = (self.view.local_key, self.view.remote_key?);
+        let join = match self.sf.join {
+            Join::Initiated { nonce } if flags.contains(TcpFlags::SYN) => MpJoin::Syn {
+                backup: self.sf.backup,
+                addr_id: self.sf.local_id,
+                receiver_token: self.sf.remote_token,
+                sender_nonce: nonce,
+            },
+            Join::Responded { nonce, peer_nonce } if flags.contains(TcpFlags::SYN) => {
+                MpJoin::SynAck {
+                    backup: self.sf.backup,
+                    addr_id: self.sf.local_id,
+                    truncated_hmac: join_synack_hmac(
+                        MptcpVersion::V1,
+                        local,
+                        remote,
+                        nonce,
+                        peer_nonce,
+                    ),
+                    sender_nonce: nonce,
+                }
+            }
+            Join::AckPending { nonce, peer_nonce } => MpJoin::Ack {
+                hmac: join_ack_hmac(MptcpVersion::V1, local, remote, nonce, peer_nonce),
+            },
+            _ => return None,
+        };
+        Some(MptcpOption::MpJoin(join))
+    }
+
+    /// The options of a RST: MP_FASTCLOSE when the connection is dropped (§3.5), and
+    /// MP_TCPRST with the reason (§3.6).
+    fn reset_options(&self, room: usize, options: &mut Vec<TcpOption<'static>>) {
+        let mut room = room;
+        if let (true, Some(key)) = (self.sf.fastclose, self.view.remote_key) {
+            options.push(TcpOption::Mptcp(MptcpOption::MpFastclose {
+                receiver_key: key,
+            }));
+            room = room.saturating_sub(12);
+        }
+        if let Some(reason) = self.sf.reset_reason.filter(|_| room >= 4) {
+            options.push(TcpOption::Mptcp(MptcpOption::MpTcpRst {
+                transient: false,
+                reason,
+            }));
+        }
+    }
+}
+
 impl SegmentHooks for SubflowOptions<'_> {
     fn option_space(&self, flags: TcpFlags, data: bool) -> usize {
         if !self.view.mptcp {
             return 0;
+        }
+        if flags.contains(TcpFlags::RST) {
+            return 12 * usize::from(self.sf.fastclose)
+                + 4 * usize::from(self.sf.reset_reason.is_some());
+        }
+        match self.sf.join {
+            Join::Initiated { .. } => return 12,
+            Join::Responded { .. } => return 16,
+            Join::AckPending { .. } => return 24,
+            Join::Done => {}
         }
         if flags.contains(TcpFlags::SYN) {
             return if flags.contains(TcpFlags::ACK) { 12 } else { 4 };
@@ -130,6 +219,9 @@ impl SegmentHooks for SubflowOptions<'_> {
             DSS_FULL_LEN
         } else if self.view.repeat_capable {
             20
+        } else if self.signals.pending() || self.sf.prio_pending {
+            // A signal takes what the timestamps leave; the DATA_ACK joins it if it fits.
+            28
         } else {
             DSS_ACK_LEN
         }
@@ -151,13 +243,31 @@ impl SegmentHooks for SubflowOptions<'_> {
         room: usize,
         options: &mut Vec<TcpOption<'static>>,
     ) {
-        if !self.view.mptcp || seg.flags.contains(TcpFlags::RST) {
+        if !self.view.mptcp {
             return;
         }
-        let option = if seg.flags.contains(TcpFlags::SYN) {
+        if seg.flags.contains(TcpFlags::RST) {
+            self.reset_options(room, options);
+            return;
+        }
+        if self.sf.join != Join::Done {
+            if let Some(join) = self.join_option(seg.flags) {
+                options.push(TcpOption::Mptcp(join));
+            }
+            return;
+        }
+        if seg.flags.contains(TcpFlags::SYN) {
             let server = seg.flags.contains(TcpFlags::ACK);
-            Some(MptcpOption::MpCapable(self.capable(server, false)))
-        } else if seg.len > 0 {
+            options.push(TcpOption::Mptcp(MptcpOption::MpCapable(
+                self.capable(server, false),
+            )));
+            return;
+        }
+        let mut room = room;
+        if seg.len == 0 && !self.view.repeat_capable {
+            room = self.add_signal(room, options);
+        }
+        let option = if seg.len > 0 {
             self.data_option(seg)
         } else {
             self.ack_option()
@@ -173,6 +283,34 @@ impl SegmentHooks for SubflowOptions<'_> {
 
     fn receive_window(&self) -> Option<usize> {
         Some(self.view.window)
+    }
+}
+
+impl SubflowOptions<'_> {
+    /// Puts one pending signal (MP_PRIO first, then echoes, ADD_ADDR, REMOVE_ADDR) on a
+    /// segment without data; returns the room left.
+    fn add_signal(&mut self, room: usize, options: &mut Vec<TcpOption<'static>>) -> usize {
+        if self.sf.prio_pending && room >= 3 {
+            options.push(TcpOption::Mptcp(MptcpOption::MpPrio {
+                backup: self.sf.backup,
+                addr_id: None,
+            }));
+            self.prio_sent = true;
+            return room - 3;
+        }
+        let (local, remote) = (
+            self.view.local_key,
+            self.view.remote_key.unwrap_or_default(),
+        );
+        let hmac = |id, addr| add_addr_hmac(local, remote, id, addr, None);
+        match self.signals.take(room, hmac) {
+            Some(option) => {
+                let used = option.buffer_len();
+                options.push(TcpOption::Mptcp(option));
+                room - used
+            }
+            None => room,
+        }
     }
 }
 

@@ -3,12 +3,12 @@
 //! the DATA_FIN goes out and is repeated until acknowledged (§3.3.3).
 
 use super::mapping::Mapping;
-use super::options::{OptionView, SubflowOptions, our_capable_flags};
+use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
 use super::{MAX_MAPPING, Mode, MptcpConnection, Role};
 use crate::stack::InterfaceId;
 use crate::tcp::TcpState;
 use crate::time::Instant;
-use crate::wire::dss_checksum;
+use crate::wire::{DataSeq, dss_checksum};
 
 /// Bytes of TCP options a data segment of a subflow carries besides the DSS (timestamps).
 const OTHER_OPTIONS: usize = 12;
@@ -31,24 +31,51 @@ pub(crate) struct SegmentOut {
 }
 
 impl MptcpConnection {
-    /// Writes the next segment of any subflow into `buf`.
+    /// Writes the next segment of any subflow into `buf`; subflows take turns.
     pub(crate) fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<SegmentOut> {
         self.schedule(now);
-        for index in 0..self.subflows.len() {
+        let count = self.subflows.len();
+        for turn in 0..count {
+            let index = (self.tx_cursor + turn) % count;
             let view = self.option_view();
-            let sf = &mut self.subflows[index];
-            let mut hooks = SubflowOptions { view, tx: &sf.tx };
-            if let Some(len) = sf.tcp.poll_transmit_with(now, buf, &mut hooks) {
-                let out = SegmentOut {
-                    subflow: index,
-                    iface: sf.iface,
-                    local: sf.tcp.local_addr(),
-                    remote: sf.tcp.peer_addr(),
-                    len,
-                };
-                self.process_subflow(index);
-                return Some(out);
+            let remote_token = self.keys.remote_token;
+            let fastclose = self.fastclose;
+            let Self {
+                subflows, signals, ..
+            } = self;
+            let sf = &mut subflows[index];
+            let mut hooks = SubflowOptions {
+                view,
+                sf: SubflowView {
+                    join: sf.join,
+                    local_id: sf.local_id,
+                    backup: sf.backup,
+                    prio_pending: sf.prio_pending,
+                    reset_reason: sf.reset_reason,
+                    fastclose,
+                    remote_token,
+                },
+                tx: &sf.tx,
+                signals,
+                prio_sent: false,
+            };
+            let Some(len) = sf.tcp.poll_transmit_with(now, buf, &mut hooks) else {
+                continue;
+            };
+            if hooks.prio_sent {
+                sf.prio_pending = false;
             }
+            let out = SegmentOut {
+                subflow: index,
+                iface: sf.iface,
+                local: sf.tcp.local_addr(),
+                remote: sf.tcp.peer_addr(),
+                len,
+            };
+            self.signals.on_time(now);
+            self.tx_cursor = index;
+            self.process_subflow(index);
+            return Some(out);
         }
         None
     }
@@ -86,83 +113,116 @@ impl MptcpConnection {
         self.role == Role::Client || self.fully_established
     }
 
-    /// The scheduler: hands unmapped data to subflows, one mapping per segment, and queues
-    /// the DATA_FIN (or, for TCP, the FIN) after the last byte.
+    /// The scheduler: hands re-injected data, then new data, to subflows, one mapping per
+    /// segment, and queues the DATA_FIN (or, for TCP, the FIN) after the last byte.
     fn schedule(&mut self, now: Instant) {
         if self.close_reason.is_some() || !self.data_ready() {
             return;
         }
         let mut scratch = core::mem::take(&mut self.scratch);
-        loop {
-            let end = self.snd_una + self.send_buf.len() as u64;
-            let avail = end.diff(self.snd_nxt).max(0) as usize;
-            if avail == 0 {
-                break;
-            }
-            let Some(index) = self.pick_subflow() else {
-                break;
-            };
-            let mut n = avail.min(scratch.len()).min(MAX_MAPPING);
-            if self.mode == Mode::Mptcp {
-                // RFC 8684 §3.3.4: stay within the connection-level window, whose right
-                // edge is the latest DATA_ACK plus the window of the segment carrying it
-                // (before any DATA_ACK: the handshake's window).
-                let sf = &self.subflows[index];
-                let edge = self.snd_wnd_edge.max(self.snd_una + sf.tcp.snd_wnd as u64);
-                let mut room = edge.diff(self.snd_nxt).max(0) as usize;
-                let segment = sf.tcp.mss.saturating_sub(OTHER_OPTIONS + DSS_LEN).max(1);
-                if room == 0 && self.subflows.iter().all(|s| s.tcp.sb.is_empty()) {
-                    // A closed window with nothing in flight: hand over one segment anyway,
-                    // so the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out when
-                    // it opens even if the window update is lost.
-                    room = segment;
-                }
-                n = n.min(room).min(segment);
-            }
-            let sf = &mut self.subflows[index];
-            n = n.min(sf.tcp.send_buf.free());
-            if n == 0 {
-                break;
-            }
-            let offset = self.snd_nxt.diff(self.snd_una) as usize;
-            let n = self.send_buf.read_at(offset, &mut scratch[..n]);
-            let ssn = sf.tcp.data_start() + sf.tcp.send_queue_len() as u32;
-            let pushed = sf.tcp.send(&scratch[..n]).unwrap_or(0);
-            if pushed == 0 {
-                break;
-            }
-            let checksum = self.checksum.then(|| {
-                let rel = ssn.diff(sf.tcp.iss) as u32;
-                dss_checksum(self.snd_nxt.0, rel, pushed as u16, &scratch[..pushed])
-            });
-            sf.tx.insert(Mapping {
-                ssn,
-                dsn: self.snd_nxt,
-                len: Some(pushed as u32),
-                checksum,
-                fin: false,
-            });
-            self.snd_nxt += pushed as u64;
-        }
+        while self.schedule_one(&mut scratch) {}
         self.scratch = scratch;
         self.queue_fin(now);
     }
 
-    /// The subflow new data goes to: for TCP the only one; for MPTCP the established
-    /// subflow with room in its congestion window and nothing unsent, lowest RTT first.
-    fn pick_subflow(&self) -> Option<usize> {
-        let usable = |sf: &super::Subflow| {
-            sf.tcp.state().can_send() && sf.tcp.state().is_synchronized() && !sf.tcp.fin_queued
-        };
-        if self.mode == Mode::Tcp {
-            return self.subflows.first().filter(|s| usable(s)).map(|_| 0);
+    /// Hands one segment's worth of data to a subflow; false when nothing more can go.
+    fn schedule_one(&mut self, scratch: &mut [u8]) -> bool {
+        // Re-injected data first (RFC 8684 §3.3.6), on another subflow than its own.
+        while let Some(&(dsn, len, from)) = self.reinject.front() {
+            let end = dsn + u64::from(len);
+            if end <= self.snd_una {
+                self.reinject.pop_front();
+                continue;
+            }
+            let start = dsn.max(self.snd_una);
+            let Some(index) = self.pick_subflow(Some(from)) else {
+                return false;
+            };
+            let n = self.hand_over(index, start, end.diff(start) as usize, scratch);
+            if n == 0 {
+                return false;
+            }
+            let front = self.reinject.front_mut().expect("looked at above");
+            if start + n as u64 >= end {
+                self.reinject.pop_front();
+            } else {
+                *front = (start + n as u64, end.diff(start + n as u64) as u32, from);
+            }
+            return true;
         }
-        self.subflows
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| usable(s) && s.unsent() == 0 && s.cwnd_room() > 0)
-            .min_by_key(|(_, s)| s.tcp.rtt.srtt())
-            .map(|(i, _)| i)
+        let end = self.snd_una + self.send_buf.len() as u64;
+        let avail = end.diff(self.snd_nxt).max(0) as usize;
+        if avail == 0 {
+            return false;
+        }
+        let Some(index) = self.pick_subflow(None) else {
+            return false;
+        };
+        let mut n = avail;
+        if self.mode == Mode::Mptcp {
+            // RFC 8684 §3.3.4: stay within the connection-level window, whose right edge is
+            // the latest DATA_ACK plus the window of the segment carrying it (before any
+            // DATA_ACK: the handshake's window).
+            let sf = &self.subflows[index];
+            let edge = self.snd_wnd_edge.max(self.snd_una + sf.tcp.snd_wnd as u64);
+            let mut room = edge.diff(self.snd_nxt).max(0) as usize;
+            if room == 0 && self.subflows.iter().all(|s| s.tcp.sb.is_empty()) {
+                // A closed window with nothing in flight: hand over one segment anyway, so
+                // the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out when it
+                // opens even if the window update is lost.
+                room = usize::MAX;
+            }
+            n = n.min(room);
+        }
+        let sent = self.hand_over(index, self.snd_nxt, n, scratch);
+        self.snd_nxt += sent as u64;
+        sent > 0
+    }
+
+    /// Copies up to `len` bytes from data sequence number `dsn` into subflow `index` with
+    /// their mapping (at most one segment's worth for MPTCP); returns how many.
+    fn hand_over(&mut self, index: usize, dsn: DataSeq, len: usize, scratch: &mut [u8]) -> usize {
+        let mut n = len.min(scratch.len()).min(MAX_MAPPING);
+        let sf = &mut self.subflows[index];
+        if self.mode == Mode::Mptcp {
+            n = n.min(sf.tcp.mss.saturating_sub(OTHER_OPTIONS + DSS_LEN).max(1));
+        }
+        n = n.min(sf.tcp.send_buf.free());
+        if n == 0 {
+            return 0;
+        }
+        let offset = dsn.diff(self.snd_una) as usize;
+        let n = self.send_buf.read_at(offset, &mut scratch[..n]);
+        let ssn = sf.tcp.data_start() + sf.tcp.send_queue_len() as u32;
+        let pushed = sf.tcp.send(&scratch[..n]).unwrap_or(0);
+        if pushed == 0 {
+            return 0;
+        }
+        let checksum = self.checksum.then(|| {
+            let rel = ssn.diff(sf.tcp.iss) as u32;
+            dss_checksum(dsn.0, rel, pushed as u16, &scratch[..pushed])
+        });
+        sf.tx.insert(Mapping {
+            ssn,
+            dsn,
+            len: Some(pushed as u32),
+            checksum,
+            fin: false,
+        });
+        pushed
+    }
+
+    /// The subflow the next data goes to: for TCP the only one; for MPTCP the
+    /// scheduler's choice (never `exclude`).
+    fn pick_subflow(&mut self, exclude: Option<usize>) -> Option<usize> {
+        if self.mode == Mode::Tcp {
+            let sf = self.subflows.first()?;
+            let usable =
+                sf.tcp.state().can_send() && sf.tcp.state().is_synchronized() && !sf.tcp.fin_queued;
+            return usable.then_some(0);
+        }
+        let views = self.subflow_views();
+        self.sched.pick(&views, exclude)
     }
 
     /// After the last byte is mapped: the DATA_FIN (MPTCP) or the subflow's FIN (TCP).
@@ -200,6 +260,7 @@ impl MptcpConnection {
             .iter()
             .filter_map(|s| s.tcp.poll_timeout())
             .chain(self.fin_rto_at)
+            .chain(self.signals.next_timeout())
             .min()
     }
 
@@ -219,6 +280,11 @@ impl MptcpConnection {
             // RFC 8684 §3.3.3: the DATA_FIN is repeated until it is acknowledged.
             self.request_ack();
             self.fin_rto_at = Some(now + self.fin_rto());
+        }
+        if self.signals.next_timeout().is_some_and(|t| t <= now) {
+            // §3.4.1: an ADD_ADDR goes again until it is echoed.
+            self.signals.on_time(now);
+            self.request_ack();
         }
     }
 }

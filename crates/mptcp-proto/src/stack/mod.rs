@@ -49,6 +49,7 @@ mod config;
 mod demux;
 mod events;
 mod handles;
+mod paths;
 
 use core::net::{IpAddr, SocketAddr};
 use core::ops::Bound;
@@ -56,16 +57,18 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::RngCore;
 
+pub use crate::conn::{SubflowId, SubflowInfo};
 pub use config::{InterfaceConfig, InterfaceId, MptcpConfig, StackConfig, TcpConfig};
-pub use events::{CloseReason, Event, StackStats, Transmit};
+pub use events::{CloseReason, ConnEvent, Event, StackStats, Transmit};
 pub use handles::{
     AcceptError, ConnectError, ConnectionHandle, ListenError, ListenerHandle, RecvError, SendError,
     ShutdownError,
 };
+pub use paths::OpenSubflowError;
 
-use crate::conn::MptcpConnection;
+use crate::conn::{Host, JoinSyn, MptcpConnection};
 use crate::crypto::{MptcpVersion, key_material};
-use crate::tcp::{ConnectionParams, TcpConnection, TcpEvent, TcpInfo};
+use crate::tcp::{ConnectionParams, TcpConnection, TcpInfo};
 use crate::time::Instant;
 use crate::wire::MptcpOption;
 use crate::wire::mptcp::capable_flags;
@@ -376,7 +379,14 @@ impl Stack {
         let params = self.params(iface, local, remote);
         let tcp = TcpConnection::connect(now, &self.config.tcp, params);
         let key = self.new_key();
-        let conn = MptcpConnection::connect(&self.config.mptcp, &self.config.tcp, tcp, iface, key);
+        let addrs = self.addresses();
+        let host = Host {
+            key,
+            iface,
+            addrs: &addrs,
+            tcp: &self.config.tcp,
+        };
+        let conn = MptcpConnection::connect(&self.config.mptcp, host, tcp);
         let id = self.new_id();
         self.insert_conn(id, conn, None);
         Ok(ConnectionHandle(id))
@@ -525,6 +535,13 @@ impl Stack {
             return;
         }
         let iface = self.iface_of(dst).unwrap_or(iface);
+        if seg.flags == TcpFlags::SYN {
+            if let Some(join) = JoinSyn::of(&seg) {
+                // RFC 8684 §3.2: a join names its connection by token, whatever the port.
+                self.on_join_syn(now, iface, local, remote, &seg, join);
+                return;
+            }
+        }
         if let Some(lid) = self.demux.listener(local) {
             self.on_listen(now, iface, lid, local, remote, &seg);
             return;
@@ -565,14 +582,14 @@ impl Stack {
         let params = self.params(iface, local, remote);
         let tcp = TcpConnection::accept(now, &self.config.tcp, params, seg);
         let key = self.new_key();
-        let conn = MptcpConnection::accept(
-            &self.config.mptcp,
-            &self.config.tcp,
-            tcp,
-            iface,
+        let addrs = self.addresses();
+        let host = Host {
             key,
-            syn_capable(seg),
-        );
+            iface,
+            addrs: &addrs,
+            tcp: &self.config.tcp,
+        };
+        let conn = MptcpConnection::accept(&self.config.mptcp, host, tcp, syn_capable(seg));
         let id = self.new_id();
         self.insert_conn(id, conn, Some(lid));
     }
@@ -606,13 +623,13 @@ impl Stack {
         let handle = ConnectionHandle(id);
         while let Some(event) = entry.conn.poll_event() {
             match (entry.listener, event) {
-                (Some(lid), TcpEvent::Connected) => {
+                (Some(lid), ConnEvent::Connected) => {
                     if let Some(l) = self.listeners.get_mut(&lid) {
                         l.ready.push_back(id);
                         self.events.push_back(Event::Incoming(ListenerHandle(lid)));
                     }
                 }
-                (Some(lid), TcpEvent::Closed(_)) => {
+                (Some(lid), ConnEvent::Closed(_)) => {
                     if let Some(l) = self.listeners.get_mut(&lid) {
                         l.ready.retain(|&c| c != id);
                         l.pending = l.pending.saturating_sub(1);
@@ -622,14 +639,16 @@ impl Stack {
                 }
                 (Some(_), _) => {}
                 (None, event) => self.events.push_back(match event {
-                    TcpEvent::Connected => Event::Connected(handle),
-                    TcpEvent::Readable => Event::Readable(handle),
-                    TcpEvent::Writable => Event::Writable(handle),
-                    TcpEvent::PeerClosed => Event::PeerClosed(handle),
-                    TcpEvent::Closed(reason) => Event::Closed(handle, reason),
+                    ConnEvent::Connected => Event::Connected(handle),
+                    ConnEvent::Readable => Event::Readable(handle),
+                    ConnEvent::Writable => Event::Writable(handle),
+                    ConnEvent::PeerClosed => Event::PeerClosed(handle),
+                    ConnEvent::Closed(reason) => Event::Closed(handle, reason),
+                    other => Event::Mptcp(handle, other),
                 }),
             }
         }
+        self.open_requested_subflows(id);
         self.reap(id);
     }
 

@@ -432,11 +432,7 @@ impl TcpConnection {
         offset: usize,
         len: usize,
     ) -> Option<usize> {
-        let reserved = if flags.contains(TcpFlags::RST) {
-            0
-        } else {
-            hooks.option_space(flags, len > 0).min(MAX_OPTIONS_LEN)
-        };
+        let reserved = hooks.option_space(flags, len > 0).min(MAX_OPTIONS_LEN);
         let mut opts = self.build_options(now, flags, reserved);
         let own = tcp_options_len(&opts);
         let header = TCP_HEADER_LEN + own + reserved;
