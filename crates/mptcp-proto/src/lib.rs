@@ -22,7 +22,10 @@
 #![warn(missing_docs)]
 
 pub mod cc;
+pub mod conn;
 pub mod crypto;
+pub mod pm;
+pub mod sched;
 pub mod stack;
 pub mod tcp;
 pub mod time;

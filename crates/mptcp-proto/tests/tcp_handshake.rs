@@ -52,6 +52,10 @@ fn connect_to_closed_port_is_refused() {
     assert!(p.run_until(Duration::from_secs(5), |p| {
         p.has_event(0, Event::Closed(a, CloseReason::Refused))
     }));
+    // The handle stays valid until the application releases it.
+    let mut buf = [0u8; 4];
+    assert_eq!(p.a().recv(a, &mut buf), Err(RecvError::Closed));
+    p.a().close(a);
     assert!(p.a().tcp_info(a).is_none());
 }
 

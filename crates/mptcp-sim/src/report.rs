@@ -4,7 +4,7 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use mptcp_proto::stack::CloseReason;
+use mptcp_proto::stack::{CloseReason, SubflowInfo};
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
@@ -72,6 +72,10 @@ pub struct ConnectionReport {
     pub client_tcp: Option<TcpInfo>,
     /// The server's TCP counters as last seen.
     pub server_tcp: Option<TcpInfo>,
+    /// The connection spoke MPTCP (false for plain TCP and after a fallback).
+    pub mptcp: bool,
+    /// The client's subflows as last seen (empty for plain TCP).
+    pub client_subflows: Vec<SubflowInfo>,
     /// The first thing that went wrong, in words.
     pub problem: Option<String>,
 }
@@ -232,6 +236,8 @@ fn connection(
         min_rtt: client.tcp.and_then(|info| info.min_rtt),
         client_tcp: tcp[0],
         server_tcp: tcp[1],
+        mptcp: client.mptcp,
+        client_subflows: client.subflows.clone(),
         problem,
     }
 }

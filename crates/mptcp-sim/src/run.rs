@@ -133,7 +133,7 @@ fn host_rng(seed: u64, index: usize) -> ChaCha8Rng {
 }
 
 /// The stack settings of `host`: an interface per address, with the MTU of the link on it
-/// (1500 if none), and the host's TCP settings.
+/// (1500 if none), and the host's TCP and MPTCP settings.
 pub fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
     let interfaces = host
         .addresses
@@ -170,6 +170,12 @@ pub fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
     if let Some(size) = host.recv_buffer {
         config.tcp.recv_buffer = size;
         config.tcp.recv_buffer_max = size;
+    }
+    if let Some(enabled) = host.mptcp {
+        config.mptcp.enabled = enabled;
+    }
+    if let Some(checksum) = host.mptcp_checksum {
+        config.mptcp.checksum = checksum;
     }
     config
 }

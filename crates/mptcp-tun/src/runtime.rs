@@ -24,7 +24,9 @@ use core::net::IpAddr;
 use std::sync::Arc;
 use std::task::Waker;
 
-use mptcp_proto::stack::{InterfaceConfig, InterfaceId, Stack, StackConfig, StackStats, TcpConfig};
+use mptcp_proto::stack::{
+    InterfaceConfig, InterfaceId, MptcpConfig, Stack, StackConfig, StackStats, TcpConfig,
+};
 use rand_chacha::ChaCha12Rng;
 use rand_core::{RngCore, SeedableRng};
 use tokio::task::JoinHandle;
@@ -75,6 +77,9 @@ pub struct RuntimeConfig {
     /// TCP settings for every connection. The default is the stack's
     /// [`TcpConfig::default`] with a send buffer of [`RUNTIME_SEND_BUFFER`].
     pub tcp: TcpConfig,
+    /// MPTCP settings (MPTCP on by default; connections to peers without it fall back to
+    /// TCP).
+    pub mptcp: MptcpConfig,
     /// First and last ephemeral port.
     pub ephemeral_ports: (u16, u16),
     /// Seed for the stack's randomness (keys, ISNs, ports), for repeatable tests. `None`
@@ -90,6 +95,7 @@ impl Default for RuntimeConfig {
                 send_buffer: stack.tcp.send_buffer.max(RUNTIME_SEND_BUFFER),
                 ..stack.tcp
             },
+            mptcp: stack.mptcp,
             ephemeral_ports: stack.ephemeral_ports,
             seed: None,
         }
@@ -134,6 +140,7 @@ impl Runtime {
                 })
                 .collect(),
             tcp: config.tcp,
+            mptcp: config.mptcp,
             ephemeral_ports: config.ephemeral_ports,
         };
         let rng: Box<dyn RngCore + Send> = match config.seed {

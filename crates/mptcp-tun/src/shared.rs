@@ -66,6 +66,8 @@ impl Inner {
                         wake.extend(state.writer.take());
                     }
                 }
+                // Subflow and address events wake nobody: streams see only the byte stream.
+                Event::Mptcp(..) => {}
             }
         }
     }

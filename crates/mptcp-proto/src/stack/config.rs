@@ -2,6 +2,7 @@
 
 use core::net::IpAddr;
 
+pub use crate::conn::MptcpConfig;
 pub use crate::tcp::TcpConfig;
 
 /// Index of an interface in [`StackConfig::interfaces`].
@@ -32,19 +33,23 @@ impl InterfaceConfig {
 pub struct StackConfig {
     /// The host's interfaces; [`InterfaceId`] indexes this list.
     pub interfaces: Vec<InterfaceConfig>,
-    /// TCP settings for every connection.
+    /// TCP settings for every connection (and every subflow).
     pub tcp: TcpConfig,
+    /// MPTCP settings.
+    pub mptcp: MptcpConfig,
     /// First and last ephemeral port for `connect` without a local port (RFC 6056 suggests
     /// 49152–65535).
     pub ephemeral_ports: (u16, u16),
 }
 
 impl Default for StackConfig {
-    /// No interfaces, default TCP settings, ephemeral ports 49152–65535.
+    /// No interfaces, default TCP and MPTCP settings (MPTCP on), ephemeral ports
+    /// 49152–65535.
     fn default() -> Self {
         Self {
             interfaces: Vec::new(),
             tcp: TcpConfig::default(),
+            mptcp: MptcpConfig::default(),
             ephemeral_ports: (49_152, 65_535),
         }
     }

@@ -2,6 +2,7 @@
 
 use super::config::InterfaceId;
 use super::handles::{ConnectionHandle, ListenerHandle};
+pub use crate::conn::ConnEvent;
 pub use crate::tcp::CloseReason;
 
 /// One IP packet [`Stack::poll_transmit`](super::Stack::poll_transmit) wrote.
@@ -26,8 +27,12 @@ pub enum Event {
     Writable(ConnectionHandle),
     /// The peer's FIN arrived: after the buffered data, `recv` returns `Ok(0)`.
     PeerClosed(ConnectionHandle),
-    /// The connection ended; its handle becomes invalid once its data is read or it is
-    /// closed.
+    /// An MPTCP event of the connection: a subflow established or closed, an address the
+    /// peer announced or removed, a subflow's priority changed (never one of the events
+    /// above).
+    Mptcp(ConnectionHandle, ConnEvent),
+    /// The connection ended; its handle stays valid (reads report the end or the error)
+    /// until the application closes it.
     Closed(ConnectionHandle, CloseReason),
 }
 

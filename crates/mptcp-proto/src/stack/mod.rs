@@ -49,6 +49,7 @@ mod config;
 mod demux;
 mod events;
 mod handles;
+mod paths;
 
 use core::net::{IpAddr, SocketAddr};
 use core::ops::Bound;
@@ -56,15 +57,21 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::RngCore;
 
-pub use config::{InterfaceConfig, InterfaceId, StackConfig, TcpConfig};
-pub use events::{CloseReason, Event, StackStats, Transmit};
+pub use crate::conn::{SubflowId, SubflowInfo};
+pub use config::{InterfaceConfig, InterfaceId, MptcpConfig, StackConfig, TcpConfig};
+pub use events::{CloseReason, ConnEvent, Event, StackStats, Transmit};
 pub use handles::{
     AcceptError, ConnectError, ConnectionHandle, ListenError, ListenerHandle, RecvError, SendError,
     ShutdownError,
 };
+pub use paths::OpenSubflowError;
 
-use crate::tcp::{ConnectionParams, TcpConnection, TcpEvent, TcpInfo, TcpState};
+use crate::conn::{Host, JoinSyn, MptcpConnection};
+use crate::crypto::{MptcpVersion, key_material};
+use crate::tcp::{ConnectionParams, TcpConnection, TcpInfo};
 use crate::time::Instant;
+use crate::wire::MptcpOption;
+use crate::wire::mptcp::capable_flags;
 use crate::wire::{
     IPV4_MIN_HEADER_LEN, IPV6_HEADER_LEN, IpProtocol, IpRepr, Ipv4Packet, Ipv4Repr, Ipv6Repr,
     SeqNum, TcpFlags, TcpPacket, TcpRepr, parse_ip_packet,
@@ -74,8 +81,7 @@ use demux::{Demux, reset_for};
 /// A connection and what the stack knows about it.
 #[derive(Debug)]
 struct Entry {
-    tcp: TcpConnection,
-    iface: InterfaceId,
+    conn: MptcpConnection,
     /// The listener it came from, until accepted.
     listener: Option<u64>,
     /// The application called `close` or `abort`.
@@ -108,6 +114,8 @@ pub struct Stack {
     config: StackConfig,
     rng: Box<dyn RngCore + Send>,
     conns: BTreeMap<u64, Entry>,
+    /// Connection of each local MPTCP token (RFC 8684 §3.2: unique within the host).
+    tokens: BTreeMap<u32, u64>,
     listeners: BTreeMap<u64, Listener>,
     demux: Demux,
     next_id: u64,
@@ -140,6 +148,7 @@ impl Stack {
             config,
             rng,
             conns: BTreeMap::new(),
+            tokens: BTreeMap::new(),
             listeners: BTreeMap::new(),
             demux: Demux::default(),
             next_id: 1,
@@ -176,6 +185,33 @@ impl Stack {
         let headers = if ip.is_ipv4() { 40 } else { 60 };
         let max = mtu.saturating_sub(headers).clamp(64, 65_495) as u16;
         self.config.tcp.mss.map_or(max, |mss| mss.clamp(64, max))
+    }
+
+    /// A fresh MPTCP key whose token no other connection of the host has (RFC 8684 §3.2:
+    /// a colliding key is drawn again).
+    fn new_key(&mut self) -> u64 {
+        loop {
+            let key = self.rng.next_u64();
+            let token = key_material(MptcpVersion::V1, key).token;
+            if !self.tokens.contains_key(&token) {
+                return key;
+            }
+        }
+    }
+
+    /// Wraps a first subflow into a connection and registers it under `id`.
+    fn insert_conn(&mut self, id: u64, conn: MptcpConnection, listener: Option<u64>) {
+        let (local, remote) = (conn.local_addr(), conn.peer_addr());
+        self.demux.insert_conn(local, remote, id);
+        self.tokens.insert(conn.local_token(), id);
+        self.conns.insert(
+            id,
+            Entry {
+                conn,
+                listener,
+                released: false,
+            },
+        );
     }
 
     fn new_id(&mut self) -> u64 {
@@ -273,8 +309,8 @@ impl Stack {
             if let Some(entry) = self.conns.get_mut(&id) {
                 entry.listener = None;
                 entry.released = true;
-                entry.tcp.abort();
-                while entry.tcp.poll_event().is_some() {}
+                entry.conn.abort();
+                while entry.conn.poll_event().is_some() {}
             }
             self.reap(id);
         }
@@ -291,10 +327,10 @@ impl Stack {
         let handle = ConnectionHandle(id);
         if let Some(entry) = self.conns.get_mut(&id) {
             entry.listener = None;
-            if entry.tcp.recv_queue_len() > 0 {
+            if entry.conn.recv_queue_len() > 0 {
                 self.events.push_back(Event::Readable(handle));
             }
-            if entry.tcp.at_eof() {
+            if entry.conn.at_eof() {
                 self.events.push_back(Event::PeerClosed(handle));
             }
         }
@@ -342,17 +378,17 @@ impl Stack {
         }
         let params = self.params(iface, local, remote);
         let tcp = TcpConnection::connect(now, &self.config.tcp, params);
+        let key = self.new_key();
+        let addrs = self.addresses();
+        let host = Host {
+            key,
+            iface,
+            addrs: &addrs,
+            tcp: &self.config.tcp,
+        };
+        let conn = MptcpConnection::connect(&self.config.mptcp, host, tcp);
         let id = self.new_id();
-        self.demux.insert_conn(local, remote, id);
-        self.conns.insert(
-            id,
-            Entry {
-                tcp,
-                iface,
-                listener: None,
-                released: false,
-            },
-        );
+        self.insert_conn(id, conn, None);
         Ok(ConnectionHandle(id))
     }
 
@@ -364,7 +400,7 @@ impl Stack {
     /// `Err(WouldBlock)` when none did: wait for [`Event::Writable`].
     pub fn send(&mut self, conn: ConnectionHandle, data: &[u8]) -> Result<usize, SendError> {
         let entry = self.entry(conn).ok_or(SendError::InvalidHandle)?;
-        match entry.tcp.send(data) {
+        match entry.conn.send(data) {
             None => Err(SendError::Closed),
             Some(0) if !data.is_empty() => Err(SendError::WouldBlock),
             Some(n) => Ok(n),
@@ -376,17 +412,16 @@ impl Stack {
     pub fn recv(&mut self, conn: ConnectionHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
         let now = self.now;
         let entry = self.entry(conn).ok_or(RecvError::InvalidHandle)?;
-        let n = entry.tcp.recv(now, buf);
-        let result = if n > 0 || buf.is_empty() || entry.tcp.at_eof() {
+        let n = entry.conn.recv(now, buf);
+        let result = if n > 0 || buf.is_empty() || entry.conn.at_eof() {
             Ok(n)
-        } else if entry.tcp.state() == TcpState::Closed {
-            match entry.tcp.close_reason() {
+        } else {
+            match entry.conn.close_reason() {
+                None => Err(RecvError::WouldBlock),
                 Some(CloseReason::Reset) => Err(RecvError::Reset),
                 Some(CloseReason::Normal) => Ok(0),
-                _ => Err(RecvError::Closed),
+                Some(_) => Err(RecvError::Closed),
             }
-        } else {
-            Err(RecvError::WouldBlock)
         };
         self.after(conn.0);
         result
@@ -395,7 +430,7 @@ impl Stack {
     /// Half-close: a FIN follows the queued data (RFC 9293 §3.10.4); receiving goes on.
     pub fn shutdown(&mut self, conn: ConnectionHandle) -> Result<(), ShutdownError> {
         let entry = self.entry(conn).ok_or(ShutdownError::InvalidHandle)?;
-        if entry.tcp.shutdown() {
+        if entry.conn.shutdown() {
             Ok(())
         } else {
             Err(ShutdownError::NotConnected)
@@ -408,7 +443,7 @@ impl Stack {
     pub fn close(&mut self, conn: ConnectionHandle) {
         if let Some(entry) = self.entry(conn) {
             entry.released = true;
-            entry.tcp.close();
+            entry.conn.close();
             self.after(conn.0);
         }
     }
@@ -417,24 +452,29 @@ impl Stack {
     pub fn abort(&mut self, conn: ConnectionHandle) {
         if let Some(entry) = self.entry(conn) {
             entry.released = true;
-            entry.tcp.abort();
+            entry.conn.abort();
             self.after(conn.0);
         }
     }
 
-    /// A snapshot of the connection's state and counters.
+    /// A snapshot of the state and counters of the connection's first subflow.
     pub fn tcp_info(&self, conn: ConnectionHandle) -> Option<TcpInfo> {
-        self.conns.get(&conn.0).map(|e| e.tcp.info())
+        self.conns.get(&conn.0).and_then(|e| e.conn.info())
     }
 
-    /// The connection's local address.
+    /// Whether the connection speaks MPTCP (false for plain TCP and after a fallback).
+    pub fn is_mptcp(&self, conn: ConnectionHandle) -> Option<bool> {
+        self.conns.get(&conn.0).map(|e| e.conn.is_mptcp())
+    }
+
+    /// The connection's local address (its first subflow's).
     pub fn local_addr(&self, conn: ConnectionHandle) -> Option<SocketAddr> {
-        self.conns.get(&conn.0).map(|e| e.tcp.local_addr())
+        self.conns.get(&conn.0).map(|e| e.conn.local_addr())
     }
 
-    /// The connection's peer address.
+    /// The connection's peer address (its first subflow's).
     pub fn peer_addr(&self, conn: ConnectionHandle) -> Option<SocketAddr> {
-        self.conns.get(&conn.0).map(|e| e.tcp.peer_addr())
+        self.conns.get(&conn.0).map(|e| e.conn.peer_addr())
     }
 
     /// The next event, if any.
@@ -487,12 +527,21 @@ impl Stack {
         let remote = SocketAddr::new(src, seg.src_port);
         if let Some(id) = self.demux.conn(local, remote) {
             if let Some(entry) = self.conns.get_mut(&id) {
-                entry.tcp.handle_segment(now, &seg);
+                if let Some(index) = entry.conn.subflow_index(local, remote) {
+                    entry.conn.handle_segment(now, index, &seg);
+                }
             }
             self.after(id);
             return;
         }
         let iface = self.iface_of(dst).unwrap_or(iface);
+        if seg.flags == TcpFlags::SYN {
+            if let Some(join) = JoinSyn::of(&seg) {
+                // RFC 8684 §3.2: a join names its connection by token, whatever the port.
+                self.on_join_syn(now, iface, local, remote, &seg, join);
+                return;
+            }
+        }
         if let Some(lid) = self.demux.listener(local) {
             self.on_listen(now, iface, lid, local, remote, &seg);
             return;
@@ -532,17 +581,17 @@ impl Stack {
         listener.pending += 1;
         let params = self.params(iface, local, remote);
         let tcp = TcpConnection::accept(now, &self.config.tcp, params, seg);
+        let key = self.new_key();
+        let addrs = self.addresses();
+        let host = Host {
+            key,
+            iface,
+            addrs: &addrs,
+            tcp: &self.config.tcp,
+        };
+        let conn = MptcpConnection::accept(&self.config.mptcp, host, tcp, syn_capable(seg));
         let id = self.new_id();
-        self.demux.insert_conn(local, remote, id);
-        self.conns.insert(
-            id,
-            Entry {
-                tcp,
-                iface,
-                listener: Some(lid),
-                released: false,
-            },
-        );
+        self.insert_conn(id, conn, Some(lid));
     }
 
     fn queue_reset(
@@ -572,15 +621,15 @@ impl Stack {
             return;
         };
         let handle = ConnectionHandle(id);
-        while let Some(event) = entry.tcp.poll_event() {
+        while let Some(event) = entry.conn.poll_event() {
             match (entry.listener, event) {
-                (Some(lid), TcpEvent::Connected) => {
+                (Some(lid), ConnEvent::Connected) => {
                     if let Some(l) = self.listeners.get_mut(&lid) {
                         l.ready.push_back(id);
                         self.events.push_back(Event::Incoming(ListenerHandle(lid)));
                     }
                 }
-                (Some(lid), TcpEvent::Closed(_)) => {
+                (Some(lid), ConnEvent::Closed(_)) => {
                     if let Some(l) = self.listeners.get_mut(&lid) {
                         l.ready.retain(|&c| c != id);
                         l.pending = l.pending.saturating_sub(1);
@@ -590,14 +639,16 @@ impl Stack {
                 }
                 (Some(_), _) => {}
                 (None, event) => self.events.push_back(match event {
-                    TcpEvent::Connected => Event::Connected(handle),
-                    TcpEvent::Readable => Event::Readable(handle),
-                    TcpEvent::Writable => Event::Writable(handle),
-                    TcpEvent::PeerClosed => Event::PeerClosed(handle),
-                    TcpEvent::Closed(reason) => Event::Closed(handle, reason),
+                    ConnEvent::Connected => Event::Connected(handle),
+                    ConnEvent::Readable => Event::Readable(handle),
+                    ConnEvent::Writable => Event::Writable(handle),
+                    ConnEvent::PeerClosed => Event::PeerClosed(handle),
+                    ConnEvent::Closed(reason) => Event::Closed(handle, reason),
+                    other => Event::Mptcp(handle, other),
                 }),
             }
         }
+        self.open_requested_subflows(id);
         self.reap(id);
     }
 
@@ -605,12 +656,14 @@ impl Stack {
         let Some(entry) = self.conns.get(&id) else {
             return;
         };
-        let done = entry.tcp.is_finished()
-            && entry.listener.is_none()
-            && (entry.released || entry.tcp.recv_queue_len() == 0);
+        // The handle stays valid (recv reports the end or the error) until the
+        // application releases it with `close` or `abort`.
+        let done = entry.conn.is_finished() && entry.listener.is_none() && entry.released;
         if done {
-            let tcp = &entry.tcp;
-            self.demux.remove_conn(tcp.local_addr(), tcp.peer_addr());
+            for (local, remote) in entry.conn.tuples() {
+                self.demux.remove_conn(local, remote);
+            }
+            self.tokens.remove(&entry.conn.local_token());
             self.conns.remove(&id);
         }
     }
@@ -624,7 +677,7 @@ impl Stack {
         while let Some(id) = self.next_due(after, now) {
             after = Some(id);
             if let Some(entry) = self.conns.get_mut(&id) {
-                entry.tcp.handle_timeout(now);
+                entry.conn.handle_timeout(now);
             }
             self.after(id);
         }
@@ -636,7 +689,7 @@ impl Stack {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
         self.conns
             .range((from, Bound::Unbounded))
-            .find(|(_, e)| e.tcp.poll_timeout().is_some_and(|t| t <= now))
+            .find(|(_, e)| e.conn.poll_timeout().is_some_and(|t| t <= now))
             .map(|(id, _)| *id)
     }
 
@@ -644,7 +697,7 @@ impl Stack {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.conns
             .values()
-            .filter_map(|e| e.tcp.poll_timeout())
+            .filter_map(|e| e.conn.poll_timeout())
             .min()
     }
 
@@ -673,22 +726,20 @@ impl Stack {
             let Some(entry) = self.conns.get_mut(&id) else {
                 continue;
             };
-            let local = entry.tcp.local_addr();
-            let remote = entry.tcp.peer_addr();
-            let header = if local.is_ipv4() {
+            let header = if entry.conn.local_addr().is_ipv4() {
                 IPV4_MIN_HEADER_LEN
             } else {
                 IPV6_HEADER_LEN
             };
-            let Some(segment) = buf
+            let Some(out) = buf
                 .get_mut(header..)
-                .and_then(|b| entry.tcp.poll_transmit(now, b))
+                .and_then(|b| entry.conn.poll_transmit(now, b))
             else {
                 continue;
             };
-            let iface = entry.iface;
+            let iface = out.iface;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let len = write_ip_header(buf, local.ip(), remote.ip(), segment, self.ip_ident);
+            let len = write_ip_header(buf, out.local.ip(), out.remote.ip(), out.len, self.ip_ident);
             self.cursor = id;
             self.stats.packets_out += 1;
             self.after(id);
@@ -740,6 +791,21 @@ impl Stack {
             self.ip_ident,
         ))
     }
+}
+
+/// The flags of a SYN's MP_CAPABLE if it is one we accept: version 1, HMAC-SHA256, no
+/// extensibility bit (as Linux: a SYN with B set or of version 0 gets plain TCP).
+fn syn_capable(seg: &TcpRepr<'_>) -> Option<u8> {
+    seg.mptcp_options().find_map(|o| match o {
+        MptcpOption::MpCapable(c)
+            if c.version == 1
+                && c.flags & capable_flags::EXTENSIBILITY == 0
+                && c.flags & capable_flags::HMAC_SHA != 0 =>
+        {
+            Some(c.flags)
+        }
+        _ => None,
+    })
 }
 
 /// Writes the IP header in front of a TCP segment of `segment` bytes; returns the packet

@@ -6,6 +6,7 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::VecDeque;
 
+use super::autotune::Autotune;
 use super::config::TcpConfig;
 use super::rack::Rack;
 use super::recv_buffer::RecvBuffer;
@@ -206,8 +207,7 @@ pub struct TcpConnection {
     /// Last time an acceptable segment arrived (keep-alive idleness).
     pub(crate) last_rx: Instant,
     // Receive-buffer auto-tuning (a measured RTT's worth of application reads).
-    pub(crate) tune_start: Option<Instant>,
-    pub(crate) tune_copied: usize,
+    pub(crate) tune: Autotune,
     // Events.
     pub(crate) events: VecDeque<TcpEvent>,
     pub(crate) readable_signalled: bool,
@@ -289,8 +289,7 @@ impl TcpConnection {
             pacing_blocked: false,
             last_payload: 0,
             last_rx: now,
-            tune_start: None,
-            tune_copied: 0,
+            tune: Autotune::default(),
             events: VecDeque::new(),
             readable_signalled: false,
             writable_wanted: false,
@@ -387,6 +386,13 @@ impl TcpConnection {
             self.maybe_window_update();
         }
         n
+    }
+
+    /// Takes received in-order bytes for the layer above (the MPTCP connection level),
+    /// which keeps its own buffer, window and auto-tuning: unlike [`recv`](Self::recv) this
+    /// neither tunes the buffer nor sends a window update.
+    pub(crate) fn take_received(&mut self, buf: &mut [u8]) -> usize {
+        self.recv.read(buf)
     }
 
     /// Half-close (RFC 9293 §3.10.4 CLOSE of the sending side): a FIN follows the data
@@ -532,27 +538,14 @@ impl TcpConnection {
         ((now.as_nanos() / 1_000_000) as u32).wrapping_add(self.ts_offset)
     }
 
-    /// Receive-buffer auto-tuning: when the application read more than half the buffer
-    /// within one RTT, the buffer limits the transfer; double it (up to the maximum).
+    /// Receive-buffer auto-tuning on an application read of `read` bytes.
     fn autotune(&mut self, now: Instant, read: usize) {
         let cap = self.recv.capacity();
-        if cap >= self.cfg.recv_buffer_max {
-            return;
-        }
-        let rtt = self.rtt.srtt().unwrap_or(Duration::from_millis(100));
-        match self.tune_start {
-            Some(start) if now - start <= rtt => {
-                self.tune_copied += read;
-                if self.tune_copied * 2 >= cap {
-                    self.recv.grow((cap * 2).min(self.cfg.recv_buffer_max));
-                    self.tune_start = Some(now);
-                    self.tune_copied = 0;
-                }
-            }
-            _ => {
-                self.tune_start = Some(now);
-                self.tune_copied = read;
-            }
+        if let Some(grown) =
+            self.tune
+                .on_read(now, read, cap, self.cfg.recv_buffer_max, self.rtt.srtt())
+        {
+            self.recv.grow(grown);
         }
     }
 

@@ -9,8 +9,10 @@
 //! level can drive it as a subflow. The [`Stack`](crate::stack::Stack) is a thin layer over
 //! it that parses IP packets and demultiplexes them.
 
+mod autotune;
 mod config;
 mod connection;
+mod hooks;
 mod input;
 mod output;
 mod rack;
@@ -21,6 +23,10 @@ mod scoreboard;
 mod state;
 mod timers;
 
+pub(crate) use autotune::Autotune;
 pub use config::TcpConfig;
 pub use connection::{ConnectionParams, TcpConnection, TcpInfo};
+pub use hooks::{NoHooks, OutgoingSegment, SegmentHooks};
+pub(crate) use recv_buffer::RecvBuffer;
+pub(crate) use ring::ByteRing;
 pub use state::{CloseReason, TcpEvent, TcpState};

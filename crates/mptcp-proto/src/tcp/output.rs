@@ -5,12 +5,13 @@
 use core::time::Duration;
 
 use super::connection::{Probe, TcpConnection};
+use super::hooks::{NoHooks, OutgoingSegment, SegmentHooks};
 use super::scoreboard::Sent;
 use super::state::TcpState;
 use crate::time::Instant;
 use crate::wire::{
-    MAX_SACK_BLOCKS, SackBlock, SeqNum, TCP_HEADER_LEN, TcpFlags, TcpOption, TcpPacket, TcpRepr,
-    tcp_options_len,
+    MAX_OPTIONS_LEN, MAX_SACK_BLOCKS, SackBlock, SeqNum, TCP_HEADER_LEN, TcpFlags, TcpOption,
+    TcpPacket, TcpRepr, tcp_options_len,
 };
 
 /// RFC 8985 §7.2: worst-case delayed-ACK time assumed for the peer.
@@ -21,7 +22,18 @@ impl TcpConnection {
     /// the connection's addresses) into `buf`; returns its length, or `None` when there is
     /// nothing to send now. `buf` should hold at least 60 bytes plus the MSS.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        let out = self.transmit(now, buf);
+        self.poll_transmit_with(now, buf, &mut NoHooks)
+    }
+
+    /// [`poll_transmit`](Self::poll_transmit) for a connection driven by a layer above
+    /// (an MPTCP subflow): `hooks` adds its options, bounds payloads and sets the window.
+    pub fn poll_transmit_with(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+    ) -> Option<usize> {
+        let out = self.transmit(now, buf, hooks);
         if out.is_some() {
             self.stats.segments_out += 1;
         }
@@ -29,27 +41,40 @@ impl TcpConnection {
         out
     }
 
-    fn transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+    fn transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+    ) -> Option<usize> {
         if self.abort_rst {
             self.abort_rst = false;
             // RFC 9293 §3.10.5: ABORT sends RST with SEQ = SND.NXT.
-            return self.segment(now, buf, self.snd_nxt, TcpFlags::RST | TcpFlags::ACK, 0, 0);
+            return self.segment(
+                now,
+                buf,
+                hooks,
+                self.snd_nxt,
+                TcpFlags::RST | TcpFlags::ACK,
+                0,
+                0,
+            );
         }
         if let Some(seq) = self.reply_rst.take() {
             // RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST> for an unacceptable ACK.
-            return self.segment(now, buf, seq, TcpFlags::RST, 0, 0);
+            return self.segment(now, buf, hooks, seq, TcpFlags::RST, 0, 0);
         }
         match self.state {
             TcpState::Closed => return None,
             TcpState::SynSent | TcpState::SynReceived if self.syn_pending => {
-                return self.send_syn(now, buf);
+                return self.send_syn(now, buf, hooks);
             }
             TcpState::Established
             | TcpState::CloseWait
             | TcpState::FinWait1
             | TcpState::Closing
             | TcpState::LastAck => {
-                if let Some(len) = self.send_data(now, buf) {
+                if let Some(len) = self.send_data(now, buf, hooks) {
                     return Some(len);
                 }
             }
@@ -58,21 +83,26 @@ impl TcpConnection {
         if self.probe == Some(Probe::Keepalive) && self.state.is_synchronized() {
             self.probe = None;
             // RFC 9293 §3.8.4: a keep-alive carries SEG.SEQ = SND.NXT - 1 and no data.
-            return self.segment(now, buf, self.snd_una - 1, TcpFlags::ACK, 0, 0);
+            return self.segment(now, buf, hooks, self.snd_una - 1, TcpFlags::ACK, 0, 0);
         }
         if self.ack_now && self.state != TcpState::SynSent {
-            return self.segment(now, buf, self.snd_nxt, TcpFlags::ACK, 0, 0);
+            return self.segment(now, buf, hooks, self.snd_nxt, TcpFlags::ACK, 0, 0);
         }
         None
     }
 
-    fn send_syn(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+    fn send_syn(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+    ) -> Option<usize> {
         let flags = if self.state == TcpState::SynReceived {
             TcpFlags::SYN | TcpFlags::ACK
         } else {
             TcpFlags::SYN
         };
-        let len = self.segment(now, buf, self.iss, flags, 0, 0)?;
+        let len = self.segment(now, buf, hooks, self.iss, flags, 0, 0)?;
         self.syn_pending = false;
         if self.syn_sent_at.is_none() {
             self.syn_sent_at = Some(now);
@@ -82,23 +112,28 @@ impl TcpConnection {
     }
 
     /// Data, FIN, retransmissions and probes.
-    fn send_data(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+    fn send_data(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+    ) -> Option<usize> {
         if let Some(probe) = self.probe {
             match probe {
                 Probe::Tlp => {
                     self.probe = None;
-                    if let Some(len) = self.send_new(now, buf, true) {
+                    if let Some(len) = self.send_new(now, buf, hooks, true) {
                         return Some(len);
                     }
                     let last = self.sb.len().checked_sub(1)?;
-                    return self.retransmit(now, buf, last);
+                    return self.retransmit(now, buf, hooks, last);
                 }
                 Probe::Persist => {
                     self.probe = None;
                     if !self.sb.is_empty() {
-                        return self.retransmit(now, buf, 0);
+                        return self.retransmit(now, buf, hooks, 0);
                     }
-                    return self.send_new(now, buf, true);
+                    return self.send_new(now, buf, hooks, true);
                 }
                 Probe::Keepalive => {}
             }
@@ -106,7 +141,7 @@ impl TcpConnection {
         if self.fast_retransmit {
             self.fast_retransmit = false;
             if let Some(i) = self.sb.first_lost() {
-                return self.retransmit(now, buf, i);
+                return self.retransmit(now, buf, hooks, i);
             }
         }
         self.pacing_blocked = false;
@@ -116,10 +151,10 @@ impl TcpConnection {
         }
         if self.sb.in_flight() < self.cc.window() {
             if let Some(i) = self.sb.first_lost() {
-                return self.retransmit(now, buf, i);
+                return self.retransmit(now, buf, hooks, i);
             }
         }
-        self.send_new(now, buf, false)
+        self.send_new(now, buf, hooks, false)
     }
 
     /// Unsent data or an unsent FIN is waiting.
@@ -130,7 +165,13 @@ impl TcpConnection {
 
     /// New data from SND.NXT. A `probe` ignores the congestion window, Nagle and a closed
     /// send window (it sends one byte into a zero window).
-    fn send_new(&mut self, now: Instant, buf: &mut [u8], probe: bool) -> Option<usize> {
+    fn send_new(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+        probe: bool,
+    ) -> Option<usize> {
         if !self.has_new_data() {
             return None;
         }
@@ -142,8 +183,11 @@ impl TcpConnection {
             .max(0) as usize;
         let in_flight = self.sb.in_flight();
         let cwnd_room = self.cc.window().saturating_sub(in_flight);
-        let full = self.full_segment();
-        let mut len = avail.min(full);
+        let full = self.full_segment(hooks);
+        let mut len = hooks.limit_payload(self.snd_nxt, avail.min(full));
+        // A segment that ends where the layer above wants it to (a mapping's end) counts
+        // as full for Nagle and SWS avoidance.
+        let full = if len < avail.min(full) { len } else { full };
         if probe {
             if wnd_room == 0 {
                 len = len.min(1);
@@ -184,14 +228,15 @@ impl TcpConnection {
             TcpFlags::ACK
         };
         let seq = self.snd_nxt;
-        let total = self.segment(now, buf, seq, flags, offset, len)?;
+        let total = self.segment(now, buf, hooks, seq, flags, offset, len)?;
         let sent = self.last_payload;
         let fin = fin && sent == len;
         let seq_len = sent as u32 + u32::from(fin);
         if seq_len == 0 {
             return Some(total);
         }
-        let app_limited = sent == avail && in_flight + sent < self.cc.window();
+        let app_limited =
+            sent == avail && !hooks.more_data_pending() && in_flight + sent < self.cc.window();
         self.sb.push(Sent {
             start: seq,
             len: seq_len,
@@ -224,27 +269,42 @@ impl TcpConnection {
     }
 
     /// Payload of a full-sized segment after the options a data segment carries now.
-    fn full_segment(&self) -> usize {
-        let mut opts = 0;
+    fn full_segment(&self, hooks: &dyn SegmentHooks) -> usize {
+        let reserved = hooks.option_space(TcpFlags::ACK, true);
+        let mut opts = reserved;
         if self.ts_ok {
             opts += 12;
         }
         if self.sack_ok && self.recv.has_out_of_order() {
-            opts += 4 + 8 * if self.ts_ok { 3 } else { 4 };
+            opts += 4 + 8 * self.sack_block_room(reserved);
         }
-        self.mss.saturating_sub(opts).max(1)
+        self.mss.saturating_sub(opts.min(MAX_OPTIONS_LEN)).max(1)
+    }
+
+    /// How many SACK blocks fit beside the timestamps and `reserved` bytes of the layer
+    /// above (RFC 2018 §3: at most 4, 3 with timestamps).
+    fn sack_block_room(&self, reserved: usize) -> usize {
+        let used = reserved + if self.ts_ok { 12 } else { 0 } + 4;
+        (MAX_OPTIONS_LEN.saturating_sub(used) / 8).min(MAX_SACK_BLOCKS)
     }
 
     /// Retransmits the segment at `i` of the scoreboard (splitting it if it no longer fits).
-    fn retransmit(&mut self, now: Instant, buf: &mut [u8], i: usize) -> Option<usize> {
+    fn retransmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+        i: usize,
+    ) -> Option<usize> {
         let seg = *self.sb.get(i)?;
         let payload = seg.payload_len() as usize;
         let offset = seg.start.diff(self.data_start()).max(0) as usize;
+        let len = hooks.limit_payload(seg.start, payload);
         let mut flags = TcpFlags::ACK;
-        if seg.fin {
+        if seg.fin && len == payload {
             flags |= TcpFlags::FIN;
         }
-        let total = self.segment(now, buf, seg.start, flags, offset, payload)?;
+        let total = self.segment(now, buf, hooks, seg.start, flags, offset, len)?;
         let sent = self.last_payload;
         if sent < payload {
             self.sb.split(i, sent.max(1) as u32);
@@ -287,8 +347,13 @@ impl TcpConnection {
         self.pace_at = self.pace_at.max(floor) + gap;
     }
 
-    /// The options of a segment with `flags`.
-    fn build_options(&mut self, now: Instant, flags: TcpFlags) -> Vec<TcpOption<'static>> {
+    /// The options of a segment with `flags`, leaving `reserved` bytes for the layer above.
+    fn build_options(
+        &mut self,
+        now: Instant,
+        flags: TcpFlags,
+        reserved: usize,
+    ) -> Vec<TcpOption<'static>> {
         let mut opts = core::mem::take(&mut self.options_scratch);
         opts.clear();
         let active = self.state == TcpState::SynSent;
@@ -318,7 +383,7 @@ impl TcpConnection {
         }
         if self.sack_ok && !flags.contains(TcpFlags::RST) && self.recv.has_out_of_order() {
             let mut blocks = [SackBlock { left: 0, right: 0 }; MAX_SACK_BLOCKS];
-            let max = if self.ts_ok { 3 } else { 4 };
+            let max = self.sack_block_room(reserved);
             let n = self.recv.sack_blocks(max, &mut blocks);
             if n > 0 {
                 opts.push(TcpOption::NoOperation);
@@ -331,9 +396,11 @@ impl TcpConnection {
 
     /// The window to advertise, scaled, with receiver-side SWS avoidance (RFC 9293
     /// §3.8.6.2.2): the right edge moves only by at least min(buffer/2, MSS), and never back.
-    fn advertise_window(&mut self, syn: bool) -> u16 {
+    fn advertise_window(&mut self, syn: bool, hooks: &dyn SegmentHooks) -> u16 {
         let rcv_nxt = self.recv.rcv_nxt();
-        let free = self.recv.window();
+        let free = hooks
+            .receive_window()
+            .map_or(self.recv.window(), |w| w.min(self.recv.window()));
         let current = (self.rcv_adv.diff(rcv_nxt).max(0) as usize).min(free);
         let threshold = (self.recv.capacity() / 2).min(self.mss);
         let wnd = if free >= current + threshold {
@@ -354,29 +421,45 @@ impl TcpConnection {
     /// Writes one segment: `len` payload bytes from `offset` of the send buffer (fewer if
     /// the options or `buf` leave less room; a FIN is dropped then). The payload length
     /// written is left in `last_payload`.
+    #[allow(clippy::too_many_arguments)]
     fn segment(
         &mut self,
         now: Instant,
         buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
         seq: SeqNum,
         mut flags: TcpFlags,
         offset: usize,
         len: usize,
     ) -> Option<usize> {
-        let opts = self.build_options(now, flags);
-        let header = TCP_HEADER_LEN + tcp_options_len(&opts);
-        let room = self
-            .mss
-            .saturating_sub(header - TCP_HEADER_LEN)
-            .min(buf.len().saturating_sub(header));
+        let reserved = hooks.option_space(flags, len > 0).min(MAX_OPTIONS_LEN);
+        let mut opts = self.build_options(now, flags, reserved);
+        let own = tcp_options_len(&opts);
+        let header = TCP_HEADER_LEN + own + reserved;
         if buf.len() < header {
             self.options_scratch = opts;
             return None;
         }
+        let room = self
+            .mss
+            .saturating_sub(own + reserved)
+            .min(buf.len() - header);
         let mut payload = len.min(room);
         if payload < len {
             flags.set(TcpFlags::FIN, false);
         }
+        hooks.add_options(
+            &OutgoingSegment {
+                flags,
+                seq,
+                len: payload,
+                iss: self.iss,
+            },
+            MAX_OPTIONS_LEN.saturating_sub(own),
+            &mut opts,
+        );
+        let header = TCP_HEADER_LEN + tcp_options_len(&opts);
+        payload = payload.min(buf.len().saturating_sub(header));
         payload = self
             .send_buf
             .read_at(offset, &mut buf[header..header + payload]);
@@ -385,7 +468,7 @@ impl TcpConnection {
         let window = if flags.contains(TcpFlags::RST) {
             0
         } else {
-            self.advertise_window(syn)
+            self.advertise_window(syn, hooks)
         };
         let repr = TcpRepr {
             src_port: self.local.port(),

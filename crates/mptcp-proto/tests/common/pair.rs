@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use mptcp_proto::stack::{
-    ConnectionHandle, Event, InterfaceConfig, InterfaceId, RecvError, SendError, Stack,
-    StackConfig, TcpConfig,
+    ConnectionHandle, Event, InterfaceConfig, InterfaceId, MptcpConfig, RecvError, SendError,
+    Stack, StackConfig, TcpConfig,
 };
 use mptcp_proto::time::Instant;
 use mptcp_proto::wire::{TcpFlags, TcpPacket, TcpRepr, parse_ip_packet};
@@ -86,6 +86,8 @@ pub struct Logged {
     pub len: usize,
     pub window: u16,
     pub tsval: Option<u32>,
+    /// The raw TCP options.
+    pub options: Vec<u8>,
     pub dropped: bool,
 }
 
@@ -126,10 +128,24 @@ pub struct Pair {
     pub log: Vec<Logged>,
 }
 
+/// A host at `addr` speaking plain TCP (the TCP tests' setting).
 pub fn config(tcp: TcpConfig, addr: &str) -> StackConfig {
+    mptcp_config(
+        tcp,
+        MptcpConfig {
+            enabled: false,
+            ..MptcpConfig::default()
+        },
+        addr,
+    )
+}
+
+/// A host at `addr` with these TCP and MPTCP settings.
+pub fn mptcp_config(tcp: TcpConfig, mptcp: MptcpConfig, addr: &str) -> StackConfig {
     StackConfig {
         interfaces: vec![InterfaceConfig::new(addr.parse().unwrap())],
         tcp,
+        mptcp,
         ..StackConfig::default()
     }
 }
@@ -139,12 +155,26 @@ pub fn sock(addr: &str) -> SocketAddr {
 }
 
 impl Pair {
+    /// Two plain-TCP hosts.
     pub fn new(tcp_a: TcpConfig, tcp_b: TcpConfig, wire: WireConfig) -> Self {
+        Self::with_configs(config(tcp_a, A_ADDR), config(tcp_b, B_ADDR), wire)
+    }
+
+    /// Two hosts speaking MPTCP with `a` and `b`'s settings.
+    pub fn mptcp(tcp: TcpConfig, a: MptcpConfig, b: MptcpConfig, wire: WireConfig) -> Self {
+        Self::with_configs(
+            mptcp_config(tcp.clone(), a, A_ADDR),
+            mptcp_config(tcp, b, B_ADDR),
+            wire,
+        )
+    }
+
+    fn with_configs(a: StackConfig, b: StackConfig, wire: WireConfig) -> Self {
         let seed = wire.seed;
         Self {
             stacks: [
-                Stack::new(config(tcp_a, A_ADDR), Box::new(Rng(seed ^ 0xA))),
-                Stack::new(config(tcp_b, B_ADDR), Box::new(Rng(seed ^ 0xB))),
+                Stack::new(a, Box::new(Rng(seed ^ 0xA))),
+                Stack::new(b, Box::new(Rng(seed ^ 0xB))),
             ],
             now: Instant::from_millis(1000),
             wire,
@@ -181,6 +211,7 @@ impl Pair {
                 repr.payload.len(),
                 repr.window_len,
                 repr.timestamp().map(|t| t.0),
+                tcp.options().to_vec(),
             ))
         });
         if let Some((flags, ..)) = info {
@@ -191,7 +222,7 @@ impl Pair {
             }
         }
         let mut extra = Duration::ZERO;
-        let logged = info.map(|(flags, seq, ack, len, window, tsval)| Logged {
+        let logged = info.map(|(flags, seq, ack, len, window, tsval, options)| Logged {
             at: self.now,
             from,
             flags,
@@ -200,6 +231,7 @@ impl Pair {
             len,
             window,
             tsval,
+            options,
             dropped: false,
         });
         if let (false, Some(hook), Some(seen)) = (dropped, self.hook.as_mut(), &logged) {

@@ -15,6 +15,8 @@
 //! addresses = ["10.0.3.1/24"]
 //! congestion_control = "reno"   # optional: "cubic" (default), "reno"
 //! recv_buffer = 65536           # optional: fixed receive buffer in bytes
+//! mptcp = false                 # optional: plain TCP (default: MPTCP, falling back to TCP)
+//! mptcp_checksum = true         # optional: ask for DSS checksums (default: no)
 //!
 //! [[routers]]
 //! name = "r"
@@ -123,6 +125,12 @@ pub struct HostSpec {
     /// A fixed receive buffer in bytes (no auto-tuning). The stack's default if absent.
     #[serde(default)]
     pub recv_buffer: Option<usize>,
+    /// Whether the host offers and accepts MPTCP (default: yes).
+    #[serde(default)]
+    pub mptcp: Option<bool>,
+    /// Whether the host asks for DSS checksums (default: no).
+    #[serde(default)]
+    pub mptcp_checksum: Option<bool>,
 }
 
 /// A router and its static routing table.

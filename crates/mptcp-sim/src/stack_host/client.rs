@@ -5,6 +5,7 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
+use mptcp_proto::stack::SubflowInfo;
 use mptcp_proto::stack::{CloseReason, ConnectionHandle, Event, Stack};
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
@@ -64,6 +65,10 @@ pub(crate) struct Client {
     pub(crate) failure: Option<String>,
     /// The connection's counters, as last seen.
     pub(crate) tcp: Option<TcpInfo>,
+    /// The connection's subflows as last seen (after each subflow event).
+    pub(crate) subflows: Vec<SubflowInfo>,
+    /// The connection speaks MPTCP (as last seen).
+    pub(crate) mptcp: bool,
     /// The last time the on/off schedule was advanced.
     last_tick: Instant,
     shut: bool,
@@ -136,6 +141,8 @@ impl Client {
             closed: None,
             failure: None,
             tcp: None,
+            subflows: Vec::new(),
+            mptcp: false,
             last_tick: Instant::ZERO,
             shut: false,
             released: false,
@@ -210,7 +217,7 @@ impl Client {
             Event::Writable(_) => self.pump(stack, conn),
             Event::Readable(_) | Event::PeerClosed(_) => self.read(now, stack, conn, scratch),
             Event::Closed(_, reason) => self.closed = Some(reason),
-            Event::Incoming(_) => {}
+            Event::Incoming(_) | Event::Mptcp(..) => {}
         }
     }
 

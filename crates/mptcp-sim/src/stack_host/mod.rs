@@ -130,6 +130,16 @@ impl StackHost {
                 }
                 return;
             }
+            // Subflow and address events change nothing for the applications; the client's
+            // view of its subflows is refreshed for the report.
+            Event::Mptcp(conn, _) => {
+                if let Some(&Owner::Client(index)) = self.owners.get(&conn) {
+                    if let Some(subflows) = self.stack.subflows(conn) {
+                        self.clients[index].subflows = subflows;
+                    }
+                }
+                return;
+            }
             Event::Connected(conn)
             | Event::Readable(conn)
             | Event::Writable(conn)
@@ -153,6 +163,9 @@ impl StackHost {
         for client in &mut self.clients {
             if let Some(info) = client.conn.and_then(|conn| self.stack.tcp_info(conn)) {
                 client.tcp = Some(info);
+            }
+            if let Some(mptcp) = client.conn.and_then(|conn| self.stack.is_mptcp(conn)) {
+                client.mptcp = mptcp;
             }
         }
         for server in &mut self.servers {

@@ -129,7 +129,7 @@ impl Server {
             Event::Readable(_) | Event::PeerClosed(_) => session.read(now, conn, stack, scratch),
             Event::Writable(_) => session.respond(conn, stack),
             Event::Closed(_, reason) => session.closed = Some(reason),
-            Event::Connected(_) | Event::Incoming(_) => {}
+            Event::Connected(_) | Event::Incoming(_) | Event::Mptcp(..) => {}
         }
     }
 }

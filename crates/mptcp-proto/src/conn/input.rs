@@ -1,0 +1,448 @@
+//! Segment arrival at the connection level: the MP_CAPABLE handshake and fallback (RFC 8684
+//! §3.1, §3.7), DSS DATA_ACKs and mappings (§3.3), and moving a subflow's in-order bytes to
+//! the connection's reassembly buffer.
+
+use super::mapping::Mapping;
+use super::subflow::Join;
+use super::{ConnEvent, Mode, MptcpConnection, Role};
+use crate::crypto::{MptcpVersion, key_material};
+use crate::tcp::{CloseReason, TcpEvent};
+use crate::time::Instant;
+use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags};
+use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpRepr, dss_checksum};
+
+impl MptcpConnection {
+    /// Processes a segment that arrived on subflow `index` (the caller matched the 4-tuple
+    /// and verified the checksum).
+    pub(crate) fn handle_segment(&mut self, now: Instant, index: usize, seg: &TcpRepr<'_>) {
+        let Some(sf) = self.subflows.get_mut(index) else {
+            return;
+        };
+        let was_syn_sent = sf.tcp.state() == crate::tcp::TcpState::SynSent;
+        let joining = sf.join != Join::Done;
+        sf.tcp.handle_segment(now, seg);
+        if self.mode == Mode::Mptcp {
+            if joining {
+                self.join_input(index, seg);
+            }
+            if index == 0 {
+                self.mptcp_input(index, seg, was_syn_sent);
+            } else if self.subflows[index].join == Join::Done {
+                self.data_input(index, seg);
+            }
+        }
+        self.process_subflow(index);
+    }
+
+    /// The MPTCP options of a segment on subflow `index`.
+    fn mptcp_input(&mut self, index: usize, seg: &TcpRepr<'_>, was_syn_sent: bool) {
+        let capable = seg.mptcp_options().find_map(|o| match o {
+            MptcpOption::MpCapable(c) => Some(*c),
+            _ => None,
+        });
+        let synchronized = self.subflows[index].tcp.state().is_synchronized();
+        match self.role {
+            Role::Client if was_syn_sent && synchronized => {
+                // RFC 8684 §3.1: the SYN/ACK carries the server's key, or it does not speak
+                // MPTCP and the connection is plain TCP.
+                match capable.filter(|c| c.version == 1 && c.sender_key.is_some()) {
+                    Some(c) => {
+                        self.learn_remote_key(c.sender_key.unwrap_or_default());
+                        self.checksum =
+                            self.want_checksum || c.flags & capable_flags::CHECKSUM_REQUIRED != 0;
+                    }
+                    None => self.fall_back(index),
+                }
+                return;
+            }
+            Role::Server if self.keys.remote.is_none() && !seg.flags.contains(TcpFlags::SYN) => {
+                match capable.filter(|c| c.receiver_key == Some(self.keys.local)) {
+                    Some(c) => self.learn_remote_key(c.sender_key.unwrap_or_default()),
+                    None if seg.flags.contains(TcpFlags::ACK) => {
+                        // §3.1: the segment completing the handshake must carry MP_CAPABLE.
+                        self.fall_back(index);
+                        return;
+                    }
+                    None => return,
+                }
+            }
+            _ => {}
+        }
+        if self.keys.remote.is_none() {
+            return;
+        }
+        let has_dss = seg
+            .mptcp_options()
+            .any(|o| matches!(o, MptcpOption::Dss(_)));
+        let acks_data = seg.flags.contains(TcpFlags::ACK)
+            && seg.ack_number.diff(self.subflows[index].tcp.iss) > 1;
+        if self.role == Role::Client && !self.fully_established && !has_dss && acks_data {
+            // RFC 8684 §3.7: our data was acknowledged without a DATA_ACK before any DSS
+            // came back: the server fell back to TCP (its half of the handshake never
+            // saw our MP_CAPABLE), so we do too.
+            self.fall_back(index);
+            return;
+        }
+        if let Some(c) = capable {
+            self.first_data_mapping(index, &c);
+        }
+        self.data_input(index, seg);
+    }
+
+    /// The DSS and signalling options of a segment on an established subflow.
+    fn data_input(&mut self, index: usize, seg: &TcpRepr<'_>) {
+        for option in seg.mptcp_options() {
+            match option {
+                MptcpOption::Dss(dss) => {
+                    if self.role == Role::Client && !self.fully_established {
+                        // The server's DSS confirms it has our keys: stop repeating
+                        // MP_CAPABLE; a DATA_FIN held back by it can go now.
+                        self.fully_established = true;
+                        if self.fin_dsn.is_some() {
+                            self.request_ack();
+                        }
+                    }
+                    if let Some(ack) = dss.data_ack {
+                        self.on_data_ack(index, ack);
+                    }
+                    if let Some(mapping) = dss.mapping {
+                        self.on_mapping(index, &mapping, dss.data_fin);
+                    }
+                }
+                other => self.signal_input(index, other),
+            }
+        }
+    }
+
+    /// The peer's key is known: its IDSN starts our receive side (RFC 8684 §3.1).
+    fn learn_remote_key(&mut self, key: u64) {
+        let material = key_material(MptcpVersion::V1, key);
+        self.keys.remote = Some(key);
+        self.keys.remote_token = material.token;
+        self.keys.remote_idsn = DataSeq(material.idsn);
+        self.fully_established |= self.role == Role::Server;
+        self.start_receiving(self.keys.remote_idsn);
+    }
+
+    /// RFC 8684 §3.1: MP_CAPABLE with a data-level length maps the client's first data to
+    /// IDSN + 1 at relative subflow sequence 1.
+    fn first_data_mapping(&mut self, index: usize, c: &MpCapable) {
+        let Some(len) = c.data_len.filter(|&l| l > 0) else {
+            return;
+        };
+        let sf = &mut self.subflows[index];
+        sf.rx.insert(Mapping {
+            ssn: sf.tcp.irs + 1,
+            dsn: self.keys.remote_idsn + 1,
+            len: Some(u32::from(len)),
+            checksum: c.checksum,
+            fin: false,
+        });
+    }
+
+    /// RFC 8684 §3.3.2: the peer acknowledged our data up to `ack`.
+    fn on_data_ack(&mut self, index: usize, ack: DssNumber) {
+        let ack = match ack {
+            DssNumber::U64(v) => DataSeq(v),
+            DssNumber::U32(v) => DataSeq::expand(self.snd_una, v),
+        };
+        let sent_end = self.snd_nxt + u64::from(self.fin_dsn.is_some());
+        if ack < self.snd_una || ack > sent_end {
+            return;
+        }
+        self.data_acked(ack);
+        // §3.3.4: the window of the TCP header is relative to the DATA_ACK.
+        let edge = ack + self.subflows[index].tcp.snd_wnd as u64;
+        self.snd_wnd_edge = self.snd_wnd_edge.max(edge);
+    }
+
+    /// Our data up to `ack` is delivered: free it (and note our DATA_FIN's delivery).
+    pub(super) fn data_acked(&mut self, ack: DataSeq) {
+        if ack <= self.snd_una {
+            return;
+        }
+        let n = (ack.diff(self.snd_una) as usize).min(self.send_buf.len());
+        self.send_buf.consume(n);
+        self.snd_una += n as u64;
+        if self.fin_dsn.is_some_and(|fin| ack > fin) && !self.fin_acked {
+            self.fin_acked = true;
+            self.fin_rto_at = None;
+        }
+        if self.writable_wanted && self.send_buf.free() > 0 {
+            self.writable_wanted = false;
+            self.events.push_back(ConnEvent::Writable);
+        }
+    }
+
+    /// RFC 8684 §3.3.1: a mapping of subflow bytes to data bytes; with the DATA_FIN flag the
+    /// data-level length counts the DATA_FIN (§3.3.3).
+    fn on_mapping(&mut self, index: usize, m: &DssMapping, data_fin: bool) {
+        let dsn = match m.dsn {
+            DssNumber::U64(v) => DataSeq(v),
+            DssNumber::U32(v) => DataSeq::expand(self.rcv_nxt, v),
+        };
+        let mut len = u32::from(m.data_len);
+        if data_fin && len > 0 {
+            len -= 1;
+            self.peer_fin = Some(dsn + u64::from(len));
+            self.check_peer_fin();
+        }
+        if len == 0 {
+            return;
+        }
+        let sf = &mut self.subflows[index];
+        let map = Mapping {
+            ssn: sf.tcp.irs + m.subflow_seq,
+            dsn,
+            len: Some(len),
+            checksum: m.checksum,
+            fin: data_fin,
+        };
+        if !sf.rx.insert(map) {
+            // §3.3.1: a mapping that contradicts one in force is a protocol error.
+            self.abort();
+        }
+    }
+
+    /// Falls back to TCP on subflow `index` (RFC 8684 §3.7): no more options; its bytes map
+    /// one to one from here on.
+    fn fall_back(&mut self, index: usize) {
+        self.mode = Mode::Tcp;
+        self.fully_established = true;
+        let sf = &mut self.subflows[index];
+        if !self.rx_ready {
+            self.rcv_nxt = DataSeq(0);
+            self.rx_ready = true;
+        }
+        let next = sf.rx_next.unwrap_or(sf.tcp.irs + 1);
+        sf.rx_next = Some(next);
+        sf.rx.clear();
+        sf.held.clear();
+        sf.rx.insert(Mapping {
+            ssn: next,
+            dsn: self.rcv_nxt,
+            len: None,
+            checksum: None,
+            fin: false,
+        });
+    }
+
+    /// After input, output or a timer on subflow `index`: take its events and bytes.
+    pub(super) fn process_subflow(&mut self, index: usize) {
+        let Some(sf) = self.subflows.get_mut(index) else {
+            return;
+        };
+        if sf.rx_next.is_none() && sf.tcp.state().is_synchronized() && sf.join == Join::Done {
+            sf.rx_next = Some(sf.tcp.irs + 1);
+            if self.mode == Mode::Tcp {
+                self.fall_back(index);
+            }
+        }
+        while let Some(event) = self.subflows[index].tcp.poll_event() {
+            match event {
+                TcpEvent::Connected => {
+                    self.subflows[index].connected = true;
+                    if index == 0 {
+                        self.events.push_back(ConnEvent::Connected);
+                        if self.mode == Mode::Mptcp {
+                            self.events
+                                .push_back(ConnEvent::SubflowEstablished(self.subflows[0].id));
+                        }
+                    }
+                }
+                TcpEvent::Closed(reason) => self.subflow_closed(index, reason),
+                TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
+            }
+        }
+        self.check_timeouts(index);
+        self.pull(index);
+        self.subflow_acked(index);
+        if self.mode == Mode::Tcp && !self.fin_received && self.subflows[index].tcp.at_eof() {
+            self.fin_received = true;
+            self.events.push_back(ConnEvent::PeerClosed);
+        }
+        if !self.pm_started && self.can_join() {
+            self.pm_started = true;
+            self.pm_actions(None);
+        }
+        self.check_done();
+    }
+
+    /// A retransmission timeout makes a subflow "potentially failed" (after the
+    /// multipath-tcp.org kernel): its outstanding data is re-injected on the others.
+    fn check_timeouts(&mut self, index: usize) {
+        let sf = &mut self.subflows[index];
+        let timeouts = sf.tcp.stats.timeouts;
+        if timeouts > sf.timeouts_seen {
+            sf.timeouts_seen = timeouts;
+            if !sf.potentially_failed && self.subflows.len() > 1 {
+                self.subflows[index].potentially_failed = true;
+                self.reinject_from(index);
+            }
+        }
+    }
+
+    /// Queues the data subflow `index` carries and the peer has not acknowledged at the
+    /// data level, to go again on another subflow.
+    pub(super) fn reinject_from(&mut self, index: usize) {
+        if self.mode != Mode::Mptcp {
+            return;
+        }
+        let una = self.snd_una;
+        for (dsn, len) in self.subflows[index].tx.ranges() {
+            let end = dsn + u64::from(len);
+            if end > una && !self.reinject.iter().any(|r| r.0 == dsn) {
+                self.reinject.push_back((dsn, len, index));
+            }
+        }
+    }
+
+    /// A subflow ended: report it, move its data, and end the connection with the last one
+    /// (unless the data level already closed in order).
+    fn subflow_closed(&mut self, index: usize, reason: CloseReason) {
+        self.reinject_from(index);
+        let sf = &mut self.subflows[index];
+        if !sf.reported_closed {
+            sf.reported_closed = true;
+            let event = ConnEvent::SubflowClosed {
+                subflow: sf.id,
+                reason,
+                reset_reason: sf.peer_reset_reason,
+            };
+            if self.mode == Mode::Mptcp {
+                self.events.push_back(event);
+            }
+        }
+        let done = self.fin_acked && self.fin_received;
+        let reason = if done { CloseReason::Normal } else { reason };
+        if self.subflows.iter().all(|s| s.is_closed()) {
+            self.set_closed(reason);
+        }
+    }
+
+    /// Frees the mappings (and, for TCP, the data) the subflow has delivered.
+    fn subflow_acked(&mut self, index: usize) {
+        let sf = &mut self.subflows[index];
+        let una = sf.tcp.data_start();
+        if una != sf.una_seen {
+            // New data acknowledged: the subflow works again.
+            sf.una_seen = una;
+            sf.potentially_failed = false;
+        }
+        let acked = match sf.tx.find(una) {
+            Some(map) => map.dsn_of(una),
+            None => self.snd_nxt,
+        };
+        sf.tx.drop_before(una);
+        if self.mode == Mode::Tcp {
+            self.data_acked(acked);
+            if self.subflows[index].tcp.fin_acked() && self.fin_queued && !self.fin_acked {
+                self.fin_acked = true;
+            }
+        }
+    }
+
+    /// The byte stream is closed both ways: close the subflows (RFC 8684 §3.3.3).
+    fn check_done(&mut self) {
+        if self.mode == Mode::Mptcp && self.fin_acked && self.fin_received {
+            for sf in &mut self.subflows {
+                sf.tcp.shutdown();
+            }
+            if self.close_reason.is_none() {
+                self.set_closed(CloseReason::Normal);
+            }
+        }
+    }
+
+    /// The peer's DATA_FIN is next in sequence: the stream ends (RFC 8684 §3.3.3).
+    pub(super) fn check_peer_fin(&mut self) {
+        if !self.fin_received && self.rx_ready && self.peer_fin == Some(self.rcv_nxt) {
+            self.fin_received = true;
+            self.rcv_nxt += 1;
+            self.events.push_back(ConnEvent::PeerClosed);
+            self.request_ack();
+        }
+    }
+
+    /// Moves subflow `index`'s in-order bytes into the connection's reassembly buffer,
+    /// through their mappings, as far as the connection-level window allows.
+    pub(super) fn pull(&mut self, index: usize) {
+        if !self.rx_ready {
+            return;
+        }
+        let mut scratch = core::mem::take(&mut self.scratch);
+        loop {
+            let sf = &mut self.subflows[index];
+            let Some(next) = sf.rx_next else { break };
+            let readable = sf.tcp.recv_queue_len();
+            if readable == 0 {
+                break;
+            }
+            let Some(map) = sf.rx.find(next).copied() else {
+                // No mapping for in-order bytes: on the only subflow before any mapped data
+                // the options were stripped — fall back (RFC 8684 §3.7); otherwise wait.
+                if self.subflows.len() == 1 && self.rcv_nxt == self.keys.remote_idsn + 1 {
+                    self.fall_back(index);
+                    continue;
+                }
+                break;
+            };
+            let left = map
+                .ssn_end()
+                .map_or(usize::MAX, |end| end.diff(next).max(0) as usize);
+            let dsn = map.dsn_of(next);
+            let mut n = readable.min(left).min(scratch.len());
+            // Bytes beyond the connection-level window wait in the subflow's buffer.
+            let offset = dsn.diff(self.rcv_nxt);
+            if offset >= 0 {
+                n = n.min(self.recv.window().saturating_sub(offset as usize));
+            }
+            if n == 0 {
+                break;
+            }
+            let n = self.subflows[index].tcp.take_received(&mut scratch[..n]);
+            let sf = &mut self.subflows[index];
+            sf.rx_next = Some(next + n as u32);
+            if self.checksum && map.len.is_some() {
+                sf.held.extend_from_slice(&scratch[..n]);
+                if left == n {
+                    self.verify_held(index, &map);
+                }
+            } else {
+                self.deliver(dsn, &scratch[..n]);
+            }
+            let sf = &mut self.subflows[index];
+            if let Some(next) = sf.rx_next {
+                sf.rx.drop_before(next);
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    /// A whole mapping arrived with checksums on: deliver it if its DSS checksum holds
+    /// (RFC 8684 §3.3.1). A bad one resets the connection rather than deliver damaged data
+    /// (MP_FAIL and the infinite mapping of §3.7 are not implemented yet).
+    fn verify_held(&mut self, index: usize, map: &Mapping) {
+        let held = core::mem::take(&mut self.subflows[index].held);
+        let rel = map.ssn.diff(self.subflows[index].tcp.irs) as u32;
+        let wire_len = (map.len.unwrap_or_default() + u32::from(map.fin)) as u16;
+        if map.checksum == Some(dss_checksum(map.dsn.0, rel, wire_len, &held)) {
+            self.deliver(map.dsn, &held);
+        } else {
+            self.abort();
+        }
+    }
+
+    /// Puts `data` (from data sequence number `dsn`) into the reassembly buffer.
+    fn deliver(&mut self, dsn: DataSeq, data: &[u8]) {
+        let out = self.recv.write(SeqNum(dsn.0 as u32), data);
+        if out.advanced > 0 {
+            self.rcv_nxt += out.advanced as u64;
+            if !self.readable_signalled {
+                self.readable_signalled = true;
+                self.events.push_back(ConnEvent::Readable);
+            }
+            self.check_peer_fin();
+        }
+    }
+}

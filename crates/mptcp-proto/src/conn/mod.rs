@@ -1,0 +1,634 @@
+//! The MPTCP connection ("meta") level (RFC 8684): one byte stream carried by subflows.
+//!
+//! [`MptcpConnection`] owns the connection's send and receive buffers in data sequence
+//! space and its subflows ([`TcpConnection`]s). Application data is queued at the
+//! connection level; the scheduler hands it to a subflow with a mapping (§3.3.1), and the
+//! subflow's segments carry that mapping in a DSS option, with the DATA_ACK of what the
+//! connection received. Received in-order subflow bytes are moved, through the mapping they
+//! came with, into the connection's reassembly buffer. DATA_FIN closes the byte stream
+//! (§3.3.3). A connection whose peer does not speak MPTCP, or whose options are stripped
+//! during the handshake, falls back to TCP (§3.7): the subflow's bytes then map one to one
+//! (the infinite mapping) and no option is sent.
+//!
+//! Implemented so far: MP_CAPABLE v1 as client and server (§3.1, keys from the stack's
+//! generator, MP_CAPABLE repeated until the server's first DSS), DSS mappings with 64-bit
+//! data sequence numbers and DATA_ACKs, DSS checksums when either side asks, the
+//! connection-level receive window (§3.3.4), DATA_FIN, and fallback during the handshake,
+//! on one subflow.
+//!
+//! Input: [`handle_segment`](MptcpConnection::handle_segment); output:
+//! [`poll_transmit`](MptcpConnection::poll_transmit); timers and events as for
+//! [`TcpConnection`].
+
+mod events;
+mod input;
+mod join;
+mod mapping;
+mod options;
+mod output;
+mod signal;
+mod subflow;
+
+use core::net::{IpAddr, SocketAddr};
+use std::collections::VecDeque;
+
+use crate::crypto::{MptcpVersion, key_material};
+use crate::pm::{PathManager, PmAction, PmContext};
+use crate::sched::{Scheduler, SubflowView};
+use crate::stack::InterfaceId;
+use crate::tcp::{
+    Autotune, ByteRing, CloseReason, RecvBuffer, TcpConfig, TcpConnection, TcpInfo, TcpState,
+};
+use crate::time::Instant;
+use crate::wire::{DataSeq, SeqNum};
+use signal::Signals;
+use subflow::{Join, Subflow};
+
+pub use config::MptcpConfig;
+pub use events::ConnEvent;
+pub(crate) use join::JoinSyn;
+pub use subflow::SubflowId;
+
+mod config {
+    /// MPTCP settings of a stack (after the `net.mptcp.*` settings of the Linux kernels).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct MptcpConfig {
+        /// Offer MPTCP on connections we open and accept it on connections we are offered
+        /// (`false`: plain TCP, no MPTCP option is ever sent).
+        pub enabled: bool,
+        /// Ask for DSS checksums (RFC 8684 §3.3.1). They are used when either side asks.
+        pub checksum: bool,
+        /// Path manager, by name (see [`crate::pm::PATH_MANAGERS`]).
+        pub path_manager: String,
+        /// Scheduler, by name (see [`crate::sched::SCHEDULERS`]).
+        pub scheduler: String,
+    }
+
+    impl Default for MptcpConfig {
+        /// MPTCP on, no checksums (like Linux's `checksum_enabled=0`), the "simple" path
+        /// manager and the "default" (minimum-RTT) scheduler.
+        fn default() -> Self {
+            Self {
+                enabled: true,
+                checksum: false,
+                path_manager: "simple".to_owned(),
+                scheduler: "default".to_owned(),
+            }
+        }
+    }
+}
+
+/// Which side of the MPTCP handshake we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Client,
+    Server,
+}
+
+/// Whether the connection speaks MPTCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// MP_CAPABLE offered or accepted; options on every segment.
+    Mptcp,
+    /// Plain TCP: MPTCP disabled, refused by the peer, or fallen back (RFC 8684 §3.7).
+    Tcp,
+}
+
+/// The keys of a connection and what derives from them (RFC 8684 §3.1–3.2).
+#[derive(Debug, Clone, Copy)]
+struct Keys {
+    local: u64,
+    local_token: u32,
+    remote: Option<u64>,
+    remote_token: u32,
+    remote_idsn: DataSeq,
+}
+
+/// A subflow the connection wants opened; the stack, which owns ports and interfaces,
+/// opens it with [`MptcpConnection::add_subflow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SubflowRequest {
+    pub(crate) local: IpAddr,
+    pub(crate) remote: SocketAddr,
+    pub(crate) backup: bool,
+}
+
+/// Largest size the send buffer grows to.
+const SEND_BUFFER_MAX: usize = 4 * 1024 * 1024;
+
+/// Most bytes one mapping covers; the scheduler also keeps each mapping within one segment.
+const MAX_MAPPING: usize = 65_535;
+
+/// An MPTCP connection: its subflows and its data-level state. See the [module
+/// documentation](self).
+#[derive(Debug)]
+pub struct MptcpConnection {
+    role: Role,
+    mode: Mode,
+    keys: Keys,
+    /// Whether we ask for checksums.
+    want_checksum: bool,
+    /// DSS checksums are in use (either side asked).
+    checksum: bool,
+    /// Client: the server's first DSS arrived, so MP_CAPABLE no longer repeats.
+    /// Server: the client's keys arrived (third ACK or first data).
+    fully_established: bool,
+    subflows: Vec<Subflow>,
+    next_subflow: u32,
+    pm: Box<dyn PathManager>,
+    /// The path manager has been told the connection is established.
+    pm_started: bool,
+    sched: Box<dyn Scheduler>,
+    /// The host's addresses with their address ids (the initial local address is 0).
+    local_addrs: Vec<(u8, IpAddr)>,
+    /// Addresses the peer announced: id, address, port.
+    remote_addrs: Vec<(u8, IpAddr, Option<u16>)>,
+    /// ADD_ADDR, echoes and REMOVE_ADDR waiting to go out.
+    signals: Signals,
+    /// Subflows the path manager asked for, for the stack to open.
+    requests: VecDeque<SubflowRequest>,
+    /// Subflow whose turn it is to send first.
+    tx_cursor: usize,
+    /// Data to send again on another subflow: start, length, subflow it was on.
+    reinject: VecDeque<(DataSeq, u32, usize)>,
+    /// We closed the connection abruptly: RSTs carry MP_FASTCLOSE (RFC 8684 §3.5).
+    fastclose: bool,
+    // Send side, in data sequence space.
+    send_buf: ByteRing,
+    /// Oldest byte not DATA_ACKed (the first byte of `send_buf`).
+    snd_una: DataSeq,
+    /// Next byte to hand to a subflow.
+    snd_nxt: DataSeq,
+    /// Right edge of the peer's connection-level receive window (§3.3.4).
+    snd_wnd_edge: DataSeq,
+    /// The application shut down sending: a DATA_FIN follows the data.
+    fin_queued: bool,
+    /// Data sequence number of our DATA_FIN once every byte before it is mapped.
+    fin_dsn: Option<DataSeq>,
+    fin_acked: bool,
+    /// When our DATA_FIN goes out again if still unacknowledged.
+    fin_rto_at: Option<Instant>,
+    // Receive side.
+    recv: RecvBuffer,
+    /// Largest size `recv` may grow to.
+    recv_max: usize,
+    tune: Autotune,
+    /// `RCV.NXT` of the data level, in full 64 bits (`recv` keeps the low 32).
+    rcv_nxt: DataSeq,
+    /// Data sequence number of the peer's DATA_FIN, once announced.
+    peer_fin: Option<DataSeq>,
+    fin_received: bool,
+    /// The receive side knows its data sequence numbers (the peer's IDSN, or TCP).
+    rx_ready: bool,
+    // Events.
+    events: VecDeque<ConnEvent>,
+    readable_signalled: bool,
+    writable_wanted: bool,
+    close_reason: Option<CloseReason>,
+    /// Local and peer address of the first subflow (kept after it is gone).
+    first: (SocketAddr, SocketAddr),
+    /// Scratch space for moving bytes between the levels.
+    scratch: Vec<u8>,
+}
+
+impl MptcpConnection {
+    fn new(role: Role, mode: Mode, cfg: &MptcpConfig, host: Host<'_>, tcp: TcpConnection) -> Self {
+        let material = key_material(MptcpVersion::V1, host.key);
+        let tcp_cfg = host.tcp;
+        let first = (tcp.local_addr(), tcp.peer_addr());
+        let local_addrs = host
+            .addrs
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (if a == first.0.ip() { 0 } else { i as u8 + 1 }, a))
+            .collect();
+        let sf = Subflow::new(SubflowId(0), tcp, host.iface, Join::Done);
+        Self {
+            role,
+            mode,
+            keys: Keys {
+                local: host.key,
+                local_token: material.token,
+                remote: None,
+                remote_token: 0,
+                remote_idsn: DataSeq(0),
+            },
+            want_checksum: cfg.checksum,
+            checksum: false,
+            fully_established: false,
+            subflows: vec![sf],
+            next_subflow: 1,
+            pm: crate::pm::by_name(&cfg.path_manager)
+                .unwrap_or_else(|| Box::new(crate::pm::Passive)),
+            pm_started: false,
+            sched: crate::sched::by_name(&cfg.scheduler)
+                .unwrap_or_else(|| Box::new(crate::sched::MinRtt)),
+            local_addrs,
+            remote_addrs: Vec::new(),
+            signals: Signals::default(),
+            requests: VecDeque::new(),
+            tx_cursor: 0,
+            reinject: VecDeque::new(),
+            fastclose: false,
+            send_buf: ByteRing::new(tcp_cfg.send_buffer.max(1)),
+            snd_una: DataSeq(material.idsn) + 1,
+            snd_nxt: DataSeq(material.idsn) + 1,
+            snd_wnd_edge: DataSeq(material.idsn) + 1,
+            fin_queued: false,
+            fin_dsn: None,
+            fin_acked: false,
+            fin_rto_at: None,
+            recv: RecvBuffer::new(tcp_cfg.recv_buffer.max(1), SeqNum(0)),
+            recv_max: tcp_cfg.recv_buffer_max,
+            tune: Autotune::default(),
+            rcv_nxt: DataSeq(0),
+            peer_fin: None,
+            fin_received: false,
+            rx_ready: false,
+            events: VecDeque::new(),
+            readable_signalled: false,
+            writable_wanted: false,
+            close_reason: None,
+            first,
+            scratch: vec![0; 64 * 1024],
+        }
+    }
+
+    /// Opens a connection: `tcp` is the first subflow in SYN-SENT. With MPTCP enabled its
+    /// SYN offers MP_CAPABLE with the host's key (RFC 8684 §3.1).
+    pub(crate) fn connect(cfg: &MptcpConfig, host: Host<'_>, tcp: TcpConnection) -> Self {
+        let mode = if cfg.enabled { Mode::Mptcp } else { Mode::Tcp };
+        Self::new(Role::Client, mode, cfg, host, tcp)
+    }
+
+    /// Accepts a connection whose SYN `tcp` answers. `capable` is the SYN's MP_CAPABLE
+    /// (version 1, flags), if any and if we speak MPTCP.
+    pub(crate) fn accept(
+        cfg: &MptcpConfig,
+        host: Host<'_>,
+        tcp: TcpConnection,
+        capable: Option<u8>,
+    ) -> Self {
+        let mode = if cfg.enabled && capable.is_some() {
+            Mode::Mptcp
+        } else {
+            Mode::Tcp
+        };
+        let mut conn = Self::new(Role::Server, mode, cfg, host, tcp);
+        if let Some(flags) = capable {
+            conn.checksum = conn.want_checksum
+                || flags & crate::wire::mptcp::capable_flags::CHECKSUM_REQUIRED != 0;
+        }
+        conn
+    }
+
+    /// Our token (RFC 8684 §3.2), which the stack keeps unique.
+    pub fn local_token(&self) -> u32 {
+        self.keys.local_token
+    }
+
+    /// Whether the connection speaks MPTCP (false for plain TCP and after fallback).
+    pub fn is_mptcp(&self) -> bool {
+        self.mode == Mode::Mptcp
+    }
+
+    /// Local address of the first subflow.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.first.0
+    }
+
+    /// Peer address of the first subflow.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.first.1
+    }
+
+    /// The subflow with these addresses.
+    pub(crate) fn subflow_index(&self, local: SocketAddr, remote: SocketAddr) -> Option<usize> {
+        self.subflows
+            .iter()
+            .position(|s| s.tcp.local_addr() == local && s.tcp.peer_addr() == remote)
+    }
+
+    /// The 4-tuples of the subflows (for the stack's demultiplexer).
+    pub(crate) fn tuples(&self) -> impl Iterator<Item = (SocketAddr, SocketAddr)> + '_ {
+        self.subflows
+            .iter()
+            .map(|s| (s.tcp.local_addr(), s.tcp.peer_addr()))
+    }
+
+    /// Whether the connection is over and has nothing left to send.
+    pub fn is_finished(&self) -> bool {
+        self.close_reason.is_some()
+            && self.events.is_empty()
+            && self.subflows.iter().all(|s| s.tcp.is_finished())
+    }
+
+    /// Why the connection closed, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<ConnEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next subflow the path manager wants opened.
+    pub(crate) fn poll_subflow_request(&mut self) -> Option<SubflowRequest> {
+        self.requests.pop_front()
+    }
+
+    /// The address id of our address `ip` (None if the host has no such address).
+    pub(crate) fn local_addr_id(&self, ip: IpAddr) -> Option<u8> {
+        self.local_addrs
+            .iter()
+            .find(|(_, a)| *a == ip)
+            .map(|(id, _)| *id)
+    }
+
+    /// In-order bytes waiting to be read.
+    pub fn recv_queue_len(&self) -> usize {
+        self.recv.readable()
+    }
+
+    /// Whether the end of the stream was reached and every byte before it read.
+    pub fn at_eof(&self) -> bool {
+        self.fin_received && self.recv.readable() == 0
+    }
+
+    /// A snapshot of the first subflow (like `TCP_INFO`).
+    pub fn info(&self) -> Option<TcpInfo> {
+        self.subflows.first().map(|s| s.tcp.info())
+    }
+
+    /// Every subflow, open or closed, with its addresses and state.
+    pub fn subflows(&self) -> Vec<SubflowInfo> {
+        self.subflows
+            .iter()
+            .map(|s| SubflowInfo {
+                id: s.id,
+                local: s.tcp.local_addr(),
+                remote: s.tcp.peer_addr(),
+                local_id: s.local_id,
+                remote_id: s.remote_id,
+                established: s.join == Join::Done && s.connected,
+                backup: s.backup,
+                peer_backup: s.peer_backup,
+                tcp: s.tcp.info(),
+            })
+            .collect()
+    }
+
+    /// Whether the connection is established (data may flow).
+    fn can_send(&self) -> bool {
+        self.close_reason.is_none() && !self.fin_queued
+    }
+
+    /// Queues data; returns how much fit. `None` when sending is closed.
+    pub fn send(&mut self, data: &[u8]) -> Option<usize> {
+        let open = self
+            .subflows
+            .iter()
+            .any(|s| s.tcp.state().can_send() || s.tcp.state() == TcpState::SynSent);
+        if !self.can_send() || !open {
+            return None;
+        }
+        if self.send_buf.free() < data.len() {
+            self.grow_send_buffer();
+        }
+        let n = self.send_buf.push(data);
+        if n < data.len() {
+            self.writable_wanted = true;
+        }
+        Some(n)
+    }
+
+    /// Send-buffer auto-tuning (after Linux's `tcp_sndbuf_expand`): the buffer holds what
+    /// every subflow has in flight until the DATA_ACK, so it grows to twice the sum of
+    /// the congestion windows, up to [`SEND_BUFFER_MAX`].
+    fn grow_send_buffer(&mut self) {
+        let windows: usize = self
+            .subflows
+            .iter()
+            .filter(|s| !s.is_closed())
+            .map(|s| s.tcp.cc.window())
+            .sum();
+        let want = (2 * windows).min(SEND_BUFFER_MAX);
+        if want > self.send_buf.capacity() {
+            self.send_buf.grow(want);
+        }
+    }
+
+    /// Reads received in-order data; returns how many bytes.
+    pub fn recv(&mut self, now: Instant, buf: &mut [u8]) -> usize {
+        let before = self.recv.window();
+        let n = self.recv.read(buf);
+        self.readable_signalled = false;
+        if n > 0 {
+            self.autotune(now, n);
+            // Subflow buffers may hold bytes that waited for room up here.
+            for i in 0..self.subflows.len() {
+                self.pull(i);
+            }
+            let cap = self.recv.capacity();
+            if before < cap / 2 && self.recv.window() >= cap / 2 {
+                // The window opened: tell the peer (RFC 8684 §3.3.4 window update).
+                self.request_ack();
+            }
+        }
+        n
+    }
+
+    /// Grows the receive buffer when the application reads fast (see [`Autotune`]); the
+    /// subflows' buffers grow with it, so that their windows never limit the connection's.
+    fn autotune(&mut self, now: Instant, read: usize) {
+        let srtt = self.subflows.first().and_then(|s| s.tcp.rtt.srtt());
+        let cap = self.recv.capacity();
+        if let Some(grown) = self.tune.on_read(now, read, cap, self.recv_max, srtt) {
+            self.recv.grow(grown);
+            for sf in &mut self.subflows {
+                sf.tcp.recv.grow(grown);
+            }
+        }
+    }
+
+    /// Half-close: a DATA_FIN (a FIN for plain TCP) follows the queued data.
+    pub fn shutdown(&mut self) -> bool {
+        if self.fin_queued || self.close_reason.is_some() {
+            return false;
+        }
+        self.fin_queued = true;
+        true
+    }
+
+    /// Close: shut down sending; unread data makes it an abort (RFC 2525 §2.17).
+    pub fn close(&mut self) {
+        if self.recv.readable() > 0 {
+            self.abort();
+            return;
+        }
+        if self
+            .subflows
+            .first()
+            .is_some_and(|s| s.tcp.state() == TcpState::SynSent)
+        {
+            for sf in &mut self.subflows {
+                sf.tcp.close();
+            }
+            self.set_closed(CloseReason::Normal);
+            return;
+        }
+        self.shutdown();
+    }
+
+    /// Abort: reset every subflow and drop everything. An MPTCP connection says so with
+    /// MP_FASTCLOSE on the RSTs (RFC 8684 §3.5).
+    pub fn abort(&mut self) {
+        self.fastclose = self.mode == Mode::Mptcp && self.keys.remote.is_some();
+        for sf in &mut self.subflows {
+            sf.tcp.abort();
+        }
+        self.set_closed(CloseReason::Aborted);
+    }
+
+    fn set_closed(&mut self, reason: CloseReason) {
+        if self.close_reason.is_none() {
+            self.close_reason = Some(reason);
+            self.events.push_back(ConnEvent::Closed(reason));
+            self.fin_rto_at = None;
+        }
+    }
+
+    /// What the path manager sees.
+    fn pm_actions(&mut self, announced: Option<(u8, IpAddr, Option<u16>)>) {
+        let subflows: Vec<(IpAddr, SocketAddr)> = self
+            .subflows
+            .iter()
+            .filter(|s| !s.is_closed())
+            .map(|s| (s.tcp.local_addr().ip(), s.tcp.peer_addr()))
+            .collect();
+        let ctx = PmContext {
+            client: self.role == Role::Client,
+            initial: self.first,
+            local_addrs: &self.local_addrs,
+            subflows: &subflows,
+        };
+        let actions = match announced {
+            None => self.pm.on_established(&ctx),
+            Some((id, addr, port)) => self.pm.on_announced(&ctx, id, addr, port),
+        };
+        for action in actions {
+            match action {
+                PmAction::OpenSubflow {
+                    local,
+                    remote,
+                    backup,
+                } => self.requests.push_back(SubflowRequest {
+                    local,
+                    remote,
+                    backup,
+                }),
+                PmAction::Announce { id, addr } => self.announce(id, addr),
+            }
+        }
+    }
+
+    /// The scheduler's view of the subflows.
+    fn subflow_views(&self) -> Vec<SubflowView> {
+        self.subflows
+            .iter()
+            .enumerate()
+            .map(|(index, s)| SubflowView {
+                index,
+                usable: s.can_carry_data(),
+                srtt: s.tcp.rtt.srtt(),
+                cwnd_room: s.cwnd_room(),
+                unsent: s.unsent(),
+                backup: s.backup || s.peer_backup,
+                potentially_failed: s.potentially_failed,
+            })
+            .collect()
+    }
+
+    /// Starts the receive side once the peer's IDSN is known (`idsn`; any base for TCP).
+    fn start_receiving(&mut self, idsn: DataSeq) {
+        let next = idsn + 1;
+        self.rcv_nxt = next;
+        self.recv.reset(SeqNum(next.0 as u32));
+        self.rx_ready = true;
+    }
+
+    /// Makes some subflow send an ACK soon (it carries the DATA_ACK, the window and any
+    /// pending signal).
+    fn request_ack(&mut self) {
+        if let Some(sf) = self
+            .subflows
+            .iter_mut()
+            .find(|s| s.join == Join::Done && s.tcp.state().is_synchronized() && !s.is_closed())
+        {
+            sf.tcp.ack_now = true;
+        }
+    }
+}
+
+/// What the stack gives a new connection: its key, interface, addresses and TCP settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Host<'a> {
+    pub(crate) key: u64,
+    pub(crate) iface: InterfaceId,
+    pub(crate) addrs: &'a [IpAddr],
+    pub(crate) tcp: &'a TcpConfig,
+}
+
+/// A snapshot of one subflow (like the seeds' `MPTCP_GET_SUB_IDS` and `MPTCP_INFO`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubflowInfo {
+    /// Its id.
+    pub id: SubflowId,
+    /// Our address and port.
+    pub local: SocketAddr,
+    /// The peer's address and port.
+    pub remote: SocketAddr,
+    /// Address id of our end.
+    pub local_id: u8,
+    /// Address id of the peer's end, when known.
+    pub remote_id: Option<u8>,
+    /// The handshake (MP_CAPABLE or MP_JOIN) completed.
+    pub established: bool,
+    /// We asked for it to be a backup.
+    pub backup: bool,
+    /// The peer asked for it to be a backup.
+    pub peer_backup: bool,
+    /// Its TCP state and counters.
+    pub tcp: TcpInfo,
+}
+
+impl MptcpConnection {
+    /// Sets our priority of a subflow (MP_PRIO, RFC 8684 §3.3.8): a backup subflow carries
+    /// data only when no other works. Returns false if there is no such subflow.
+    pub fn set_backup(&mut self, subflow: SubflowId, backup: bool) -> bool {
+        let mptcp = self.mode == Mode::Mptcp;
+        let Some(sf) = self.subflows.iter_mut().find(|s| s.id == subflow) else {
+            return false;
+        };
+        sf.backup = backup;
+        if mptcp && !sf.is_closed() {
+            sf.prio_pending = true;
+            sf.tcp.ack_now = true;
+        }
+        true
+    }
+
+    /// Closes one subflow (FIN); its unacknowledged data goes on the others. Returns false
+    /// if there is no such subflow.
+    pub fn close_subflow(&mut self, subflow: SubflowId) -> bool {
+        let Some(index) = self.subflows.iter().position(|s| s.id == subflow) else {
+            return false;
+        };
+        self.reinject_from(index);
+        let sf = &mut self.subflows[index];
+        sf.retired = true;
+        sf.tcp.shutdown();
+        true
+    }
+}

@@ -1,0 +1,290 @@
+//! Output at the connection level: the scheduler hands data to subflows with mappings
+//! (RFC 8684 §3.3.1), the subflows write segments with the options of `options.rs`, and
+//! the DATA_FIN goes out and is repeated until acknowledged (§3.3.3).
+
+use super::mapping::Mapping;
+use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
+use super::{MAX_MAPPING, Mode, MptcpConnection, Role};
+use crate::stack::InterfaceId;
+use crate::tcp::TcpState;
+use crate::time::Instant;
+use crate::wire::{DataSeq, dss_checksum};
+
+/// Bytes of TCP options a data segment of a subflow carries besides the DSS (timestamps).
+const OTHER_OPTIONS: usize = 12;
+/// Length of a full DSS option.
+const DSS_LEN: usize = 28;
+
+/// A segment a connection wrote: which subflow, which interface, how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentOut {
+    /// Subflow index.
+    pub(crate) subflow: usize,
+    /// Interface to send it on.
+    pub(crate) iface: InterfaceId,
+    /// The subflow's local address.
+    pub(crate) local: core::net::SocketAddr,
+    /// The subflow's peer address.
+    pub(crate) remote: core::net::SocketAddr,
+    /// TCP segment length.
+    pub(crate) len: usize,
+}
+
+impl MptcpConnection {
+    /// Writes the next segment of any subflow into `buf`; subflows take turns.
+    pub(crate) fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<SegmentOut> {
+        self.schedule(now);
+        let count = self.subflows.len();
+        for turn in 0..count {
+            let index = (self.tx_cursor + turn) % count;
+            let view = self.option_view();
+            let remote_token = self.keys.remote_token;
+            let fastclose = self.fastclose;
+            let Self {
+                subflows, signals, ..
+            } = self;
+            let sf = &mut subflows[index];
+            let mut hooks = SubflowOptions {
+                view,
+                sf: SubflowView {
+                    join: sf.join,
+                    local_id: sf.local_id,
+                    backup: sf.backup,
+                    prio_pending: sf.prio_pending,
+                    reset_reason: sf.reset_reason,
+                    fastclose,
+                    remote_token,
+                },
+                tx: &sf.tx,
+                signals,
+                prio_sent: false,
+            };
+            let Some(len) = sf.tcp.poll_transmit_with(now, buf, &mut hooks) else {
+                continue;
+            };
+            if hooks.prio_sent {
+                sf.prio_pending = false;
+            }
+            let out = SegmentOut {
+                subflow: index,
+                iface: sf.iface,
+                local: sf.tcp.local_addr(),
+                remote: sf.tcp.peer_addr(),
+                len,
+            };
+            self.signals.on_time(now);
+            self.tx_cursor = index;
+            self.process_subflow(index);
+            return Some(out);
+        }
+        None
+    }
+
+    /// What the options of this pass say.
+    fn option_view(&self) -> OptionView {
+        let flags_checksum = match self.role {
+            Role::Client => self.want_checksum,
+            Role::Server => self.checksum,
+        };
+        OptionView {
+            mptcp: self.mode == Mode::Mptcp,
+            local_key: self.keys.local,
+            remote_key: self.keys.remote,
+            capable_flags: our_capable_flags(flags_checksum),
+            checksum: self.checksum,
+            repeat_capable: self.role == Role::Client && !self.fully_established,
+            data_ack: self.rx_ready.then_some(self.rcv_nxt),
+            window: self.recv.window(),
+            data_fin: self.fin_dsn.filter(|_| !self.fin_acked),
+            data_pending: self.snd_una + self.send_buf.len() as u64 != self.snd_nxt,
+        }
+    }
+
+    /// Whether data may be handed to subflows yet.
+    fn data_ready(&self) -> bool {
+        match self.mode {
+            Mode::Tcp => true,
+            // The server needs the client's key (its IDSN) first; the client the SYN/ACK.
+            Mode::Mptcp => self.keys.remote.is_some() && self.fully_established_for_data(),
+        }
+    }
+
+    fn fully_established_for_data(&self) -> bool {
+        self.role == Role::Client || self.fully_established
+    }
+
+    /// The scheduler: hands re-injected data, then new data, to subflows, one mapping per
+    /// segment, and queues the DATA_FIN (or, for TCP, the FIN) after the last byte.
+    fn schedule(&mut self, now: Instant) {
+        if self.close_reason.is_some() || !self.data_ready() {
+            return;
+        }
+        let mut scratch = core::mem::take(&mut self.scratch);
+        while self.schedule_one(&mut scratch) {}
+        self.scratch = scratch;
+        self.queue_fin(now);
+    }
+
+    /// Hands one segment's worth of data to a subflow; false when nothing more can go.
+    fn schedule_one(&mut self, scratch: &mut [u8]) -> bool {
+        // Re-injected data first (RFC 8684 §3.3.6), on another subflow than its own.
+        while let Some(&(dsn, len, from)) = self.reinject.front() {
+            let end = dsn + u64::from(len);
+            if end <= self.snd_una {
+                self.reinject.pop_front();
+                continue;
+            }
+            let start = dsn.max(self.snd_una);
+            let Some(index) = self.pick_subflow(Some(from)) else {
+                return false;
+            };
+            let n = self.hand_over(index, start, end.diff(start) as usize, scratch);
+            if n == 0 {
+                return false;
+            }
+            let front = self.reinject.front_mut().expect("looked at above");
+            if start + n as u64 >= end {
+                self.reinject.pop_front();
+            } else {
+                *front = (start + n as u64, end.diff(start + n as u64) as u32, from);
+            }
+            return true;
+        }
+        let end = self.snd_una + self.send_buf.len() as u64;
+        let avail = end.diff(self.snd_nxt).max(0) as usize;
+        if avail == 0 {
+            return false;
+        }
+        let Some(index) = self.pick_subflow(None) else {
+            return false;
+        };
+        let mut n = avail;
+        if self.mode == Mode::Mptcp {
+            // RFC 8684 §3.3.4: stay within the connection-level window, whose right edge is
+            // the latest DATA_ACK plus the window of the segment carrying it (before any
+            // DATA_ACK: the handshake's window).
+            let sf = &self.subflows[index];
+            let edge = self.snd_wnd_edge.max(self.snd_una + sf.tcp.snd_wnd as u64);
+            let mut room = edge.diff(self.snd_nxt).max(0) as usize;
+            if room == 0 && self.subflows.iter().all(|s| s.tcp.sb.is_empty()) {
+                // A closed window with nothing in flight: hand over one segment anyway, so
+                // the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out when it
+                // opens even if the window update is lost.
+                room = usize::MAX;
+            }
+            n = n.min(room);
+        }
+        let sent = self.hand_over(index, self.snd_nxt, n, scratch);
+        self.snd_nxt += sent as u64;
+        sent > 0
+    }
+
+    /// Copies up to `len` bytes from data sequence number `dsn` into subflow `index` with
+    /// their mapping (at most one segment's worth for MPTCP); returns how many.
+    fn hand_over(&mut self, index: usize, dsn: DataSeq, len: usize, scratch: &mut [u8]) -> usize {
+        let mut n = len.min(scratch.len()).min(MAX_MAPPING);
+        let sf = &mut self.subflows[index];
+        if self.mode == Mode::Mptcp {
+            n = n.min(sf.tcp.mss.saturating_sub(OTHER_OPTIONS + DSS_LEN).max(1));
+        }
+        n = n.min(sf.tcp.send_buf.free());
+        if n == 0 {
+            return 0;
+        }
+        let offset = dsn.diff(self.snd_una) as usize;
+        let n = self.send_buf.read_at(offset, &mut scratch[..n]);
+        let ssn = sf.tcp.data_start() + sf.tcp.send_queue_len() as u32;
+        let pushed = sf.tcp.send(&scratch[..n]).unwrap_or(0);
+        if pushed == 0 {
+            return 0;
+        }
+        let checksum = self.checksum.then(|| {
+            let rel = ssn.diff(sf.tcp.iss) as u32;
+            dss_checksum(dsn.0, rel, pushed as u16, &scratch[..pushed])
+        });
+        sf.tx.insert(Mapping {
+            ssn,
+            dsn,
+            len: Some(pushed as u32),
+            checksum,
+            fin: false,
+        });
+        pushed
+    }
+
+    /// The subflow the next data goes to: for TCP the only one; for MPTCP the
+    /// scheduler's choice (never `exclude`).
+    fn pick_subflow(&mut self, exclude: Option<usize>) -> Option<usize> {
+        if self.mode == Mode::Tcp {
+            let sf = self.subflows.first()?;
+            let usable =
+                sf.tcp.state().can_send() && sf.tcp.state().is_synchronized() && !sf.tcp.fin_queued;
+            return usable.then_some(0);
+        }
+        let views = self.subflow_views();
+        self.sched.pick(&views, exclude)
+    }
+
+    /// After the last byte is mapped: the DATA_FIN (MPTCP) or the subflow's FIN (TCP).
+    fn queue_fin(&mut self, now: Instant) {
+        let end = self.snd_una + self.send_buf.len() as u64;
+        if !self.fin_queued || self.snd_nxt != end {
+            return;
+        }
+        match self.mode {
+            Mode::Tcp => {
+                if let Some(sf) = self.subflows.first_mut() {
+                    sf.tcp.shutdown();
+                }
+            }
+            Mode::Mptcp if self.fin_dsn.is_none() => {
+                self.fin_dsn = Some(end);
+                self.request_ack();
+                self.fin_rto_at = Some(now + self.fin_rto());
+            }
+            Mode::Mptcp => {}
+        }
+    }
+
+    /// Retransmission timeout of the DATA_FIN: the first live subflow's RTO.
+    fn fin_rto(&self) -> core::time::Duration {
+        self.subflows
+            .iter()
+            .find(|s| s.tcp.state() != TcpState::Closed)
+            .map_or(core::time::Duration::from_secs(1), |s| s.tcp.rtt.rto())
+    }
+
+    /// The next instant a timer of the connection or of a subflow is due.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.subflows
+            .iter()
+            .filter_map(|s| s.tcp.poll_timeout())
+            .chain(self.fin_rto_at)
+            .chain(self.signals.next_timeout())
+            .min()
+    }
+
+    /// Runs the timers due at `now`.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        for index in 0..self.subflows.len() {
+            if self.subflows[index]
+                .tcp
+                .poll_timeout()
+                .is_some_and(|t| t <= now)
+            {
+                self.subflows[index].tcp.handle_timeout(now);
+                self.process_subflow(index);
+            }
+        }
+        if self.fin_rto_at.is_some_and(|t| t <= now) {
+            // RFC 8684 §3.3.3: the DATA_FIN is repeated until it is acknowledged.
+            self.request_ack();
+            self.fin_rto_at = Some(now + self.fin_rto());
+        }
+        if self.signals.next_timeout().is_some_and(|t| t <= now) {
+            // §3.4.1: an ADD_ADDR goes again until it is echoed.
+            self.signals.on_time(now);
+            self.request_ack();
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Address signalling and the other connection-level options: ADD_ADDR with its HMAC and
+//! echo (RFC 8684 §3.4.1), REMOVE_ADDR (§3.4.2), MP_PRIO (§3.3.8), MP_FASTCLOSE (§3.5)
+//! and MP_TCPRST (§3.6).
+
+use core::net::IpAddr;
+use core::time::Duration;
+use std::collections::VecDeque;
+
+use super::subflow::Join;
+use super::{ConnEvent, Mode, MptcpConnection};
+use crate::crypto::add_addr_hmac;
+use crate::tcp::CloseReason;
+use crate::time::Instant;
+use crate::wire::MptcpOption;
+use crate::wire::mptcp::AddAddr;
+
+/// How long an ADD_ADDR waits for its echo before it is sent again.
+const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many times an ADD_ADDR is sent before we give up on its echo.
+const ANNOUNCE_TRIES: u8 = 5;
+
+/// Every address id, for REMOVE_ADDR options to borrow theirs from (one id per option).
+static ADDR_IDS: [u8; 256] = {
+    let mut ids = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        ids[i] = i as u8;
+        i += 1;
+    }
+    ids
+};
+
+/// One of our announcements, until the peer echoes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Announce {
+    pub(crate) id: u8,
+    pub(crate) addr: IpAddr,
+    /// Waiting to be (re)sent.
+    pub(crate) due: bool,
+    /// Sent, waiting for the echo since then.
+    pub(crate) sent_at: Option<Instant>,
+    pub(crate) tries: u8,
+}
+
+/// Signalling options waiting for a segment to ride on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Signals {
+    /// Our ADD_ADDRs not yet echoed.
+    pub(crate) announce: Vec<Announce>,
+    /// Echoes of the peer's ADD_ADDRs to send: id, address, port.
+    pub(crate) echoes: VecDeque<(u8, IpAddr, Option<u16>)>,
+    /// Address ids to withdraw with REMOVE_ADDR.
+    pub(crate) remove: Vec<u8>,
+}
+
+impl Signals {
+    /// Whether something waits to be sent.
+    pub(crate) fn pending(&self) -> bool {
+        !self.echoes.is_empty() || !self.remove.is_empty() || self.announce.iter().any(|a| a.due)
+    }
+
+    /// The next signalling option to send, if one fits in `room` bytes, marked as sent.
+    /// `hmac` computes an announcement's truncated HMAC.
+    pub(crate) fn take(
+        &mut self,
+        room: usize,
+        hmac: impl Fn(u8, IpAddr) -> u64,
+    ) -> Option<MptcpOption<'static>> {
+        if let Some(&(id, addr, port)) = self.echoes.front() {
+            let option = MptcpOption::AddAddr(AddAddr {
+                echo: true,
+                addr_id: id,
+                addr,
+                port,
+                truncated_hmac: None,
+            });
+            if option.buffer_len() <= room {
+                self.echoes.pop_front();
+                return Some(option);
+            }
+        }
+        if let Some(a) = self.announce.iter_mut().find(|a| a.due) {
+            let option = MptcpOption::AddAddr(AddAddr {
+                echo: false,
+                addr_id: a.id,
+                addr: a.addr,
+                port: None,
+                truncated_hmac: Some(hmac(a.id, a.addr)),
+            });
+            if option.buffer_len() <= room {
+                a.due = false;
+                a.sent_at = None;
+                a.tries += 1;
+                return Some(option);
+            }
+        }
+        if room >= 4 && !self.remove.is_empty() {
+            let id = usize::from(self.remove.remove(0));
+            return Some(MptcpOption::RemoveAddr {
+                addr_ids: &ADDR_IDS[id..=id],
+            });
+        }
+        None
+    }
+
+    /// Starts the echo timers of the announcements just sent, and marks those whose echo
+    /// is overdue for sending again.
+    pub(crate) fn on_time(&mut self, now: Instant) {
+        for a in &mut self.announce {
+            match a.sent_at {
+                None if !a.due => a.sent_at = Some(now),
+                Some(at) if now >= at + ANNOUNCE_TIMEOUT && a.tries < ANNOUNCE_TRIES => {
+                    a.due = true;
+                }
+                _ => {}
+            }
+        }
+        self.announce
+            .retain(|a| a.due || a.sent_at.is_none() || a.tries < ANNOUNCE_TRIES);
+    }
+
+    /// When the echo timer of an announcement expires next.
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        self.announce
+            .iter()
+            .filter(|a| !a.due && a.tries < ANNOUNCE_TRIES)
+            .filter_map(|a| a.sent_at.map(|at| at + ANNOUNCE_TIMEOUT))
+            .min()
+    }
+}
+
+impl MptcpConnection {
+    /// Announces our address `addr` as address `id` (ADD_ADDR, RFC 8684 §3.4.1); it is
+    /// sent again until the peer echoes it.
+    pub fn announce(&mut self, id: u8, addr: IpAddr) {
+        if self.mode != Mode::Mptcp || self.signals.announce.iter().any(|a| a.id == id) {
+            return;
+        }
+        self.signals.announce.push(Announce {
+            id,
+            addr,
+            due: true,
+            sent_at: None,
+            tries: 0,
+        });
+        self.request_ack();
+    }
+
+    /// Withdraws our address `addr` (REMOVE_ADDR, §3.4.2): the subflows using it close and
+    /// their data goes on the others. Returns false if the host has no such address.
+    pub fn remove_address(&mut self, addr: IpAddr) -> bool {
+        let Some(id) = self.local_addr_id(addr) else {
+            return false;
+        };
+        for index in 0..self.subflows.len() {
+            if self.subflows[index].tcp.local_addr().ip() == addr && !self.subflows[index].retired {
+                self.reinject_from(index);
+                let sf = &mut self.subflows[index];
+                sf.retired = true;
+                sf.tcp.abort();
+            }
+        }
+        self.signals.announce.retain(|a| a.id != id);
+        if self.mode == Mode::Mptcp {
+            self.signals.remove.push(id);
+            self.request_ack();
+        }
+        true
+    }
+
+    /// The signalling options of a segment on subflow `index` (RFC 8684 §3.3.8, §3.4,
+    /// §3.5, §3.6).
+    pub(super) fn signal_input(&mut self, index: usize, option: &MptcpOption<'_>) {
+        match *option {
+            MptcpOption::AddAddr(a) if a.echo => {
+                self.signals.announce.retain(|ours| ours.id != a.addr_id);
+            }
+            MptcpOption::AddAddr(a) => self.on_add_addr(&a),
+            MptcpOption::RemoveAddr { addr_ids } => {
+                for &id in addr_ids {
+                    self.on_remove_addr(id);
+                }
+            }
+            MptcpOption::MpPrio { backup, .. } => {
+                let sf = &mut self.subflows[index];
+                if sf.peer_backup != backup {
+                    sf.peer_backup = backup;
+                    let subflow = sf.id;
+                    self.events
+                        .push_back(ConnEvent::PeerPriority { subflow, backup });
+                }
+            }
+            MptcpOption::MpFastclose { receiver_key } if receiver_key == self.keys.local => {
+                // §3.5: the peer dropped the whole connection.
+                for sf in &mut self.subflows {
+                    sf.tcp.set_closed(CloseReason::Reset);
+                }
+                self.set_closed(CloseReason::Reset);
+            }
+            MptcpOption::MpTcpRst { reason, .. } => {
+                self.subflows[index].peer_reset_reason = Some(reason);
+            }
+            _ => {}
+        }
+    }
+
+    /// §3.4.1: an announcement with a valid HMAC is recorded, echoed and given to the
+    /// path manager; one with a bad HMAC is ignored.
+    fn on_add_addr(&mut self, a: &AddAddr) {
+        let Some(remote_key) = self.keys.remote else {
+            return;
+        };
+        let expected = add_addr_hmac(remote_key, self.keys.local, a.addr_id, a.addr, a.port);
+        if a.truncated_hmac != Some(expected) {
+            return;
+        }
+        self.signals.echoes.push_back((a.addr_id, a.addr, a.port));
+        self.request_ack();
+        if self.remote_addrs.iter().any(|r| r.0 == a.addr_id) {
+            return;
+        }
+        self.remote_addrs.push((a.addr_id, a.addr, a.port));
+        self.events.push_back(ConnEvent::AddressAnnounced {
+            id: a.addr_id,
+            addr: a.addr,
+            port: a.port,
+        });
+        self.pm_actions(Some((a.addr_id, a.addr, a.port)));
+    }
+
+    /// §3.4.2: the peer withdrew address `id`: close the subflows to it.
+    fn on_remove_addr(&mut self, id: u8) {
+        let known = self.remote_addrs.iter().any(|r| r.0 == id);
+        self.remote_addrs.retain(|r| r.0 != id);
+        let mut closed_any = false;
+        for index in 0..self.subflows.len() {
+            let sf = &self.subflows[index];
+            let to_it = sf.remote_id == Some(id) && sf.join == Join::Done && !sf.retired;
+            if to_it && !sf.is_closed() {
+                self.reinject_from(index);
+                let sf = &mut self.subflows[index];
+                sf.retired = true;
+                sf.tcp.abort();
+                closed_any = true;
+            }
+        }
+        if known || closed_any {
+            self.events.push_back(ConnEvent::AddressRemoved { id });
+        }
+    }
+}
