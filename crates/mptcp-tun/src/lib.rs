@@ -37,6 +37,7 @@ mod tun;
 
 pub use device::{Device, MemoryDevice};
 pub use listener::{DEFAULT_BACKLOG, MptcpListener};
+pub use mptcp_proto::stack::{SubflowId, SubflowInfo};
 pub use runtime::{BATCH, Handle, Interface, Runtime, RuntimeConfig};
 pub use stream::MptcpStream;
 #[cfg(target_os = "linux")]

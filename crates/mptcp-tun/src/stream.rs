@@ -1,6 +1,6 @@
 //! [`MptcpStream`]: a connection of the runtime's stack, used like `tokio::net::TcpStream`.
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use mptcp_proto::stack::{
-    CloseReason, ConnectError, ConnectionHandle, RecvError, SendError, ShutdownError,
+    CloseReason, ConnectError, ConnectionHandle, OpenSubflowError, RecvError, SendError,
+    ShutdownError, SubflowId, SubflowInfo,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -98,6 +99,78 @@ impl MptcpStream {
     /// The remote address of the connection.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         Ok(self.peer)
+    }
+
+    /// Whether the connection speaks MPTCP (false for plain TCP, and after the peer or a
+    /// middlebox made it fall back to TCP).
+    pub fn is_mptcp(&self) -> bool {
+        self.shared
+            .lock()
+            .stack
+            .is_mptcp(self.conn)
+            .unwrap_or(false)
+    }
+
+    /// The connection's subflows, open and closed, with addresses, state and counters.
+    pub fn subflows(&self) -> Vec<SubflowInfo> {
+        self.shared
+            .lock()
+            .stack
+            .subflows(self.conn)
+            .unwrap_or_default()
+    }
+
+    /// Opens a subflow from our address `local` to `remote` (MP_JOIN), as a backup if
+    /// `backup`.
+    pub fn open_subflow(
+        &self,
+        local: IpAddr,
+        remote: SocketAddr,
+        backup: bool,
+    ) -> io::Result<SubflowId> {
+        let result = self
+            .shared
+            .lock()
+            .stack
+            .open_subflow(self.conn, local, remote, backup);
+        self.shared.kick();
+        result.map_err(|e| {
+            let kind = match e {
+                OpenSubflowError::AddrNotAvailable => io::ErrorKind::AddrNotAvailable,
+                OpenSubflowError::NoPorts => io::ErrorKind::AddrInUse,
+                OpenSubflowError::InvalidHandle => io::ErrorKind::NotConnected,
+                OpenSubflowError::NotMultipath => io::ErrorKind::Unsupported,
+            };
+            io::Error::new(kind, e)
+        })
+    }
+
+    /// Marks a subflow as backup (or regular again) and tells the peer (MP_PRIO). Returns
+    /// false if there is no such subflow.
+    pub fn set_backup(&self, subflow: SubflowId, backup: bool) -> bool {
+        let done = self
+            .shared
+            .lock()
+            .stack
+            .set_backup(self.conn, subflow, backup);
+        self.shared.kick();
+        done
+    }
+
+    /// Closes one subflow; its data moves to the others. Returns false if there is no
+    /// such subflow.
+    pub fn close_subflow(&self, subflow: SubflowId) -> bool {
+        let done = self.shared.lock().stack.close_subflow(self.conn, subflow);
+        self.shared.kick();
+        done
+    }
+
+    /// Withdraws our address `addr` from the connection (REMOVE_ADDR): its subflows close
+    /// and their data moves to the others. Returns false if the host has no such address.
+    pub fn remove_address(&self, addr: IpAddr) -> bool {
+        let done = self.shared.lock().stack.remove_address(self.conn, addr);
+        self.shared.kick();
+        done
     }
 
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -74,6 +74,15 @@ impl Loss {
             seed,
         }
     }
+
+    /// The same probabilities with a seed derived from this one and `salt` (one per
+    /// device, so that two paths do not drop the same packet numbers).
+    pub fn reseeded(self, salt: u64) -> Loss {
+        Loss {
+            seed: self.seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ..self
+        }
+    }
 }
 
 /// Packets one direction of an [`ImpairedDevice`] handled so far.
