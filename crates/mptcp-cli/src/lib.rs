@@ -3,6 +3,8 @@
 //! The binary (`src/main.rs`) only parses arguments and prints; everything that can be tested
 //! lives here:
 //!
+//! - [`demo`]: `mptcp demo`, a phone downloading over Wi-Fi and cellular in the simulator
+//!   while Wi-Fi fails and comes back.
 //! - [`decode`]: `mptcp decode`, which reads a capture file and explains the Multipath TCP in
 //!   it. Its first stage, [`decode::capture`], turns a pcap or pcapng file into numbered
 //!   packets whose IP bytes have been located behind the link-layer header.
@@ -15,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod decode;
+pub mod demo;
 pub mod net;
 pub mod pattern;
 pub mod sim;

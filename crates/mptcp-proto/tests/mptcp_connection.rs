@@ -248,3 +248,36 @@ fn the_mptcp_state_is_reported_per_connection() {
     assert_eq!(p.a().is_mptcp(a), Some(false));
     assert_eq!(p.b().is_mptcp(b), Some(false));
 }
+
+#[test]
+fn send_complete_says_when_the_peer_has_everything_and_our_data_fin() {
+    for config in [MptcpConfig::default(), disabled()] {
+        let mptcp = config.enabled;
+        let mut p = pair(config.clone(), config, WireConfig::default());
+        let (a, b) = p.connected();
+        assert_eq!(p.a().send(a, &[7u8; 50_000]), Ok(50_000));
+        assert_eq!(p.a().send_complete(a), Some(false));
+        p.a().shutdown(a).unwrap();
+        assert!(
+            p.run_until(Duration::from_secs(5), |p| {
+                p.has_event(0, Event::SendComplete(a))
+            }),
+            "mptcp {mptcp}: no SendComplete"
+        );
+        assert_eq!(p.a().send_complete(a), Some(true), "mptcp {mptcp}");
+        // The peer has every byte and the end of the stream, unread.
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        loop {
+            match p.b().recv(b, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => panic!("mptcp {mptcp}: {e:?} after {got} bytes"),
+            }
+        }
+        assert_eq!(got, 50_000, "mptcp {mptcp}");
+        // The peer's side is still open: it has sent nothing to complete.
+        assert_eq!(p.b().send_complete(b), Some(false), "mptcp {mptcp}");
+        assert!(!p.has_event(1, Event::SendComplete(b)), "mptcp {mptcp}");
+    }
+}

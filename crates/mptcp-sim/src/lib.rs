@@ -66,8 +66,8 @@ mod sim;
 mod stack_host;
 
 pub use host::Host;
-pub use report::{ConnectionReport, ScenarioReport, TrafficKind};
+pub use report::{ConnectionReport, Sample, ScenarioReport, SubflowSample, TrafficKind};
 pub use router::Router;
-pub use run::{RunError, RunOptions, run_scenario};
+pub use run::{RunError, RunOptions, run_scenario, run_scenario_observed};
 pub use sim::{LinkId, NodeId, Simulation, TopologyError, TraceEvent};
 pub use stack_host::StackHost;

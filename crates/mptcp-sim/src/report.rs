@@ -4,7 +4,7 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use mptcp_proto::stack::{CloseReason, SubflowInfo};
+use mptcp_proto::stack::{CloseReason, SubflowId, SubflowInfo};
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
@@ -13,8 +13,10 @@ use crate::stack_host::{Client, ClientKind, Session, StackHost};
 /// The traffic of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrafficKind {
-    /// A bulk transfer of a known size.
+    /// A bulk transfer of a known size, client to server.
     Bulk,
+    /// A bulk transfer of a known size, server to client.
+    Download,
     /// Requests and responses.
     RequestResponse,
     /// Rate-limited on/off traffic for the whole scenario.
@@ -22,10 +24,11 @@ pub enum TrafficKind {
 }
 
 impl TrafficKind {
-    /// The name used in scenario files ("bulk", "request-response", "on-off").
+    /// The name used in scenario files ("bulk", "download", "request-response", "on-off").
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bulk => "bulk",
+            Self::Download => "download",
             Self::RequestResponse => "request-response",
             Self::OnOff => "on-off",
         }
@@ -78,6 +81,40 @@ pub struct ConnectionReport {
     pub client_subflows: Vec<SubflowInfo>,
     /// The first thing that went wrong, in words.
     pub problem: Option<String>,
+    /// Some byte an application read differed from what its peer sent at that position:
+    /// damaged data reached an application (never acceptable; a reset is).
+    pub wrong_bytes: bool,
+    /// The client's view of the connection at regular instants, from its connect to the end
+    /// of the transfer (empty unless [`RunOptions::sample_every`](crate::RunOptions) asked).
+    pub samples: Vec<Sample>,
+}
+
+/// What a client had sent, read and carried on each subflow at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// When.
+    pub at: Instant,
+    /// Payload bytes the client handed to its stack so far.
+    pub sent: u64,
+    /// Payload bytes the client read (and checked) so far.
+    pub received: u64,
+    /// The counters of each subflow of the connection (one for plain TCP).
+    pub subflows: Vec<SubflowSample>,
+}
+
+/// One subflow's cumulative counters in a [`Sample`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubflowSample {
+    /// The subflow.
+    pub id: SubflowId,
+    /// The client's address and port.
+    pub local: SocketAddr,
+    /// The server's address and port.
+    pub remote: SocketAddr,
+    /// Payload bytes the client sent on it, retransmissions included.
+    pub bytes_sent: u64,
+    /// Payload bytes the client received on it in order.
+    pub bytes_received: u64,
 }
 
 impl ConnectionReport {
@@ -183,6 +220,13 @@ fn connection(
             server_eof,
             up_received == bytes && down.received == 0,
         ),
+        ClientKind::Download { bytes } => (
+            TrafficKind::Download,
+            Some(bytes),
+            client.eof.is_some(),
+            client.eof,
+            up_received == 0 && down.received == bytes,
+        ),
         ClientKind::RequestResponse {
             request,
             response,
@@ -239,6 +283,8 @@ fn connection(
         mptcp: client.mptcp,
         client_subflows: client.subflows.clone(),
         problem,
+        wrong_bytes: upstream.is_some_and(|r| r.mismatch.is_some()) || !down_clean,
+        samples: client.samples.clone(),
     }
 }
 

@@ -1,18 +1,21 @@
 //! Running a [`Scenario`] with the real TCP [`Stack`] on every host: the host factory for
 //! [`Scenario::build`] and [`run_scenario`], which builds, runs and reports in one call.
 
+use core::ops::ControlFlow;
+use core::time::Duration;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
 use mptcp_proto::cc;
 use mptcp_proto::stack::{InterfaceConfig, Stack, StackConfig};
+use mptcp_proto::time::Instant;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use thiserror::Error;
 
 use crate::report::ScenarioReport;
-use crate::scenario::{AppSpec, HostSpec, LinkSpec, Scenario, ScenarioError};
+use crate::scenario::{AppSpec, BuiltScenario, HostSpec, LinkSpec, Scenario, ScenarioError};
 use crate::stack_host::StackHost;
 
 /// How to run a scenario.
@@ -22,6 +25,10 @@ pub struct RunOptions {
     /// `link<index>.pcap` or `link<index>-<name>.pcap` after the link's place and name in the
     /// scenario.
     pub pcap_dir: Option<PathBuf>,
+    /// Sample every client connection this often (virtual time) into
+    /// [`ConnectionReport::samples`](crate::ConnectionReport::samples): bytes sent and read,
+    /// and each subflow's counters. `None`: no samples.
+    pub sample_every: Option<Duration>,
 }
 
 /// Why a scenario could not be run.
@@ -65,7 +72,54 @@ pub enum RunError {
 /// assert_eq!(report.connections[0].bytes_received, 100_000);
 /// ```
 pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioReport, RunError> {
-    let mut built = scenario.build(stack_hosts(scenario))?;
+    run_scenario_observed(scenario, options, None, |_| ControlFlow::Continue(()))
+}
+
+/// [`run_scenario`] that shows its progress: every `step` of virtual time (if given) it
+/// hands `observe` the report so far (its `end` is the current time), and stops early if
+/// `observe` says [`ControlFlow::Break`] (the report then ends there). The run is the same
+/// as without observing, event for event.
+///
+/// ```
+/// use core::ops::ControlFlow;
+/// use core::time::Duration;
+/// use mptcp_sim::scenario::Scenario;
+/// use mptcp_sim::{RunOptions, run_scenario_observed};
+///
+/// let scenario = Scenario::from_toml_str(r#"
+///     seed = 1
+///     duration = "60s"
+///     hosts = [
+///         { name = "client", addresses = ["10.0.0.1/24"] },
+///         { name = "server", addresses = ["10.0.0.2/24"] },
+///     ]
+///     links = [{ a = "client:0", b = "server:0", rate = "10Mbit", delay = "10ms" }]
+///     apps = [
+///         { kind = "server", host = "server", port = 80 },
+///         { kind = "download", host = "client", connect = "10.0.0.2:80", bytes = 100_000 },
+///     ]
+/// "#).unwrap();
+/// let mut seen = 0;
+/// let step = Some(Duration::from_millis(100));
+/// let report = run_scenario_observed(&scenario, &RunOptions::default(), step, |so_far| {
+///     seen += 1;
+///     if so_far.all_ok() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+/// })
+/// .unwrap();
+/// assert!(report.all_ok());
+/// assert!(seen < 10 && report.end.as_nanos() < 1_000_000_000);
+/// ```
+pub fn run_scenario_observed(
+    scenario: &Scenario,
+    options: &RunOptions,
+    step: Option<Duration>,
+    mut observe: impl FnMut(&ScenarioReport) -> ControlFlow<()>,
+) -> Result<ScenarioReport, RunError> {
+    let mut make_host = stack_hosts(scenario);
+    let mut built = scenario.build(|host, apps| match options.sample_every {
+        Some(every) => make_host(host, apps).with_sampling(every),
+        None => make_host(host, apps),
+    })?;
     if let Some(dir) = &options.pcap_dir {
         let failed = |path: PathBuf| move |source| RunError::Capture { path, source };
         fs::create_dir_all(dir).map_err(failed(dir.clone()))?;
@@ -78,7 +132,21 @@ pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<Scenari
                 .map_err(failed(path))?;
         }
     }
-    built.run();
+    let mut end = built.end;
+    match step.filter(|step| !step.is_zero()) {
+        None => built.run(),
+        Some(step) => {
+            let mut now = Instant::ZERO;
+            while now < built.end {
+                now = (now + step).min(built.end);
+                built.simulation.run_until(now);
+                if observe(&report(scenario, &built, now)).is_break() {
+                    end = now;
+                    break;
+                }
+            }
+        }
+    }
     built
         .simulation
         .finish_captures()
@@ -86,16 +154,21 @@ pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<Scenari
             path: options.pcap_dir.clone().unwrap_or_default(),
             source,
         })?;
+    Ok(report(scenario, &built, end))
+}
+
+/// The report of `built` (made from `scenario`) at `end`.
+fn report(scenario: &Scenario, built: &BuiltScenario<StackHost>, end: Instant) -> ScenarioReport {
     let hosts = scenario.hosts.iter().filter_map(|host| {
         let node = built.node(&host.name)?;
         built.simulation.host(node)
     });
-    Ok(ScenarioReport::collect(
+    ScenarioReport::collect(
         scenario.seed,
-        built.end,
+        end,
         built.simulation.events_processed(),
         hosts,
-    ))
+    )
 }
 
 /// `link3.pcap`, or `link3-wifi.pcap` for a link named "wifi".

@@ -17,6 +17,7 @@ fn run_captured(scenario: &Scenario, name: &str) -> (ScenarioReport, Vec<(String
     let _ = fs::remove_dir_all(&dir);
     let options = RunOptions {
         pcap_dir: Some(dir.clone()),
+        ..RunOptions::default()
     };
     let report = run_scenario(scenario, &options).unwrap();
     (report, read_dir(&dir))

@@ -39,6 +39,6 @@ pub use device::{Device, MemoryDevice};
 pub use listener::{DEFAULT_BACKLOG, MptcpListener};
 pub use mptcp_proto::stack::{SubflowId, SubflowInfo};
 pub use runtime::{BATCH, Handle, Interface, Runtime, RuntimeConfig};
-pub use stream::MptcpStream;
+pub use stream::{MptcpStream, StreamMonitor};
 #[cfg(target_os = "linux")]
 pub use tun::{TunDevice, TunError, configure_with_ip};

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
-use mptcp_proto::stack::{CloseReason, ConnectionHandle, Event, ListenerHandle, Stack};
+use mptcp_proto::stack::{CloseReason, ConnEvent, ConnectionHandle, Event, ListenerHandle, Stack};
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
@@ -26,9 +26,16 @@ pub(crate) struct ConnState {
     pub(crate) closed: Option<CloseReason>,
     /// The task waiting to read.
     pub(crate) reader: Option<Waker>,
-    /// The task waiting to write or for the handshake.
+    /// The task waiting to write, for the handshake, or for the peer to acknowledge our
+    /// FIN ([`MptcpStream::close_gracefully`](crate::MptcpStream::close_gracefully)).
     pub(crate) writer: Option<Waker>,
+    /// The connection's MPTCP events (subflows, addresses, priorities), the first
+    /// [`MPTCP_EVENTS_KEPT`] of them.
+    pub(crate) mptcp_events: Vec<ConnEvent>,
 }
+
+/// How many MPTCP events a connection keeps for [`crate::MptcpStream::mptcp_events`].
+pub(crate) const MPTCP_EVENTS_KEPT: usize = 256;
 
 /// The stack and the bookkeeping around it (under the lock).
 pub(crate) struct Inner {
@@ -48,7 +55,7 @@ impl Inner {
                         wake.push(w);
                     }
                 }
-                Event::Connected(c) | Event::Writable(c) => {
+                Event::Connected(c) | Event::Writable(c) | Event::SendComplete(c) => {
                     if let Some(state) = self.conns.get_mut(&c) {
                         state.connected |= matches!(event, Event::Connected(_));
                         wake.extend(state.writer.take());
@@ -66,8 +73,15 @@ impl Inner {
                         wake.extend(state.writer.take());
                     }
                 }
-                // Subflow and address events wake nobody: streams see only the byte stream.
-                Event::Mptcp(..) => {}
+                // Subflow and address events wake nobody: they are kept for
+                // `MptcpStream::mptcp_events`.
+                Event::Mptcp(c, e) => {
+                    if let Some(state) = self.conns.get_mut(&c)
+                        && state.mptcp_events.len() < MPTCP_EVENTS_KEPT
+                    {
+                        state.mptcp_events.push(e);
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use mptcp_proto::stack::{
-    CloseReason, ConnectError, ConnectionHandle, OpenSubflowError, RecvError, SendError,
+    CloseReason, ConnEvent, ConnectError, ConnectionHandle, OpenSubflowError, RecvError, SendError,
     ShutdownError, SubflowId, SubflowInfo,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -104,19 +104,86 @@ impl MptcpStream {
     /// Whether the connection speaks MPTCP (false for plain TCP, and after the peer or a
     /// middlebox made it fall back to TCP).
     pub fn is_mptcp(&self) -> bool {
-        self.shared
-            .lock()
-            .stack
-            .is_mptcp(self.conn)
-            .unwrap_or(false)
+        self.monitor().is_mptcp()
     }
 
     /// The connection's subflows, open and closed, with addresses, state and counters.
     pub fn subflows(&self) -> Vec<SubflowInfo> {
+        self.monitor().subflows()
+    }
+
+    /// A read-only view of the connection's MPTCP state that another task can keep while
+    /// this one reads and writes (for a live display of the subflows, say).
+    pub fn monitor(&self) -> StreamMonitor {
+        StreamMonitor {
+            shared: self.shared.clone(),
+            conn: self.conn,
+        }
+    }
+
+    /// Closes the connection gracefully, the way `SO_LINGER` does for a socket:
+    /// [`shutdown_complete`](Self::shutdown_complete), then releases the connection. The
+    /// closing handshake ends on its own afterwards while the runtime runs; dropping the
+    /// runtime right after this returns loses nothing the peer is waiting for.
+    ///
+    /// It does not wait for the peer's end of stream: read to the end first when the
+    /// peer's data matters (received data left unread makes the release a reset, as
+    /// when a stream is dropped).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut stream: mptcp_tun::MptcpStream) -> std::io::Result<()> {
+    /// use tokio::io::AsyncWriteExt;
+    /// stream.write_all(b"last words").await?;
+    /// stream.close_gracefully().await?; // the peer has them all
+    /// # Ok(()) }
+    /// ```
+    pub async fn close_gracefully(mut self) -> io::Result<()> {
+        self.shutdown_complete().await
+        // Dropping `self` releases the connection.
+    }
+
+    /// Half-closes (unless [`AsyncWrite::poll_shutdown`] already did) and waits until the
+    /// peer has acknowledged everything written, our FIN (DATA_FIN for MPTCP) included.
+    /// The stream stays open: reading goes on, and the final counters of its
+    /// [`subflows`](Self::subflows) can be read.
+    ///
+    /// Fails with the connection's error if it ends otherwise (reset, timed out); bound
+    /// the wait with `tokio::time::timeout` if the peer may stop answering without a
+    /// reset.
+    pub async fn shutdown_complete(&mut self) -> io::Result<()> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_shutdown(cx)).await?;
+        poll_fn(|cx| self.poll_send_complete(cx)).await
+    }
+
+    /// Ready once the peer acknowledged our FIN (or the connection closed in order).
+    fn poll_send_complete(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.shared.is_stopped() {
+            return Poll::Ready(Err(runtime_gone()));
+        }
+        let mut inner = self.shared.lock();
+        match inner.stack.send_complete(self.conn) {
+            Some(true) => return Poll::Ready(Ok(())),
+            Some(false) => {}
+            None => return Poll::Ready(Err(not_connected())),
+        }
+        if let Some(reason) = self.closed(&inner) {
+            return Poll::Ready(close_error(reason).map_or(Ok(()), Err));
+        }
+        if let Some(state) = inner.conns.get_mut(&self.conn) {
+            state.writer = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// The connection's MPTCP events so far, oldest first: subflows established and closed
+    /// (with the peer's MP_TCPRST reason), addresses the peer announced or removed, priority
+    /// changes. An accepted connection has those from its acceptance on.
+    pub fn mptcp_events(&self) -> Vec<ConnEvent> {
         self.shared
             .lock()
-            .stack
-            .subflows(self.conn)
+            .conns
+            .get(&self.conn)
+            .map(|s| s.mptcp_events.clone())
             .unwrap_or_default()
     }
 
@@ -194,6 +261,35 @@ impl MptcpStream {
     /// How the connection ended, if it did.
     fn closed(&self, inner: &crate::shared::Inner) -> Option<CloseReason> {
         inner.conns.get(&self.conn).and_then(|s| s.closed)
+    }
+}
+
+/// A read-only view of one [`MptcpStream`]'s MPTCP state, made by
+/// [`MptcpStream::monitor`]; cheap to clone and to keep in another task. Once the stream
+/// is gone and its connection finished, it sees no subflows.
+#[derive(Debug, Clone)]
+pub struct StreamMonitor {
+    shared: Arc<Shared>,
+    conn: ConnectionHandle,
+}
+
+impl StreamMonitor {
+    /// Whether the connection speaks MPTCP (see [`MptcpStream::is_mptcp`]).
+    pub fn is_mptcp(&self) -> bool {
+        self.shared
+            .lock()
+            .stack
+            .is_mptcp(self.conn)
+            .unwrap_or(false)
+    }
+
+    /// The connection's subflows (see [`MptcpStream::subflows`]).
+    pub fn subflows(&self) -> Vec<SubflowInfo> {
+        self.shared
+            .lock()
+            .stack
+            .subflows(self.conn)
+            .unwrap_or_default()
     }
 }
 

@@ -216,3 +216,88 @@ async fn calls_fail_once_the_runtime_is_dropped() {
     let result = timeout(LIMIT, reader).await.unwrap().unwrap();
     assert!(result.is_err());
 }
+
+fn with_mptcp(enabled: bool) -> RuntimeConfig {
+    let mut config = RuntimeConfig::default();
+    config.mptcp.enabled = enabled;
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_gracefully_returns_once_the_peer_has_everything() {
+    for mptcp in [true, false] {
+        let (client, server) = hosts(with_mptcp(mptcp));
+        let listener = MptcpListener::bind(&server.handle(), server_addr(82)).unwrap();
+        let serve = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut received = Vec::new();
+            stream.read_to_end(&mut received).await.unwrap();
+            received
+        });
+        let mut stream = MptcpStream::connect(&client.handle(), server_addr(82))
+            .await
+            .unwrap();
+        assert_eq!(stream.is_mptcp(), mptcp);
+        const LEN: usize = 1 << 20;
+        stream.write_all(&pattern(3, LEN)).await.unwrap();
+        timeout(LIMIT, stream.close_gracefully())
+            .await
+            .expect("the peer acknowledges our FIN")
+            .unwrap();
+        // Nothing leaves the client any more, yet the server gets every byte and the end.
+        drop(client);
+        let received = timeout(LIMIT, serve).await.unwrap().unwrap();
+        assert!(received == pattern(3, LEN), "mptcp {mptcp}: bytes differ");
+    }
+}
+
+#[tokio::test]
+async fn close_gracefully_reports_a_reset() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(83)).unwrap();
+    let serve = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 1];
+        stream.read_exact(&mut first).await.unwrap();
+        // The rest is left unread: dropping the stream resets the connection.
+    });
+    let mut stream = MptcpStream::connect(&client.handle(), server_addr(83))
+        .await
+        .unwrap();
+    stream.write_all(&[7u8; 1000]).await.unwrap();
+    timeout(LIMIT, serve).await.unwrap().unwrap();
+    let err = timeout(LIMIT, stream.close_gracefully())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+}
+
+#[tokio::test]
+async fn a_monitor_sees_the_subflows_while_the_stream_is_busy() {
+    for mptcp in [true, false] {
+        let (client, server) = hosts(with_mptcp(mptcp));
+        let listener = MptcpListener::bind(&server.handle(), server_addr(84)).unwrap();
+        let handle = client.handle();
+        let (stream, accepted) = tokio::join!(
+            MptcpStream::connect(&handle, server_addr(84)),
+            listener.accept()
+        );
+        let (mut stream, (mut accepted, _)) = (stream.unwrap(), accepted.unwrap());
+        let monitor = stream.monitor();
+        stream.write_all(b"hello").await.unwrap();
+        let mut got = [0u8; 5];
+        accepted.read_exact(&mut got).await.unwrap();
+        assert_eq!(monitor.is_mptcp(), mptcp);
+        assert_eq!(accepted.is_mptcp(), mptcp);
+        let subflows = tokio::spawn(async move { monitor.subflows() })
+            .await
+            .unwrap();
+        assert_eq!(subflows.len(), 1, "mptcp {mptcp}: {subflows:?}");
+        let first = &subflows[0];
+        assert!(first.established && !first.backup);
+        assert_eq!(first.local, stream.local_addr().unwrap());
+        assert_eq!(first.remote, server_addr(84));
+        assert!(first.tcp.bytes_sent >= 5, "{first:?}");
+    }
+}

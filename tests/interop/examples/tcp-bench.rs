@@ -32,15 +32,19 @@
 //! process's CPU time (our stack, our application side and tokio; with `--payload zeros` the
 //! kernel-side threads as well) during the transfer.
 
-use std::io::{Read, Write};
+mod bench_common;
+
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use mptcp_interop::{KernelPeer, Offloads, Topology, TopologyBuilder, check_environment, pattern};
+use bench_common::{
+    Sample, check_count, check_verified, cpus, default_peer, ensure_kernel_peer, measure, median,
+    parse_count, parse_size, recv_all, send_and_shutdown, sink, source,
+};
+use mptcp_interop::{KernelPeer, Offloads, Topology, TopologyBuilder, check_environment};
 use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "\
 usage: tcp-bench [--bytes N] [--runs R] [--json] [--offloads default|none] [--only LIST]
@@ -60,9 +64,6 @@ usage: tcp-bench [--bytes N] [--runs R] [--json] [--offloads default|none] [--on
                  runtime's RuntimeConfig::default)
   --peer PATH    the kernel-peer binary (default: next to this example's directory)
 Needs root. Build kernel-peer first: cargo build --release -p mptcp-interop --bin kernel-peer";
-
-/// Size of the application's writes and reads on our side (as kernel-peer reads).
-const IO_BLOCK: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -112,25 +113,7 @@ struct Options {
     peer: PathBuf,
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    let (num, mult) = match s.as_bytes().last().map(u8::to_ascii_uppercase) {
-        Some(b'K') => (&s[..s.len() - 1], 1u64 << 10),
-        Some(b'M') => (&s[..s.len() - 1], 1 << 20),
-        Some(b'G') => (&s[..s.len() - 1], 1 << 30),
-        _ => (s, 1),
-    };
-    num.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("not a size: {s:?}"))
-}
-
 fn parse_args() -> Result<Options, String> {
-    let default_peer = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("kernel-peer")))
-        .unwrap_or_else(|| PathBuf::from("kernel-peer"));
     let mut opts = Options {
         bytes: 1 << 30,
         payload: Payload::Pattern,
@@ -141,21 +124,14 @@ fn parse_args() -> Result<Options, String> {
         json: false,
         offloads: None,
         kinds: Kind::ALL.to_vec(),
-        peer: default_peer,
+        peer: default_peer(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--bytes" => opts.bytes = parse_size(&value()?)?,
-            "--runs" => {
-                let v = value()?;
-                opts.runs = v
-                    .parse()
-                    .ok()
-                    .filter(|&r| r > 0)
-                    .ok_or(format!("not a run count: {v:?}"))?;
-            }
+            "--runs" => opts.runs = parse_count(&value()?)?,
             "--json" => opts.json = true,
             "--offloads" => {
                 opts.offloads = match value()?.as_str() {
@@ -196,72 +172,6 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     Ok(opts)
-}
-
-/// Busy and total jiffies of the whole machine (`cpu` line of `/proc/stat`).
-fn machine_jiffies() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let total: u64 = fields.iter().take(8).sum();
-    // idle + iowait
-    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
-    (total - idle, total)
-}
-
-/// CPU time (user + system) of this process so far.
-fn process_cpu() -> Duration {
-    // SAFETY: getrusage(2) writes one `rusage` into the zeroed struct we own.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-/// One measured transfer.
-#[derive(Clone, Copy, Debug)]
-struct Sample {
-    elapsed: Duration,
-    /// Busy cores of the machine, averaged over the transfer.
-    machine_cores: f64,
-    /// This process's CPU time over the transfer, in cores.
-    process_cores: f64,
-}
-
-impl Sample {
-    fn mbps(&self, bytes: u64) -> f64 {
-        bytes as f64 * 8.0 / self.elapsed.as_secs_f64() / 1e6
-    }
-}
-
-/// Measures `f`, which returns the instant the transfer started (after its own setup).
-fn measure(f: impl FnOnce() -> Result<Instant, String>) -> Result<Sample, String> {
-    let (busy0, total0) = machine_jiffies();
-    let cpu0 = process_cpu();
-    let outer = Instant::now();
-    let started = f()?;
-    let elapsed = started.elapsed();
-    let wall = outer.elapsed().as_secs_f64();
-    let (busy1, total1) = machine_jiffies();
-    let cpu1 = process_cpu();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let machine = (busy1 - busy0) as f64 / (total1 - total0).max(1) as f64 * cores;
-    Ok(Sample {
-        elapsed,
-        machine_cores: machine,
-        process_cores: (cpu1 - cpu0).as_secs_f64() / wall,
-    })
 }
 
 struct Bench {
@@ -362,14 +272,14 @@ impl Bench {
                 let listener = kernel_listener(self.topo.kernel(), at)?;
                 measure(|| {
                     let started = Instant::now();
-                    let receiver = std::thread::spawn(move || sink(listener));
-                    let stream = self
+                    let receiver = std::thread::spawn(move || accept_and_sink(listener));
+                    let mut stream = self
                         .topo
                         .ours()
                         .run_in(move || TcpStream::connect(at))
                         .map_err(|e| e.to_string())?
                         .map_err(|e| format!("connect: {e}"))?;
-                    source(stream, bytes)?;
+                    source(&mut stream, bytes)?;
                     let got = receiver.join().map_err(|_| "receiver panicked")??;
                     check_count(got, bytes)?;
                     Ok(started)
@@ -381,12 +291,12 @@ impl Bench {
                 let handle = self.stack.handle();
                 measure(|| {
                     let started = Instant::now();
-                    let receiver = std::thread::spawn(move || sink(listener));
+                    let receiver = std::thread::spawn(move || accept_and_sink(listener));
                     self.rt.block_on(async {
-                        let stream = MptcpStream::connect(&handle, at)
+                        let mut stream = MptcpStream::connect(&handle, at)
                             .await
                             .map_err(|e| format!("connect: {e}"))?;
-                        send_zeros(stream, bytes).await
+                        send_and_shutdown(&mut stream, bytes, false).await
                     })?;
                     let got = receiver.join().map_err(|_| "receiver panicked")??;
                     check_count(got, bytes)?;
@@ -403,17 +313,17 @@ impl Bench {
                 let kernel = self.topo.kernel();
                 measure(|| {
                     let started = Instant::now();
-                    let connected = kernel
+                    let mut connected = kernel
                         .run_in(move || TcpStream::connect(at))
                         .map_err(|e| e.to_string())?
                         .map_err(|e| format!("connect: {e}"))?;
-                    let sender = std::thread::spawn(move || source(connected, bytes));
+                    let sender = std::thread::spawn(move || source(&mut connected, bytes));
                     let got = self.rt.block_on(async {
-                        let (stream, _) = listener
+                        let (mut stream, _) = listener
                             .accept()
                             .await
                             .map_err(|e| format!("accept: {e}"))?;
-                        recv_count(stream).await
+                        recv_all(&mut stream, false).await
                     })?;
                     let elapsed = started.elapsed();
                     sender.join().map_err(|_| "sender panicked")??;
@@ -457,10 +367,10 @@ impl Bench {
                 measure(|| {
                     let started = Instant::now();
                     self.rt.block_on(async {
-                        let stream = MptcpStream::connect(&handle, at)
+                        let mut stream = MptcpStream::connect(&handle, at)
                             .await
                             .map_err(|e| format!("connect: {e}"))?;
-                        send_pattern(stream, bytes).await
+                        send_and_shutdown(&mut stream, bytes, true).await
                     })?;
                     let out = peer.finish(server).map_err(|e| e.to_string())?;
                     check_verified(&out.stdout)?;
@@ -481,11 +391,12 @@ impl Bench {
                         .client(self.topo.kernel(), at)
                         .map_err(|e| e.to_string())?;
                     self.rt.block_on(async {
-                        let (stream, _) = listener
+                        let (mut stream, _) = listener
                             .accept()
                             .await
                             .map_err(|e| format!("accept: {e}"))?;
-                        recv_pattern(stream, bytes).await
+                        let got = recv_all(&mut stream, true).await?;
+                        check_count(got, bytes)
                     })?;
                     let elapsed = started.elapsed();
                     peer.finish(client).map_err(|e| e.to_string())?;
@@ -497,12 +408,10 @@ impl Bench {
     }
 }
 
-fn check_verified(stdout: &str) -> Result<(), String> {
-    if stdout.contains("verify=ok") {
-        Ok(())
-    } else {
-        Err(format!("kernel-peer did not verify: {stdout}"))
-    }
+/// Accepts one connection and reads it to the end; returns the byte count.
+fn accept_and_sink(listener: TcpListener) -> Result<u64, String> {
+    let (mut stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+    sink(&mut stream)
 }
 
 /// A plain TCP listener of the kernel in namespace `ns`.
@@ -510,140 +419,6 @@ fn kernel_listener(ns: &mptcp_interop::Namespace, at: SocketAddr) -> Result<TcpL
     ns.run_in(move || TcpListener::bind(at))
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("bind {at}: {e}"))
-}
-
-/// Accepts one connection and reads it to the end; returns the byte count.
-fn sink(listener: TcpListener) -> Result<u64, String> {
-    let (mut stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-    let mut buf = vec![0u8; IO_BLOCK];
-    let mut got = 0u64;
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return Ok(got),
-            Ok(n) => got += n as u64,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("read at {got}: {e}")),
-        }
-    }
-}
-
-/// Writes `len` zeros to a kernel socket, then half-closes.
-fn source(mut stream: TcpStream, len: u64) -> Result<(), String> {
-    let buf = vec![0u8; IO_BLOCK];
-    let mut off = 0u64;
-    while off < len {
-        let n = (len - off).min(buf.len() as u64) as usize;
-        stream
-            .write_all(&buf[..n])
-            .map_err(|e| format!("write at {off}: {e}"))?;
-        off += n as u64;
-    }
-    stream
-        .shutdown(std::net::Shutdown::Write)
-        .map_err(|e| format!("shutdown: {e}"))
-}
-
-fn check_count(got: u64, want: u64) -> Result<(), String> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("expected {want} bytes, got {got}"))
-    }
-}
-
-async fn send_zeros(mut stream: MptcpStream, len: u64) -> Result<(), String> {
-    let buf = vec![0u8; IO_BLOCK];
-    let mut off = 0u64;
-    while off < len {
-        let n = (len - off).min(buf.len() as u64) as usize;
-        stream
-            .write_all(&buf[..n])
-            .await
-            .map_err(|e| format!("write at {off}: {e}"))?;
-        off += n as u64;
-    }
-    stream
-        .shutdown()
-        .await
-        .map_err(|e| format!("shutdown: {e}"))
-}
-
-async fn recv_count(mut stream: MptcpStream) -> Result<u64, String> {
-    let mut buf = vec![0u8; IO_BLOCK];
-    let mut got = 0u64;
-    loop {
-        let n = stream
-            .read(&mut buf)
-            .await
-            .map_err(|e| format!("read at {got}: {e}"))?;
-        if n == 0 {
-            return Ok(got);
-        }
-        got += n as u64;
-    }
-}
-
-async fn send_pattern(mut stream: MptcpStream, len: u64) -> Result<(), String> {
-    let mut buf = vec![0u8; IO_BLOCK];
-    let mut off = 0u64;
-    while off < len {
-        let n = (len - off).min(buf.len() as u64) as usize;
-        pattern::fill(pattern::CLIENT_TAG, off, &mut buf[..n]);
-        stream
-            .write_all(&buf[..n])
-            .await
-            .map_err(|e| format!("write at {off}: {e}"))?;
-        off += n as u64;
-    }
-    stream
-        .shutdown()
-        .await
-        .map_err(|e| format!("shutdown: {e}"))
-}
-
-async fn recv_pattern(mut stream: MptcpStream, len: u64) -> Result<(), String> {
-    let mut buf = vec![0u8; IO_BLOCK];
-    let mut got = 0u64;
-    loop {
-        let n = stream
-            .read(&mut buf)
-            .await
-            .map_err(|e| format!("read at {got}: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        if let Some(at) = pattern::first_mismatch(pattern::CLIENT_TAG, got, &buf[..n]) {
-            return Err(format!("pattern mismatch at byte {at}"));
-        }
-        got += n as u64;
-    }
-    if got == len {
-        Ok(())
-    } else {
-        Err(format!("expected {len} bytes, got {got}"))
-    }
-}
-
-fn median(samples: &mut [Sample], bytes: u64) -> Sample {
-    samples.sort_by(|a, b| a.mbps(bytes).total_cmp(&b.mbps(bytes)));
-    samples[samples.len() / 2]
-}
-
-/// Under `cargo run` (which builds only the example), builds the `kernel-peer` binary of
-/// this package with the same cargo and profile.
-fn build_kernel_peer() {
-    let Some(cargo) = std::env::var_os("CARGO") else {
-        return;
-    };
-    let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["build", "-p", "mptcp-interop", "--bin", "kernel-peer"]);
-    if !cfg!(debug_assertions) {
-        cmd.arg("--release");
-    }
-    eprintln!("tcp-bench: building kernel-peer");
-    if let Err(e) = cmd.status() {
-        eprintln!("tcp-bench: running cargo: {e}");
-    }
 }
 
 fn main() -> ExitCode {
@@ -661,15 +436,10 @@ fn main() -> ExitCode {
         eprintln!("tcp-bench needs root: {msg}");
         return ExitCode::from(2);
     }
-    if opts.payload == Payload::Pattern && !opts.peer.is_file() {
-        build_kernel_peer();
-    }
-    if opts.payload == Payload::Pattern && !opts.peer.is_file() {
-        eprintln!(
-            "tcp-bench: no kernel-peer at {}; build it with \
-             `cargo build --release -p mptcp-interop --bin kernel-peer` or pass --peer",
-            opts.peer.display()
-        );
+    if opts.payload == Payload::Pattern
+        && let Err(msg) = ensure_kernel_peer("tcp-bench", &opts.peer)
+    {
+        eprintln!("tcp-bench: {msg}");
         return ExitCode::from(2);
     }
     let (bytes, runs, json, kinds) = (opts.bytes, opts.runs, opts.json, opts.kinds.clone());
@@ -692,7 +462,7 @@ fn main() -> ExitCode {
     };
     println!(
         "tcp-bench: {bytes} bytes per transfer, {runs} run(s) each, payload {payload}, 1 veth path, veth offloads {offloads}, TUN offload {tun_offload}, {} CPUs",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        cpus()
     );
     let mut results: Vec<(Kind, Vec<Sample>)> = kinds.iter().map(|&k| (k, Vec::new())).collect();
     for run in 1..=runs {
@@ -718,7 +488,7 @@ fn main() -> ExitCode {
     }
     let medians: Vec<(Kind, Sample)> = results
         .iter_mut()
-        .map(|(k, s)| (*k, median(s, bytes)))
+        .map(|(k, s)| (*k, median(s, |s| s.mbps(bytes))))
         .collect();
     let kernel = medians
         .iter()

@@ -22,15 +22,28 @@ net.ipv4.ip_forward=1`, and `net.ipv6.conf.all.forwarding=1` for IPv6), and the 
 must route the --addr addresses to this host. Creating the device needs root (or \
 CAP_NET_ADMIN); the device and its routes disappear when the command exits.
 
+The connection speaks Multipath TCP (RFC 8684) unless --tcp asks for plain TCP; a peer that \
+does not speak MPTCP gets plain TCP all the same (fallback). With the simple path manager \
+(--path-manager, the default) a client opens one more subflow from each of its other --addr \
+addresses of the peer's family, and a server announces its other addresses. On a terminal, \
+standard error shows the progress and one line per subflow (addresses, state, RTT, congestion \
+window, bytes, backup), like `ss -M -ti`; --quiet turns that off.
+
 Without --send or --send-file, standard input is sent. What arrives goes to standard output \
 (or --output PATH, or nowhere with --discard). Once everything is sent the command half-closes \
 (shutdown of the sending side) and reads until the peer closes; a peer that closes its side \
 early is fine: the sending goes on to the end.
 
-At the end it prints bytes sent and received, duration, goodput and the peer on standard error, \
-or with --json one JSON object on standard output: bytes_sent, bytes_received, duration_s, \
-goodput_bps (both directions together), local, peer, outcome (ok, refused, reset, timed_out, \
-aborted, closed, verify_failed, local_error, error), verified (with --verify) and message. \
+Before it exits, the command waits until the peer has acknowledged everything it sent, the end \
+of its stream (FIN or DATA_FIN) included.
+
+At the end it prints bytes sent and received, duration, goodput, the peer, the protocol and \
+the subflows on standard error, or with --json one JSON object on standard output: command, \
+protocol (mptcp; tcp with --tcp; tcp-fallback when the peer did not speak MPTCP), outcome (ok, \
+refused, reset, timed_out, aborted, closed, verify_failed, local_error, error), local, peer, \
+bytes_sent, bytes_received, duration_s, goodput_bps (both directions together), verified and \
+first_bad_offset (with --verify), message, and subflows: one object per subflow with local, \
+remote, state, established, backup, bytes_sent, bytes_received, srtt_ms and cwnd. \
 Exit status: 0 ok, 1 the transfer failed, 2 usage error or no permission to create the device.";
 
 /// The long help of `mptcp listen`.
@@ -47,7 +60,9 @@ connections.";
 pub const CONNECT_EXAMPLES: &str = "Examples:
   sudo sysctl -w net.ipv4.ip_forward=1
   sudo mptcp connect --addr 10.1.1.2/24 10.0.1.1:5201 < file
-  sudo mptcp connect --addr 10.1.1.2/24 --send 64M --discard --json 10.0.1.1:5201";
+  sudo mptcp connect --addr 10.1.1.2/24 --send 64M --discard --json 10.0.1.1:5201
+  sudo mptcp connect --addr 10.1.1.2/24 --addr 10.1.2.2/24 --send 1G --discard 10.0.1.1:5201
+  sudo mptcp connect --tcp --addr 10.1.1.2/24 10.0.1.1:5201 < file";
 
 /// Examples shown after the options of `mptcp listen`.
 pub const LISTEN_EXAMPLES: &str = "Examples:
@@ -71,10 +86,22 @@ pub struct NetArgs {
           value_parser = clap::value_parser!(u16).range(1280..))]
     pub mtu: u16,
 
-    /// Speak plain TCP. Today the stack speaks only TCP, so this is also what happens without
-    /// the flag; MPTCP becomes the default once the stack's connection level lands
+    /// Speak plain TCP: no MPTCP option is sent, and MPTCP offers are declined. Without it
+    /// the connection speaks MPTCP, or plain TCP with a peer that does not
     #[arg(long)]
     pub tcp: bool,
+
+    /// Ask for DSS checksums (RFC 8684 §3.3.1), which protect the data against middleboxes
+    /// that rewrite payload; they are used when either side asks
+    #[arg(long, conflicts_with = "tcp")]
+    pub checksum: bool,
+
+    /// Path manager: `simple` (a client opens a subflow from each of its other --addr
+    /// addresses, a server announces them) or `default` (only the subflows the peer opens)
+    #[arg(long, value_name = "NAME", default_value = "simple",
+          value_parser = clap::builder::PossibleValuesParser::new(mptcp_proto::pm::PATH_MANAGERS),
+          conflicts_with = "tcp")]
+    pub path_manager: String,
 
     /// Give up connecting (connect: default 30) or waiting for a connection (listen: default
     /// never) after this many seconds
@@ -110,6 +137,10 @@ pub struct DataArgs {
     /// Print the report as one JSON object on standard output (needs --output or --discard)
     #[arg(long)]
     pub json: bool,
+
+    /// Show no progress and no subflow table on the terminal (the report still comes)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 impl DataArgs {
@@ -237,7 +268,8 @@ mod tests {
         assert_eq!(a.net.mtu, 1500);
         assert_eq!(a.net.addrs.len(), 2);
         assert_eq!(a.net.timeout, None);
-        assert!(!a.net.tcp);
+        assert!(!a.net.tcp && !a.net.checksum && !a.data.quiet);
+        assert_eq!(a.net.path_manager, "simple");
         assert_eq!(a.data.send, None);
         assert!(a.data.validate().is_ok());
     }
@@ -266,6 +298,22 @@ mod tests {
         assert!(a.data.verify && a.data.discard && a.data.json);
         assert_eq!(a.net.timeout, Some(Duration::from_millis(2500)));
         assert!(a.data.validate().is_ok());
+    }
+
+    #[test]
+    fn mptcp_options() {
+        let a = connect(&[
+            "--addr",
+            "10.1.1.2/24",
+            "--checksum",
+            "--path-manager",
+            "default",
+            "-q",
+            "10.0.1.1:5201",
+        ])
+        .unwrap();
+        assert!(a.net.checksum && !a.net.tcp && a.data.quiet);
+        assert_eq!(a.net.path_manager, "default");
     }
 
     #[test]
@@ -322,6 +370,14 @@ mod tests {
         assert_eq!(
             kind(&["--addr", "10.1.1.2/24", "--mtu", "500", "h:1"]),
             ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            kind(&["--addr", "10.1.1.2/24", "--path-manager", "bogus", "h:1"]),
+            ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            kind(&["--addr", "10.1.1.2/24", "--tcp", "--checksum", "h:1"]),
+            ErrorKind::ArgumentConflict
         );
     }
 

@@ -1,5 +1,5 @@
 //! `mptcp connect` and `mptcp listen` from parsed arguments to exit status: open the data,
-//! set up the host, make or accept the connection, exchange, report, linger.
+//! set up the host, make or accept the connection, exchange, close gracefully, report.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::task::Poll;
@@ -16,14 +16,18 @@ use super::args::{ConnectArgs, DataArgs, ListenArgs, NetArgs};
 use super::host::Host;
 use super::outcome::{Outcome, connect_failure, transfer_failure};
 use super::progress::Progress;
-use super::report::Report;
+use super::report::{Protocol, Report};
 use super::session::{Counters, SideError, exchange};
 use super::sink::Sink;
 use super::source::Source;
+use super::subflows::SubflowRow;
 use crate::pattern::{CLIENT_TAG, SERVER_TAG};
 
 /// How long `connect` tries when `--timeout` does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the graceful close may wait for the peer to acknowledge our end of stream.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Runs `mptcp connect`; returns the exit status (0 ok, 1 failed, 2 needs root).
 pub fn connect(args: &ConnectArgs) -> u8 {
@@ -86,24 +90,29 @@ async fn connect_async(args: &ConnectArgs, target: SocketAddr) -> u8 {
         Err(e) => return fail(COMMAND, &e.message, e.exit_code),
     };
     let limit = args.net.timeout.unwrap_or(CONNECT_TIMEOUT);
-    let stream =
-        match tokio::time::timeout(limit, MptcpStream::connect(&host.handle(), target)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => {
-                let (outcome, message) = connect_failure(target, &e);
-                let report = Report::failed(COMMAND, outcome, message, Some(target));
-                return finish(&report, &args.data);
-            }
-            Err(_) => {
-                let message = format!(
-                    "connection to {target} timed out (no answer within {:.1} s)",
-                    limit.as_secs_f64()
-                );
-                let report = Report::failed(COMMAND, Outcome::TimedOut, message, Some(target));
-                return finish(&report, &args.data);
-            }
-        };
-    transfer(COMMAND, &host, stream, source, sink, &args.data, SERVER_TAG).await
+    let offered = Protocol::offered(!args.net.tcp);
+    let stream = match tokio::time::timeout(limit, MptcpStream::connect(&host.handle(), target))
+        .await
+    {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            let (outcome, message) = connect_failure(target, &e);
+            let report = Report::failed(COMMAND, offered, outcome, message, Some(target));
+            return finish(&report, &args.data);
+        }
+        Err(_) => {
+            let message = format!(
+                "connection to {target} timed out (no answer within {:.1} s)",
+                limit.as_secs_f64()
+            );
+            let report = Report::failed(COMMAND, offered, Outcome::TimedOut, message, Some(target));
+            return finish(&report, &args.data);
+        }
+    };
+    transfer(
+        COMMAND, &args.net, stream, source, sink, &args.data, SERVER_TAG,
+    )
+    .await
 }
 
 async fn listen_async(args: &ListenArgs) -> u8 {
@@ -157,11 +166,15 @@ async fn listen_async(args: &ListenArgs) -> u8 {
                 limit.as_secs_f64(),
                 bound.join(", ")
             );
-            let report = Report::failed(COMMAND, Outcome::TimedOut, message, None);
+            let offered = Protocol::offered(!args.net.tcp);
+            let report = Report::failed(COMMAND, offered, Outcome::TimedOut, message, None);
             return finish(&report, &args.data);
         }
     };
-    transfer(COMMAND, &host, stream, source, sink, &args.data, CLIENT_TAG).await
+    transfer(
+        COMMAND, &args.net, stream, source, sink, &args.data, CLIENT_TAG,
+    )
+    .await
 }
 
 /// The addresses to listen on: the one asked for, or the unspecified address of each family
@@ -191,11 +204,12 @@ async fn open_data(data: &DataArgs, send_tag: u8) -> Result<(Source, Sink), Stri
     Ok((Source::open(data, send_tag).await?, Sink::open(data).await?))
 }
 
-/// Exchanges data on an established connection, reports, and lingers after a clean end.
+/// Exchanges data on an established connection, closes it gracefully after a clean end (the
+/// peer then has everything we sent), and reports.
 async fn transfer(
     command: &'static str,
-    host: &Host,
-    stream: MptcpStream,
+    net: &NetArgs,
+    mut stream: MptcpStream,
     source: Source,
     sink: Sink,
     data: &DataArgs,
@@ -205,9 +219,27 @@ async fn transfer(
     let peer = stream.peer_addr().ok();
     let peer_or_any = peer.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     let counters = Arc::new(Counters::default());
-    let progress = Progress::start(counters.clone());
+    let progress = Progress::start(counters.clone(), stream.monitor(), data.quiet);
     let verify = data.verify.then_some(verify_tag);
-    let done = exchange(stream, source, sink, verify, &counters).await;
+    let mut done = exchange(&mut stream, source, sink, verify, &counters).await;
+    if done.result.is_ok() {
+        // A graceful close: the peer acknowledges everything, our end of stream included.
+        let closing = stream.shutdown_complete();
+        done.result = match tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
+            Ok(closed) => closed.map_err(SideError::Net),
+            Err(_) => Err(SideError::Net(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the peer did not acknowledge the end of our data within {} s",
+                    CLOSE_TIMEOUT.as_secs()
+                ),
+            ))),
+        };
+    }
+    // The last look at the connection, before releasing it.
+    let protocol = Protocol::of(!net.tcp, stream.is_mptcp());
+    let subflows = SubflowRow::all(&stream.subflows());
+    drop(stream);
     if let Some(progress) = progress {
         progress.finish().await;
     }
@@ -229,6 +261,7 @@ async fn transfer(
     };
     let report = Report {
         command,
+        protocol,
         outcome,
         message,
         local,
@@ -238,12 +271,9 @@ async fn transfer(
         duration: done.duration,
         verified: data.verify.then_some(done.first_bad.is_none()),
         first_bad_offset: done.first_bad,
+        subflows,
     };
-    let code = finish(&report, data);
-    if done.result.is_ok() {
-        host.linger().await;
-    }
-    code
+    finish(&report, data)
 }
 
 /// Prints the report (a failure's message on standard error in every case) and returns the

@@ -3,18 +3,11 @@
 
 use std::io;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use mptcp_tun::{Handle, Interface, Runtime, RuntimeConfig, TunDevice, TunError};
 
 use super::args::NetArgs;
 use super::cidr::Cidr;
-
-/// After the last connection, the stack keeps running until it has neither sent nor received
-/// a packet for this long, so the peer gets the data still in flight and our FIN.
-const LINGER_QUIET: Duration = Duration::from_secs(1);
-/// ... but not longer than this.
-const LINGER_MAX: Duration = Duration::from_secs(15);
 
 /// Why the host could not be set up, and the exit status that says so.
 #[derive(Debug)]
@@ -84,7 +77,7 @@ impl Host {
             addrs: net.addrs.iter().map(|c| c.addr).collect(),
             mtu: usize::from(net.mtu),
         };
-        let runtime = Runtime::start(vec![interface], RuntimeConfig::default());
+        let runtime = Runtime::start(vec![interface], runtime_config(net));
         Ok(Host { runtime })
     }
 
@@ -92,24 +85,16 @@ impl Host {
     pub(crate) fn handle(&self) -> Handle {
         self.runtime.handle()
     }
+}
 
-    /// Keeps the stack running until it is quiet (see [`LINGER_QUIET`]): the connection
-    /// closes in the background after the application is done with it.
-    pub(crate) async fn linger(&self) {
-        let started = Instant::now();
-        let packets = || {
-            let stats = self.runtime.stats();
-            stats.packets_in + stats.packets_out
-        };
-        let (mut seen, mut since) = (packets(), Instant::now());
-        while since.elapsed() < LINGER_QUIET && started.elapsed() < LINGER_MAX {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let now = packets();
-            if now != seen {
-                (seen, since) = (now, Instant::now());
-            }
-        }
-    }
+/// The runtime's settings from the options: MPTCP unless `--tcp`, with `--checksum` and
+/// `--path-manager`.
+fn runtime_config(net: &NetArgs) -> RuntimeConfig {
+    let mut config = RuntimeConfig::default();
+    config.mptcp.enabled = !net.tcp;
+    config.mptcp.checksum = net.checksum;
+    config.mptcp.path_manager.clone_from(&net.path_manager);
+    config
 }
 
 /// `ip route replace NET/PREFIX dev NAME`: packets to `cidr`'s network go into device `name`

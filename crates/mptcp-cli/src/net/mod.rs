@@ -13,12 +13,15 @@
 //! - `host`: the TUN device, its routes ([`route_into`]) and the runtime;
 //! - `source` / `sink`: what is sent, where received data goes, `--verify`;
 //! - `session`: sending and receiving at the same time over one connection;
-//! - `progress`: the progress line on a terminal;
-//! - [`outcome`] / [`report`]: how the run ended, for people and for `--json`;
-//! - `command`: the two commands from arguments to exit status.
+//! - `progress`: the progress line and the live subflow table on a terminal;
+//! - [`subflows`]: the subflows as table lines and JSON objects;
+//! - [`outcome`] / [`report`]: how the run ended and over what protocol, for people and for
+//!   `--json`;
+//! - `command`: the two commands from arguments to exit status, ending with a graceful close
+//!   ([`MptcpStream::close_gracefully`](mptcp_tun::MptcpStream::close_gracefully)).
 //!
-//! The stack speaks TCP only for now; `--tcp` is accepted so that scripts written today keep
-//! meaning plain TCP once MPTCP becomes the default.
+//! Connections speak MPTCP unless `--tcp` asks for plain TCP; a peer without MPTCP gets plain
+//! TCP (the report says `tcp-fallback`).
 
 pub mod args;
 pub mod cidr;
@@ -29,6 +32,7 @@ mod session;
 mod sink;
 pub mod size;
 mod source;
+pub mod subflows;
 
 #[cfg(target_os = "linux")]
 mod command;
@@ -40,7 +44,7 @@ mod progress;
 pub use args::{ConnectArgs, DataArgs, ListenArgs, NetArgs};
 pub use cidr::Cidr;
 pub use outcome::Outcome;
-pub use report::Report;
+pub use report::{Protocol, Report};
 
 #[cfg(target_os = "linux")]
 pub use command::{connect, listen};

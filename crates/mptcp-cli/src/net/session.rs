@@ -84,6 +84,7 @@ mod tests {
             discard: true,
             verify: true,
             json: false,
+            quiet: false,
         }
     }
 

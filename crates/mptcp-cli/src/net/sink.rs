@@ -133,6 +133,7 @@ mod tests {
             discard: false,
             verify: false,
             json: false,
+            quiet: false,
         };
         let sink = Sink::open(&data_args).await.unwrap();
         recv_all(&b"hello"[..], sink, &mut None, &Counters::default())

@@ -18,6 +18,8 @@ pub enum ConnEvent {
     Writable,
     /// The peer closed its sending side (DATA_FIN, or FIN for plain TCP).
     PeerClosed,
+    /// The peer acknowledged everything we sent, our DATA_FIN (FIN for plain TCP) included.
+    SendComplete,
     /// The connection ended.
     Closed(CloseReason),
     /// A subflow completed its handshake (MP_JOIN for all but the first).

@@ -8,7 +8,7 @@ use super::{ConnEvent, Mode, MptcpConnection, Role};
 use crate::crypto::{MptcpVersion, key_material};
 use crate::tcp::{CloseReason, TcpEvent};
 use crate::time::Instant;
-use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags};
+use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags, reset_reason};
 use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpRepr, dss_checksum};
 
 impl MptcpConnection {
@@ -20,7 +20,14 @@ impl MptcpConnection {
         };
         let was_syn_sent = sf.tcp.state() == crate::tcp::TcpState::SynSent;
         let joining = sf.join != Join::Done;
+        let una_before = sf.tcp.snd_una;
         sf.tcp.handle_segment(now, seg);
+        let acked_new = self.subflows[index].tcp.snd_una > una_before;
+        if self.mode == Mode::Mptcp && acked_new && self.options_stripped(seg) {
+            // RFC 8684 §3.7: the peer (or a middlebox) stopped sending options on our only
+            // subflow, and still acknowledges our data: continue as TCP.
+            self.fall_back(index);
+        }
         if self.mode == Mode::Mptcp {
             if joining {
                 self.join_input(index, seg);
@@ -32,6 +39,17 @@ impl MptcpConnection {
             }
         }
         self.process_subflow(index);
+    }
+
+    /// Whether `seg` is a segment of an established MPTCP connection with a single live
+    /// subflow that carries no MPTCP option at all (every segment should carry a DSS).
+    fn options_stripped(&self, seg: &TcpRepr<'_>) -> bool {
+        let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
+        self.fully_established
+            && self.keys.remote.is_some()
+            && live == 1
+            && !seg.flags.contains(TcpFlags::SYN)
+            && seg.mptcp_options().next().is_none()
     }
 
     /// The MPTCP options of a segment on subflow `index`.
@@ -58,12 +76,22 @@ impl MptcpConnection {
             Role::Server if self.keys.remote.is_none() && !seg.flags.contains(TcpFlags::SYN) => {
                 match capable.filter(|c| c.receiver_key == Some(self.keys.local)) {
                     Some(c) => self.learn_remote_key(c.sender_key.unwrap_or_default()),
-                    None if seg.flags.contains(TcpFlags::ACK) => {
-                        // §3.1: the segment completing the handshake must carry MP_CAPABLE.
+                    None if seg.flags.contains(TcpFlags::ACK)
+                        && seg.mptcp_options().next().is_none() =>
+                    {
+                        // §3.1: the segment completing the handshake must carry MP_CAPABLE;
+                        // one without any MPTCP option means a middlebox removed them.
                         self.fall_back(index);
                         return;
                     }
-                    None => return,
+                    // Segments with other MPTCP options (DSS) that overtook the client's
+                    // first data, whose MP_CAPABLE was lost: wait for its retransmission,
+                    // which brings the key (falling back here made seed 19 of the two-path
+                    // sweep in tests/mptcp_faults.rs plain TCP), keeping their mappings.
+                    None => {
+                        self.early_mappings(index, seg);
+                        return;
+                    }
                 }
             }
             _ => {}
@@ -89,6 +117,21 @@ impl MptcpConnection {
         self.data_input(index, seg);
     }
 
+    /// The mappings of DSS options that arrived before the client's key (its first data,
+    /// with MP_CAPABLE, was lost and is on its way again). They must be kept: once the
+    /// subflow acknowledges these bytes the client never maps them again. Only 64-bit data
+    /// sequence numbers can be placed before the key gives the IDSN.
+    fn early_mappings(&mut self, index: usize, seg: &TcpRepr<'_>) {
+        for option in seg.mptcp_options() {
+            if let MptcpOption::Dss(dss) = option
+                && let Some(mapping) = &dss.mapping
+                && matches!(mapping.dsn, DssNumber::U64(_))
+            {
+                self.on_mapping(index, mapping, dss.data_fin);
+            }
+        }
+    }
+
     /// The DSS and signalling options of a segment on an established subflow.
     fn data_input(&mut self, index: usize, seg: &TcpRepr<'_>) {
         for option in seg.mptcp_options() {
@@ -103,7 +146,12 @@ impl MptcpConnection {
                         }
                     }
                     if let Some(ack) = dss.data_ack {
-                        self.on_data_ack(index, ack);
+                        // §3.3.4: the window of this segment's header goes with its
+                        // DATA_ACK (the subflow's `snd_wnd` may be older: TCP keeps it
+                        // from segments it rejects, e.g. beyond our receive window).
+                        let sf = &self.subflows[index].tcp;
+                        let window = usize::from(seg.window_len) << sf.snd_wscale;
+                        self.on_data_ack(ack, window);
                     }
                     if let Some(mapping) = dss.mapping {
                         self.on_mapping(index, &mapping, dss.data_fin);
@@ -140,8 +188,9 @@ impl MptcpConnection {
         });
     }
 
-    /// RFC 8684 §3.3.2: the peer acknowledged our data up to `ack`.
-    fn on_data_ack(&mut self, index: usize, ack: DssNumber) {
+    /// RFC 8684 §3.3.2: the peer acknowledged our data up to `ack`, with `window` bytes
+    /// of room beyond it (the segment's window, scaled).
+    fn on_data_ack(&mut self, ack: DssNumber, window: usize) {
         let ack = match ack {
             DssNumber::U64(v) => DataSeq(v),
             DssNumber::U32(v) => DataSeq::expand(self.snd_una, v),
@@ -152,8 +201,8 @@ impl MptcpConnection {
         }
         self.data_acked(ack);
         // §3.3.4: the window of the TCP header is relative to the DATA_ACK.
-        let edge = ack + self.subflows[index].tcp.snd_wnd as u64;
-        self.snd_wnd_edge = self.snd_wnd_edge.max(edge);
+        let edge = ack + window as u64;
+        self.snd_wnd_edge = Some(self.snd_wnd_edge.map_or(edge, |e| e.max(edge)));
     }
 
     /// Our data up to `ack` is delivered: free it (and note our DATA_FIN's delivery).
@@ -164,13 +213,22 @@ impl MptcpConnection {
         let n = (ack.diff(self.snd_una) as usize).min(self.send_buf.len());
         self.send_buf.consume(n);
         self.snd_una += n as u64;
-        if self.fin_dsn.is_some_and(|fin| ack > fin) && !self.fin_acked {
-            self.fin_acked = true;
-            self.fin_rto_at = None;
+        if self.fin_dsn.is_some_and(|fin| ack > fin) {
+            self.note_fin_acked();
         }
         if self.writable_wanted && self.send_buf.free() > 0 {
             self.writable_wanted = false;
             self.events.push_back(ConnEvent::Writable);
+        }
+    }
+
+    /// Our DATA_FIN (FIN for plain TCP) is acknowledged, and with it everything we sent:
+    /// the first time, say so ([`ConnEvent::SendComplete`]).
+    fn note_fin_acked(&mut self) {
+        if !self.fin_acked {
+            self.fin_acked = true;
+            self.fin_rto_at = None;
+            self.events.push_back(ConnEvent::SendComplete);
         }
     }
 
@@ -264,6 +322,12 @@ impl MptcpConnection {
         if !self.pm_started && self.can_join() {
             self.pm_started = true;
             self.pm_actions(None);
+            // Addresses the peer announced before that (Linux's server sends its ADD_ADDR
+            // on a pure ACK without DSS, which can come before the DSS that makes our
+            // client's connection fully established) go to the path manager now.
+            for announced in self.remote_addrs.clone() {
+                self.pm_actions(Some(announced));
+            }
         }
         self.check_done();
     }
@@ -271,12 +335,17 @@ impl MptcpConnection {
     /// A retransmission timeout makes a subflow "potentially failed" (after the
     /// multipath-tcp.org kernel): its outstanding data is re-injected on the others.
     fn check_timeouts(&mut self, index: usize) {
+        let several = self.subflows.len() > 1;
         let sf = &mut self.subflows[index];
         let timeouts = sf.tcp.stats.timeouts;
         if timeouts > sf.timeouts_seen {
             sf.timeouts_seen = timeouts;
-            if !sf.potentially_failed && self.subflows.len() > 1 {
-                self.subflows[index].potentially_failed = true;
+            if !sf.potentially_failed && several {
+                // It stays failed until everything it had sent is acknowledged: new data
+                // given to it earlier would queue behind the old data it retransmits from a
+                // one-segment window, and hold up the data level.
+                sf.potentially_failed = true;
+                sf.failed_until = sf.tcp.snd_nxt;
                 self.reinject_from(index);
             }
         }
@@ -322,22 +391,25 @@ impl MptcpConnection {
 
     /// Frees the mappings (and, for TCP, the data) the subflow has delivered.
     fn subflow_acked(&mut self, index: usize) {
+        let data_una = self.snd_una;
         let sf = &mut self.subflows[index];
         let una = sf.tcp.data_start();
-        if una != sf.una_seen {
-            // New data acknowledged: the subflow works again.
-            sf.una_seen = una;
+        if sf.potentially_failed && sf.tcp.snd_una >= sf.failed_until {
+            // Everything sent before the timeout is acknowledged: the subflow works again.
             sf.potentially_failed = false;
         }
         let acked = match sf.tx.find(una) {
             Some(map) => map.dsn_of(una),
             None => self.snd_nxt,
         };
-        sf.tx.drop_before(una);
+        // Mappings stay until the data level acknowledges them too: if the subflow dies,
+        // what it delivered to the peer's subflow but not to the peer's connection (a
+        // middlebox in the way, a reset) must go again elsewhere.
+        sf.tx.drop_delivered(una, data_una);
         if self.mode == Mode::Tcp {
             self.data_acked(acked);
-            if self.subflows[index].tcp.fin_acked() && self.fin_queued && !self.fin_acked {
-                self.fin_acked = true;
+            if self.subflows[index].tcp.fin_acked() && self.fin_queued {
+                self.note_fin_acked();
             }
         }
     }
@@ -374,16 +446,28 @@ impl MptcpConnection {
         loop {
             let sf = &mut self.subflows[index];
             let Some(next) = sf.rx_next else { break };
+            if sf.retired {
+                // Reset or withdrawn: what it still holds is abandoned (the peer sends it
+                // again on another subflow).
+                break;
+            }
             let readable = sf.tcp.recv_queue_len();
             if readable == 0 {
                 break;
             }
             let Some(map) = sf.rx.find(next).copied() else {
-                // No mapping for in-order bytes: on the only subflow before any mapped data
-                // the options were stripped — fall back (RFC 8684 §3.7); otherwise wait.
-                if self.subflows.len() == 1 && self.rcv_nxt == self.keys.remote_idsn + 1 {
+                // In-order bytes without a mapping: a middlebox stripped the options (every
+                // data segment carries its mapping). RFC 8684 §3.7: with a single subflow
+                // and nothing missing at the data level, fall back to TCP from here;
+                // otherwise reset this subflow — its data goes again on the others.
+                let in_sync = !self.recv.has_out_of_order() && sf.held.is_empty();
+                let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
+                if live == 1 && in_sync {
                     self.fall_back(index);
                     continue;
+                }
+                if live > 1 {
+                    self.reset_subflow(index, reset_reason::MIDDLEBOX_INTERFERENCE);
                 }
                 break;
             };
@@ -420,14 +504,25 @@ impl MptcpConnection {
     }
 
     /// A whole mapping arrived with checksums on: deliver it if its DSS checksum holds
-    /// (RFC 8684 §3.3.1). A bad one resets the connection rather than deliver damaged data
-    /// (MP_FAIL and the infinite mapping of §3.7 are not implemented yet).
+    /// (RFC 8684 §3.3.1).
     fn verify_held(&mut self, index: usize, map: &Mapping) {
         let held = core::mem::take(&mut self.subflows[index].held);
         let rel = map.ssn.diff(self.subflows[index].tcp.irs) as u32;
         let wire_len = (map.len.unwrap_or_default() + u32::from(map.fin)) as u16;
         if map.checksum == Some(dss_checksum(map.dsn.0, rel, wire_len, &held)) {
             self.deliver(map.dsn, &held);
+            return;
+        }
+        // RFC 8684 §3.7: with other subflows, reset this one (its data goes again on
+        // them); alone, the connection is reset (MP_FAIL and the infinite mapping are not
+        // implemented), never delivering the damaged bytes.
+        let others = self
+            .subflows
+            .iter()
+            .enumerate()
+            .any(|(i, s)| i != index && s.can_carry_data());
+        if others {
+            self.reset_subflow(index, reset_reason::MIDDLEBOX_INTERFERENCE);
         } else {
             self.abort();
         }

@@ -10,7 +10,7 @@ use super::subflow::{Join, Subflow, SubflowId};
 use super::{ConnEvent, Mode, MptcpConnection};
 use crate::crypto::{MptcpVersion, join_ack_hmac, join_synack_hmac};
 use crate::stack::InterfaceId;
-use crate::tcp::TcpConnection;
+use crate::tcp::{TcpConnection, TcpState};
 use crate::wire::mptcp::{MpJoin, reset_reason};
 use crate::wire::{MptcpOption, TcpFlags, TcpRepr};
 
@@ -116,6 +116,17 @@ impl MptcpConnection {
         });
         let sf = &mut self.subflows[index];
         let state = sf.tcp.state();
+        if seg.flags.contains(TcpFlags::RST) {
+            // §3.6: the peer refused the join (Linux does so on the third ACK when it is
+            // beyond its limits). A RST never completes a join; keep its MP_TCPRST reason.
+            if state == TcpState::Closed {
+                sf.peer_reset_reason = seg.mptcp_options().find_map(|o| match *o {
+                    MptcpOption::MpTcpRst { reason, .. } => Some(reason),
+                    _ => None,
+                });
+            }
+            return;
+        }
         match (sf.join, join) {
             (
                 Join::Initiated { nonce },

@@ -69,6 +69,19 @@ impl Mappings {
         self.maps.iter().rev().find(|m| m.covers(seq))
     }
 
+    /// Drops the oldest mappings whose bytes are acknowledged both by the subflow (up to
+    /// `seq`) and at the data level (up to `data_una`).
+    pub(crate) fn drop_delivered(&mut self, seq: SeqNum, data_una: DataSeq) {
+        while self.maps.front().is_some_and(|m| {
+            let (Some(ssn_end), Some(len)) = (m.ssn_end(), m.len) else {
+                return false;
+            };
+            ssn_end <= seq && m.dsn + u64::from(len) <= data_una
+        }) {
+            self.maps.pop_front();
+        }
+    }
+
     /// Drops the mappings that end at or before `seq`.
     pub(crate) fn drop_before(&mut self, seq: SeqNum) {
         while self

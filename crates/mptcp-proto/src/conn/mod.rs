@@ -159,8 +159,9 @@ pub struct MptcpConnection {
     snd_una: DataSeq,
     /// Next byte to hand to a subflow.
     snd_nxt: DataSeq,
-    /// Right edge of the peer's connection-level receive window (§3.3.4).
-    snd_wnd_edge: DataSeq,
+    /// Right edge of the peer's connection-level receive window (§3.3.4): the largest
+    /// DATA_ACK + window seen; `None` before the first DATA_ACK.
+    snd_wnd_edge: Option<DataSeq>,
     /// The application shut down sending: a DATA_FIN follows the data.
     fin_queued: bool,
     /// Data sequence number of our DATA_FIN once every byte before it is mapped.
@@ -168,6 +169,9 @@ pub struct MptcpConnection {
     fin_acked: bool,
     /// When our DATA_FIN goes out again if still unacknowledged.
     fin_rto_at: Option<Instant>,
+    /// When data the subflows delivered but the peer has not DATA_ACKed goes again (the
+    /// data-level retransmission timer; see `MptcpConnection::arm_data_rto`).
+    data_rto_at: Option<Instant>,
     // Receive side.
     recv: RecvBuffer,
     /// Largest size `recv` may grow to.
@@ -233,11 +237,12 @@ impl MptcpConnection {
             send_buf: ByteRing::new(tcp_cfg.send_buffer.max(1)),
             snd_una: DataSeq(material.idsn) + 1,
             snd_nxt: DataSeq(material.idsn) + 1,
-            snd_wnd_edge: DataSeq(material.idsn) + 1,
+            snd_wnd_edge: None,
             fin_queued: false,
             fin_dsn: None,
             fin_acked: false,
             fin_rto_at: None,
+            data_rto_at: None,
             recv: RecvBuffer::new(tcp_cfg.recv_buffer.max(1), SeqNum(0)),
             recv_max: tcp_cfg.recv_buffer_max,
             tune: Autotune::default(),
@@ -354,6 +359,12 @@ impl MptcpConnection {
     /// Whether the end of the stream was reached and every byte before it read.
     pub fn at_eof(&self) -> bool {
         self.fin_received && self.recv.readable() == 0
+    }
+
+    /// Whether the peer acknowledged everything we sent, our DATA_FIN (FIN for plain TCP)
+    /// included: after a shutdown, nothing of ours is left in flight.
+    pub fn send_complete(&self) -> bool {
+        self.fin_acked
     }
 
     /// A snapshot of the first subflow (like `TCP_INFO`).

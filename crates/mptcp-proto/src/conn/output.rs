@@ -4,6 +4,7 @@
 
 use super::mapping::Mapping;
 use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
+use super::subflow::Join;
 use super::{MAX_MAPPING, Mode, MptcpConnection, Role};
 use crate::stack::InterfaceId;
 use crate::tcp::TcpState;
@@ -44,6 +45,16 @@ impl MptcpConnection {
                 subflows, signals, ..
             } = self;
             let sf = &mut subflows[index];
+            // RFC 8684 §3.4: signals (ADD_ADDR and its echo, REMOVE_ADDR, MP_PRIO) ride on
+            // segments without data, so when one waits and this subflow owes an ACK, the
+            // ACK goes alone first, as Linux sends its signals on a dedicated pure ACK
+            // (in a transfer both ways, no segment would be empty for seconds, and the
+            // kernel sends its ADD_ADDR again when the echo is late).
+            let signal_alone = view.mptcp
+                && !view.repeat_capable
+                && sf.join == Join::Done
+                && sf.tcp.ack_now
+                && (signals.pending() || sf.prio_pending);
             let mut hooks = SubflowOptions {
                 view,
                 sf: SubflowView {
@@ -59,7 +70,12 @@ impl MptcpConnection {
                 signals,
                 prio_sent: false,
             };
-            let Some(len) = sf.tcp.poll_transmit_with(now, buf, &mut hooks) else {
+            let ack = if signal_alone {
+                sf.tcp.poll_ack_with(now, buf, &mut hooks)
+            } else {
+                None
+            };
+            let Some(len) = ack.or_else(|| sf.tcp.poll_transmit_with(now, buf, &mut hooks)) else {
                 continue;
             };
             if hooks.prio_sent {
@@ -122,6 +138,7 @@ impl MptcpConnection {
         let mut scratch = core::mem::take(&mut self.scratch);
         while self.schedule_one(&mut scratch) {}
         self.scratch = scratch;
+        self.arm_data_rto(now);
         self.queue_fin(now);
     }
 
@@ -162,9 +179,14 @@ impl MptcpConnection {
         if self.mode == Mode::Mptcp {
             // RFC 8684 §3.3.4: stay within the connection-level window, whose right edge is
             // the latest DATA_ACK plus the window of the segment carrying it (before any
-            // DATA_ACK: the handshake's window).
+            // DATA_ACK: the handshake's window). A subflow's window counts from the
+            // DATA_ACK it came with, not from today's: another subflow may have brought a
+            // later DATA_ACK with a smaller window since (the kernel drops data beyond
+            // its edge as `NoDSSInWindow`, after acknowledging it at the subflow level).
             let sf = &self.subflows[index];
-            let edge = self.snd_wnd_edge.max(self.snd_una + sf.tcp.snd_wnd as u64);
+            let edge = self
+                .snd_wnd_edge
+                .unwrap_or(self.snd_una + sf.tcp.snd_wnd as u64);
             let mut room = edge.diff(self.snd_nxt).max(0) as usize;
             if room == 0 && self.subflows.iter().all(|s| s.tcp.sb.is_empty()) {
                 // A closed window with nothing in flight: hand over one segment anyway, so
@@ -246,6 +268,25 @@ impl MptcpConnection {
         }
     }
 
+    /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while data is mapped
+    /// but not DATA_ACKed and no subflow holds any of it any more (every subflow got its
+    /// bytes acknowledged). The peer then dropped it at the data level — Linux does so with
+    /// data beyond its connection-level window (`NoDSSInWindow`), such as our probe of a
+    /// closed window — and only sending it again unblocks the connection.
+    fn arm_data_rto(&mut self, now: Instant) {
+        let stuck = self.mode == Mode::Mptcp
+            && self.snd_nxt > self.snd_una
+            && self
+                .subflows
+                .iter()
+                .all(|s| s.tcp.sb.is_empty() && !s.tcp.has_new_data());
+        if !stuck {
+            self.data_rto_at = None;
+        } else if self.data_rto_at.is_none() {
+            self.data_rto_at = Some(now + self.fin_rto());
+        }
+    }
+
     /// Retransmission timeout of the DATA_FIN: the first live subflow's RTO.
     fn fin_rto(&self) -> core::time::Duration {
         self.subflows
@@ -260,6 +301,7 @@ impl MptcpConnection {
             .iter()
             .filter_map(|s| s.tcp.poll_timeout())
             .chain(self.fin_rto_at)
+            .chain(self.data_rto_at)
             .chain(self.signals.next_timeout())
             .min()
     }
@@ -275,6 +317,16 @@ impl MptcpConnection {
                 self.subflows[index].tcp.handle_timeout(now);
                 self.process_subflow(index);
             }
+        }
+        if self.data_rto_at.is_some_and(|t| t <= now) {
+            // §3.3.6: the oldest data not DATA_ACKed goes again, on any subflow (no subflow
+            // index is excluded) and whatever the window: it starts at the DATA_ACK.
+            self.data_rto_at = None;
+            let len = self.snd_nxt.diff(self.snd_una).clamp(0, MAX_MAPPING as i64) as u32;
+            if len > 0 && !self.reinject.iter().any(|r| r.0 == self.snd_una) {
+                self.reinject.push_front((self.snd_una, len, usize::MAX));
+            }
+            self.request_ack();
         }
         if self.fin_rto_at.is_some_and(|t| t <= now) {
             // RFC 8684 §3.3.3: the DATA_FIN is repeated until it is acknowledged.

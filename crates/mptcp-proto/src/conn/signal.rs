@@ -56,7 +56,18 @@ pub(crate) struct Signals {
 impl Signals {
     /// Whether something waits to be sent.
     pub(crate) fn pending(&self) -> bool {
-        !self.echoes.is_empty() || !self.remove.is_empty() || self.announce.iter().any(|a| a.due)
+        !self.echoes.is_empty() || !self.remove.is_empty() || self.next_announce().is_some()
+    }
+
+    /// The announcement to send next. One at a time: the next goes once the previous one
+    /// was echoed (or given up), as Linux announces; its path manager drops an ADD_ADDR
+    /// that arrives while it still handles the previous one (`AddAddrDrop`, no echo), so
+    /// back-to-back announcements would each wait for a retransmission.
+    fn next_announce(&self) -> Option<usize> {
+        if self.announce.iter().any(|a| !a.due && a.tries > 0) {
+            return None;
+        }
+        self.announce.iter().position(|a| a.due)
     }
 
     /// The next signalling option to send, if one fits in `room` bytes, marked as sent.
@@ -79,7 +90,7 @@ impl Signals {
                 return Some(option);
             }
         }
-        if let Some(a) = self.announce.iter_mut().find(|a| a.due) {
+        if let Some(a) = self.next_announce().map(|i| &mut self.announce[i]) {
             let option = MptcpOption::AddAddr(AddAddr {
                 echo: false,
                 addr_id: a.id,
@@ -225,7 +236,10 @@ impl MptcpConnection {
             addr: a.addr,
             port: a.port,
         });
-        self.pm_actions(Some((a.addr_id, a.addr, a.port)));
+        if self.pm_started {
+            // (Before, the path manager hears of it when it starts.)
+            self.pm_actions(Some((a.addr_id, a.addr, a.port)));
+        }
     }
 
     /// §3.4.2: the peer withdrew address `id`: close the subflows to it.
@@ -247,5 +261,35 @@ impl MptcpConnection {
         if known || closed_any {
             self.events.push_back(ConnEvent::AddressRemoved { id });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Linux drops an ADD_ADDR that arrives while its path manager handles the previous
+    /// one: ours go one at a time, the next once the previous is echoed.
+    #[test]
+    fn announcements_go_one_at_a_time() {
+        let mut s = Signals::default();
+        for (id, addr) in [(2, "10.1.2.2"), (3, "10.1.3.2")] {
+            s.announce.push(Announce {
+                id,
+                addr: addr.parse().unwrap(),
+                due: true,
+                sent_at: None,
+                tries: 0,
+            });
+        }
+        let first = s.take(28, |_, _| 7);
+        assert!(matches!(first, Some(MptcpOption::AddAddr(a)) if a.addr_id == 2));
+        assert!(!s.pending(), "the second waits for the first's echo");
+        assert!(s.take(28, |_, _| 7).is_none());
+        // The echo of id 2 arrives (signal_input removes it).
+        s.announce.retain(|a| a.id != 2);
+        assert!(s.pending());
+        let second = s.take(28, |_, _| 7);
+        assert!(matches!(second, Some(MptcpOption::AddAddr(a)) if a.addr_id == 3));
     }
 }

@@ -81,8 +81,9 @@ pub(crate) struct Subflow {
     pub(crate) potentially_failed: bool,
     /// Timeouts seen so far (to notice a new one).
     pub(crate) timeouts_seen: u64,
-    /// The first unacknowledged subflow byte when last looked at.
-    pub(crate) una_seen: SeqNum,
+    /// While potentially failed: its send sequence number at the timeout; the mark clears
+    /// once the subflow has everything before it acknowledged.
+    pub(crate) failed_until: SeqNum,
     /// Closed on purpose (REMOVE_ADDR, the application): no new data goes to it.
     pub(crate) retired: bool,
 }
@@ -109,7 +110,7 @@ impl Subflow {
             peer_reset_reason: None,
             potentially_failed: false,
             timeouts_seen: 0,
-            una_seen: SeqNum(0),
+            failed_until: SeqNum(0),
             retired: false,
         }
     }

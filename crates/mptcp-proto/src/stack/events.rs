@@ -27,6 +27,10 @@ pub enum Event {
     Writable(ConnectionHandle),
     /// The peer's FIN arrived: after the buffered data, `recv` returns `Ok(0)`.
     PeerClosed(ConnectionHandle),
+    /// The peer acknowledged everything we sent, our FIN (DATA_FIN for MPTCP) included,
+    /// after a [`shutdown`](super::Stack::shutdown) or [`close`](super::Stack::close): see
+    /// [`Stack::send_complete`](super::Stack::send_complete).
+    SendComplete(ConnectionHandle),
     /// An MPTCP event of the connection: a subflow established or closed, an address the
     /// peer announced or removed, a subflow's priority changed (never one of the events
     /// above).

@@ -462,6 +462,15 @@ impl Stack {
         self.conns.get(&conn.0).and_then(|e| e.conn.info())
     }
 
+    /// Whether the peer acknowledged everything we sent, our FIN (DATA_FIN for MPTCP)
+    /// included; [`Event::SendComplete`] says when this turns true. `None` for an unknown
+    /// handle. A graceful close waits for it after [`shutdown`](Stack::shutdown): a TCP
+    /// connection that sent its FIN first only ends (with [`Event::Closed`]) after
+    /// TIME-WAIT, but nothing of ours is in flight once this is true.
+    pub fn send_complete(&self, conn: ConnectionHandle) -> Option<bool> {
+        self.conns.get(&conn.0).map(|e| e.conn.send_complete())
+    }
+
     /// Whether the connection speaks MPTCP (false for plain TCP and after a fallback).
     pub fn is_mptcp(&self, conn: ConnectionHandle) -> Option<bool> {
         self.conns.get(&conn.0).map(|e| e.conn.is_mptcp())
@@ -643,6 +652,7 @@ impl Stack {
                     ConnEvent::Readable => Event::Readable(handle),
                     ConnEvent::Writable => Event::Writable(handle),
                     ConnEvent::PeerClosed => Event::PeerClosed(handle),
+                    ConnEvent::SendComplete => Event::SendComplete(handle),
                     ConnEvent::Closed(reason) => Event::Closed(handle, reason),
                     other => Event::Mptcp(handle, other),
                 }),

@@ -41,6 +41,26 @@ impl TcpConnection {
         out
     }
 
+    /// A pure ACK now, even with data waiting, for a layer above whose option only fits
+    /// on a segment without data (MPTCP's ADD_ADDR, REMOVE_ADDR, MP_PRIO). None before
+    /// the handshake completed or after the connection closed.
+    pub(crate) fn poll_ack_with(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        hooks: &mut dyn SegmentHooks,
+    ) -> Option<usize> {
+        if !self.state.is_synchronized() {
+            return None;
+        }
+        let out = self.segment(now, buf, hooks, self.snd_nxt, TcpFlags::ACK, 0, 0);
+        if out.is_some() {
+            self.stats.segments_out += 1;
+        }
+        self.update_timers(now);
+        out
+    }
+
     fn transmit(
         &mut self,
         now: Instant,

@@ -8,17 +8,33 @@ use super::{Direction, Middlebox, Verdict, copy_options, edit_tcp, for_each_opti
 
 /// Overwrites every TCP option of one kind with NOP options (kind 1), in both directions,
 /// keeping the header length. `OptionStripper::new(30)` removes MPTCP, which makes the
-/// endpoints fall back to plain TCP.
+/// endpoints fall back to plain TCP; [`starting_after`](Self::starting_after) lets the
+/// first packets through untouched, like a path that changes mid-connection.
 #[derive(Debug, Clone)]
 pub struct OptionStripper {
     kind: u8,
     stripped: u64,
+    /// Packets to let through untouched before stripping.
+    after: u64,
+    /// Packets seen (both directions).
+    seen: u64,
 }
 
 impl OptionStripper {
     /// A stripper of options of `kind`.
     pub fn new(kind: u8) -> Self {
-        Self { kind, stripped: 0 }
+        Self::starting_after(kind, 0)
+    }
+
+    /// A stripper of options of `kind` that lets the first `packets` packets (both
+    /// directions together) through untouched.
+    pub fn starting_after(kind: u8, packets: u64) -> Self {
+        Self {
+            kind,
+            stripped: 0,
+            after: packets,
+            seen: 0,
+        }
     }
 
     /// How many options it has stripped.
@@ -29,6 +45,10 @@ impl OptionStripper {
 
 impl Middlebox for OptionStripper {
     fn process(&mut self, _now: Instant, _direction: Direction, packet: &mut [u8]) -> Verdict {
+        self.seen += 1;
+        if self.seen <= self.after {
+            return Verdict::Forward;
+        }
         let kind = self.kind;
         let stripped = edit_tcp(packet, |_, tcp| {
             let (copy, len) = copy_options(tcp.options());

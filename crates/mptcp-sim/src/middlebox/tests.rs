@@ -195,3 +195,18 @@ fn ipv6_segments_are_rewritten_too() {
     run(&mut stripper, Direction::AToB, &mut packet);
     inspect(&packet, |tcp| assert_eq!(tcp.mptcp_options().count(), 0));
 }
+
+#[test]
+fn a_delayed_stripper_lets_the_first_packets_through() {
+    let src: SocketAddr = "10.0.0.1:1000".parse().unwrap();
+    let dst: SocketAddr = "10.0.0.2:2000".parse().unwrap();
+    let mut stripper = OptionStripper::starting_after(30, 2);
+    for expected in [1, 1, 0, 0] {
+        let mut packet = tcp_packet(src, dst, &segment(10, 0, vec![mp_capable()], b"x"));
+        run(&mut stripper, Direction::AToB, &mut packet);
+        inspect(&packet, |tcp| {
+            assert_eq!(tcp.mptcp_options().count(), expected)
+        });
+    }
+    assert_eq!(stripper.stripped(), 2);
+}

@@ -25,6 +25,19 @@ pub enum AppSpec {
         /// How much to send.
         bytes: u64,
     },
+    /// Connects to `connect` at `start`, asks the server for `bytes` bytes and reads them
+    /// until the server closes: a download, the reverse of [`Bulk`](Self::Bulk).
+    Download {
+        /// The host it runs on.
+        host: String,
+        /// When it starts.
+        #[serde(default)]
+        start: Time,
+        /// The server address.
+        connect: SocketAddr,
+        /// How much to fetch.
+        bytes: u64,
+    },
     /// Connects at `start` and sends `count` requests of `request` bytes, each after the
     /// previous response of `response` bytes.
     RequestResponse {
@@ -60,7 +73,7 @@ pub enum AppSpec {
         off: Time,
     },
     /// Listens on `port` and accepts connections: reads and checks what bulk and on/off
-    /// clients send, answers request/response clients.
+    /// clients send, answers request/response clients, sends downloads.
     Server {
         /// The host it runs on.
         host: String,
@@ -74,6 +87,7 @@ impl AppSpec {
     pub fn host(&self) -> &str {
         match self {
             Self::Bulk { host, .. }
+            | Self::Download { host, .. }
             | Self::RequestResponse { host, .. }
             | Self::OnOff { host, .. }
             | Self::Server { host, .. } => host,
@@ -84,6 +98,7 @@ impl AppSpec {
     pub(crate) fn problem(&self) -> Option<&'static str> {
         match self {
             Self::Bulk { bytes: 0, .. } => Some("a bulk transfer of 0 bytes"),
+            Self::Download { bytes: 0, .. } => Some("a download of 0 bytes"),
             Self::RequestResponse { count: 0, .. } => Some("a request/response count of 0"),
             Self::RequestResponse { request: 0, .. }
             | Self::RequestResponse { response: 0, .. } => Some("a request or response of 0 bytes"),

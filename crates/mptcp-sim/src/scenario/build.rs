@@ -88,7 +88,9 @@ impl MiddleboxSpec {
     /// The middlebox this describes.
     pub fn instantiate(&self, place: &str) -> Result<Box<dyn Middlebox>, ScenarioError> {
         Ok(match self {
-            Self::StripOption { option } => Box::new(OptionStripper::new(*option)),
+            Self::StripOption { option, after } => {
+                Box::new(OptionStripper::starting_after(*option, *after))
+            }
             Self::SeqRewrite { offset } => Box::new(SeqRewriter::new(*offset)),
             Self::Nat { first_port } => Box::new(PortNat::new(*first_port)),
             Self::PayloadRewrite {

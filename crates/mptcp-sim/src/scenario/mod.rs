@@ -175,6 +175,9 @@ pub enum MiddleboxSpec {
     StripOption {
         /// The option kind (30 for MPTCP).
         option: u8,
+        /// Packets to let through untouched first (both directions; default 0).
+        #[serde(default)]
+        after: u64,
     },
     /// [`SeqRewriter`](crate::middlebox::SeqRewriter).
     SeqRewrite {
@@ -450,6 +453,7 @@ impl Scenario {
                 return Err(invalid(place, problem));
             }
             if let AppSpec::Bulk { connect, .. }
+            | AppSpec::Download { connect, .. }
             | AppSpec::RequestResponse { connect, .. }
             | AppSpec::OnOff { connect, .. } = app
                 && !self.has_address(*connect)

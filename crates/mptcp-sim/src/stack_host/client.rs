@@ -1,4 +1,5 @@
-//! The client applications: bulk transfer, request/response and on/off traffic. Each opens
+//! The client applications: bulk transfer (upload or download), request/response and on/off
+//! traffic. Each opens
 //! one connection at its start time, announces itself with a [`Header`] and sends the
 //! pattern; what it reads back is checked against the pattern of the other direction.
 
@@ -12,6 +13,7 @@ use mptcp_proto::time::Instant;
 
 use super::pattern::{Header, Pattern, StreamKind};
 use super::stream::{ReadEnd, Receiver, Sender, read_available};
+use crate::report::{Sample, SubflowSample};
 use crate::scenario::AppSpec;
 
 /// How often an on/off client tops up its sending while on.
@@ -23,6 +25,11 @@ pub(crate) enum ClientKind {
     /// Sends `bytes` bytes, then shuts down.
     Bulk {
         /// Payload bytes.
+        bytes: u64,
+    },
+    /// Sends only its header and shuts down, then reads the `bytes` bytes the server sends.
+    Download {
+        /// Payload bytes the server sends.
         bytes: u64,
     },
     /// Sends `count` requests, each after the previous response, then shuts down.
@@ -69,6 +76,10 @@ pub(crate) struct Client {
     pub(crate) subflows: Vec<SubflowInfo>,
     /// The connection speaks MPTCP (as last seen).
     pub(crate) mptcp: bool,
+    /// Periodic snapshots of the connection, if the host samples.
+    pub(crate) samples: Vec<Sample>,
+    /// The last sample was taken after the transfer ended: no more are needed.
+    pub(crate) sampled_out: bool,
     /// The last time the on/off schedule was advanced.
     last_tick: Instant,
     shut: bool,
@@ -86,6 +97,12 @@ impl Client {
                 bytes,
                 ..
             } => (ClientKind::Bulk { bytes }, start, connect),
+            AppSpec::Download {
+                start,
+                connect,
+                bytes,
+                ..
+            } => (ClientKind::Download { bytes }, start, connect),
             AppSpec::RequestResponse {
                 start,
                 connect,
@@ -122,6 +139,7 @@ impl Client {
         };
         let stream = match kind {
             ClientKind::Bulk { bytes } => StreamKind::Bulk { bytes },
+            ClientKind::Download { bytes } => StreamKind::Download { bytes },
             ClientKind::RequestResponse {
                 request, response, ..
             } => StreamKind::RequestResponse { request, response },
@@ -143,6 +161,8 @@ impl Client {
             tcp: None,
             subflows: Vec::new(),
             mptcp: false,
+            samples: Vec::new(),
+            sampled_out: false,
             last_tick: Instant::ZERO,
             shut: false,
             released: false,
@@ -156,6 +176,36 @@ impl Client {
 
     fn active(&self) -> bool {
         self.failure.is_none() && self.closed.is_none()
+    }
+
+    /// Whether sampling this client is over (or never starts): after one last sample once
+    /// the transfer ended.
+    pub(crate) fn sampling_done(&self) -> bool {
+        self.sampled_out || (self.conn.is_none() && self.failure.is_some())
+    }
+
+    /// Records the connection's counters at `now` (nothing before it connects).
+    pub(crate) fn sample(&mut self, now: Instant, stack: &Stack) {
+        let Some(conn) = self.conn else {
+            return;
+        };
+        let subflows = stack.subflows(conn).unwrap_or_default();
+        self.samples.push(Sample {
+            at: now,
+            sent: self.sent(),
+            received: self.downstream.received,
+            subflows: subflows
+                .iter()
+                .map(|sf| SubflowSample {
+                    id: sf.id,
+                    local: sf.local,
+                    remote: sf.remote,
+                    bytes_sent: sf.tcp.bytes_sent,
+                    bytes_received: sf.tcp.bytes_received,
+                })
+                .collect(),
+        });
+        self.sampled_out = self.eof.is_some() || !self.active();
     }
 
     /// When the client next wants [`handle_timeout`](Self::handle_timeout).
@@ -210,14 +260,14 @@ impl Client {
                 match self.kind {
                     ClientKind::Bulk { bytes } => self.upstream.want(bytes),
                     ClientKind::RequestResponse { request, .. } => self.upstream.want(request),
-                    ClientKind::OnOff { .. } => {}
+                    ClientKind::Download { .. } | ClientKind::OnOff { .. } => {}
                 }
                 self.pump(stack, conn);
             }
             Event::Writable(_) => self.pump(stack, conn),
             Event::Readable(_) | Event::PeerClosed(_) => self.read(now, stack, conn, scratch),
             Event::Closed(_, reason) => self.closed = Some(reason),
-            Event::Incoming(_) | Event::Mptcp(..) => {}
+            Event::Incoming(_) | Event::SendComplete(_) | Event::Mptcp(..) => {}
         }
     }
 
@@ -231,7 +281,7 @@ impl Client {
             return;
         }
         let last_sent = match self.kind {
-            ClientKind::Bulk { .. } => true,
+            ClientKind::Bulk { .. } | ClientKind::Download { .. } => true,
             ClientKind::RequestResponse {
                 response, count, ..
             } => self.downstream.received >= response * u64::from(count),

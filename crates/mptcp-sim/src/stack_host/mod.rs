@@ -16,6 +16,7 @@ mod pattern;
 mod server;
 mod stream;
 
+use core::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 
 use mptcp_proto::stack::{ConnectionHandle, Event, InterfaceId, Stack};
@@ -55,6 +56,10 @@ pub struct StackHost {
     pending: VecDeque<Event>,
     scratch: Vec<u8>,
     now: Instant,
+    /// How often to sample the clients' connections, if at all.
+    sample_every: Option<Duration>,
+    /// When the next sample is due.
+    next_sample: Instant,
 }
 
 impl StackHost {
@@ -91,6 +96,41 @@ impl StackHost {
             pending: VecDeque::new(),
             scratch: vec![0; RECV_CHUNK],
             now: Instant::ZERO,
+            sample_every: None,
+            next_sample: Instant::ZERO,
+        }
+    }
+
+    /// Samples every client connection each `every` of virtual time, from time zero until
+    /// its transfer ends (one last sample after that); the samples appear in
+    /// [`ConnectionReport::samples`](crate::ConnectionReport::samples). A zero interval
+    /// turns sampling off.
+    pub fn with_sampling(mut self, every: Duration) -> Self {
+        self.sample_every = (!every.is_zero()).then_some(every);
+        self
+    }
+
+    /// When the next sample is due, while any client still needs one.
+    fn sample_due(&self) -> Option<Instant> {
+        self.sample_every?;
+        (!self.clients.iter().all(Client::sampling_done)).then_some(self.next_sample)
+    }
+
+    /// Takes the samples due at `now`.
+    fn take_samples(&mut self, now: Instant) {
+        let (Some(every), Some(due)) = (self.sample_every, self.sample_due()) else {
+            return;
+        };
+        if due > now {
+            return;
+        }
+        for client in &mut self.clients {
+            if !client.sampling_done() {
+                client.sample(now, &self.stack);
+            }
+        }
+        while self.next_sample <= now {
+            self.next_sample += every;
         }
     }
 
@@ -144,6 +184,7 @@ impl StackHost {
             | Event::Readable(conn)
             | Event::Writable(conn)
             | Event::PeerClosed(conn)
+            | Event::SendComplete(conn)
             | Event::Closed(conn, _) => conn,
         };
         let scratch = &mut self.scratch;
@@ -198,6 +239,7 @@ impl Host for StackHost {
             }
         }
         self.drive(now);
+        self.take_samples(now);
     }
 
     fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<(usize, usize)> {
@@ -213,7 +255,12 @@ impl Host for StackHost {
         if !self.pending.is_empty() {
             return Some(self.now);
         }
-        let apps = self.clients.iter().filter_map(Client::wake).min();
+        let apps = self
+            .clients
+            .iter()
+            .filter_map(Client::wake)
+            .chain(self.sample_due())
+            .min();
         match (self.stack.poll_timeout(), apps) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

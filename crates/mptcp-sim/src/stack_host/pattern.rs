@@ -37,6 +37,11 @@ pub(crate) enum StreamKind {
     },
     /// Pattern bytes for as long as the connection lasts.
     Open,
+    /// No bytes after the header; the server sends `bytes` bytes back, then closes.
+    Download {
+        /// Bytes the server sends.
+        bytes: u64,
+    },
 }
 
 impl Header {
@@ -46,6 +51,7 @@ impl Header {
             StreamKind::Bulk { bytes } => (1, bytes, 0),
             StreamKind::RequestResponse { request, response } => (2, request, response),
             StreamKind::Open => (3, 0, 0),
+            StreamKind::Download { bytes } => (4, bytes, 0),
         };
         let mut out = [0; HEADER_LEN];
         out[..4].copy_from_slice(&MAGIC);
@@ -73,6 +79,7 @@ impl Header {
                 StreamKind::RequestResponse { request, response }
             }
             (3, 0, 0) => StreamKind::Open,
+            (4, bytes, 0) => StreamKind::Download { bytes },
             _ => return None,
         };
         Some(Self {
@@ -227,6 +234,7 @@ mod tests {
                 response: 0,
             },
             StreamKind::Open,
+            StreamKind::Download { bytes: 1 << 26 },
         ] {
             let header = Header { salt: 99, kind };
             assert_eq!(Header::decode(&header.encode()), Some(header));

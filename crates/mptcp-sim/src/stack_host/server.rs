@@ -1,6 +1,6 @@
 //! The server application: listens on a port, accepts every connection, reads each client's
-//! [`Header`], then checks the client's bytes against the pattern as they arrive and answers
-//! requests with responses. It closes its side once the client's stream has ended and every
+//! [`Header`], then checks the client's bytes against the pattern as they arrive, answers
+//! requests with responses and sends downloads. It closes its side once the client's stream has ended and every
 //! response is in the stack.
 
 use std::collections::BTreeMap;
@@ -129,7 +129,10 @@ impl Server {
             Event::Readable(_) | Event::PeerClosed(_) => session.read(now, conn, stack, scratch),
             Event::Writable(_) => session.respond(conn, stack),
             Event::Closed(_, reason) => session.closed = Some(reason),
-            Event::Connected(_) | Event::Incoming(_) | Event::Mptcp(..) => {}
+            Event::Connected(_)
+            | Event::Incoming(_)
+            | Event::SendComplete(_)
+            | Event::Mptcp(..) => {}
         }
     }
 }
@@ -208,8 +211,12 @@ impl Session {
         if let (Some(responses), Some(upstream), Some(header)) =
             (&mut self.responses, &self.upstream, self.header)
         {
-            if let StreamKind::RequestResponse { request, response } = header.kind {
-                responses.want(upstream.received / request * response);
+            match header.kind {
+                StreamKind::RequestResponse { request, response } => {
+                    responses.want(upstream.received / request * response);
+                }
+                StreamKind::Download { bytes } => responses.want(bytes),
+                StreamKind::Bulk { .. } | StreamKind::Open => {}
             }
             if self.closed.is_none()
                 && let Err(error) = responses.pump(stack, conn)

@@ -1,0 +1,493 @@
+//! What the MPTCP interop tests against the kernel share (`mptcp_kernel.rs`,
+//! `mptcp_paths.rs`): a topology with our stack on some of its paths, the kernel peer,
+//! the byte-pattern exchange checked on our side, and the kernel's `MPTcpExt*` counters.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use mptcp_interop::{KernelPeer, Loss, OurStack, Spawned, Topology, TopologyBuilder, pattern};
+use mptcp_tun::{MptcpListener, MptcpStream, RuntimeConfig, SubflowInfo};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::time::timeout;
+
+pub const PEER: &str = env!("CARGO_BIN_EXE_kernel-peer");
+pub const MIB: u64 = 1024 * 1024;
+/// Every test has its own namespaces, so all can use the same port.
+pub const PORT: u16 = 5201;
+
+/// Which side our stack plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Our client connects to a kernel server.
+    OurClient,
+    /// A kernel client connects to our server.
+    OurServer,
+}
+
+impl Role {
+    /// The pattern tags of what we send and what we receive.
+    pub fn tags(self) -> (u8, u8) {
+        match self {
+            Role::OurClient => (pattern::CLIENT_TAG, pattern::SERVER_TAG),
+            Role::OurServer => (pattern::SERVER_TAG, pattern::CLIENT_TAG),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::OurClient => "our client -> kernel server",
+            Role::OurServer => "kernel client -> our server",
+        }
+    }
+}
+
+/// A topology of `paths` paths, our stack on all of them, MPTCP limits in "kernel".
+pub struct Setup {
+    // Field order is drop order: the stack before the namespaces it runs in.
+    /// `tcpdump`s started when `MPTCP_INTEROP_PCAP` names a directory (for debugging).
+    pub captures: Vec<Spawned>,
+    pub stack: OurStack,
+    pub topo: Topology,
+    pub v6: bool,
+}
+
+impl Setup {
+    /// `paths` paths; `limits` (subflows, add_addr_accepted) in "kernel"; `kernel_setup`
+    /// runs in "kernel" before our stack starts (endpoints, sysctls).
+    pub fn new(
+        tag: &str,
+        paths: u8,
+        v6: bool,
+        limits: Option<(u8, u8)>,
+        config: RuntimeConfig,
+    ) -> Setup {
+        mptcp_interop::require_root();
+        let mut builder = TopologyBuilder::new(tag).paths(paths);
+        if let Some((subflows, accepted)) = limits {
+            builder = builder.mptcp_limits(subflows, accepted);
+        }
+        let topo = builder.build().unwrap();
+        route_kernel_by_source(&topo);
+        let indices: Vec<u8> = (1..=paths).collect();
+        let mut captures = Vec::new();
+        if let Some(dir) = std::env::var_os("MPTCP_INTEROP_PCAP") {
+            for p in topo.paths() {
+                let file = format!("{}/{tag}-{}.pcap", dir.to_string_lossy(), p.ours_dev);
+                let args = [
+                    "-i",
+                    p.ours_dev.as_str(),
+                    "-s",
+                    "200",
+                    "-U",
+                    "-w",
+                    file.as_str(),
+                ];
+                captures.push(topo.ours().spawn("tcpdump", &args).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let stack = OurStack::start(&topo, &indices, Loss::NONE, config).unwrap();
+        Setup {
+            captures,
+            stack,
+            topo,
+            v6,
+        }
+    }
+
+    /// The kernel's address on path `i`.
+    pub fn kernel_addr(&self, i: u8) -> IpAddr {
+        self.topo.path(i).unwrap().kernel_addr(self.v6)
+    }
+
+    /// Our address on path `i`.
+    pub fn our_addr(&self, i: u8) -> IpAddr {
+        OurStack::addr(&self.topo, i, self.v6).unwrap()
+    }
+
+    /// The path our address or the kernel's address `ip` belongs to.
+    pub fn path_of(&self, ip: IpAddr) -> Option<u8> {
+        self.topo
+            .paths()
+            .iter()
+            .find(|p| {
+                [
+                    p.kernel_v4.addr,
+                    p.kernel_v6.addr,
+                    p.tun.stack_v4.addr,
+                    p.tun.stack_v6.addr,
+                ]
+                .contains(&ip)
+            })
+            .map(|p| p.index)
+    }
+
+    /// `ip mptcp endpoint add` of the kernel's address on path `i` as id `i`, with
+    /// `flags`. Without `dev`: a subflow bound to device `ki` would drop our answers, which
+    /// come back on the path of our address (ours to the kernel's path-1 address, say).
+    pub fn kernel_endpoint(&self, i: u8, flags: &[&str]) {
+        let addr = self.kernel_addr(i).to_string();
+        let id = i.to_string();
+        let mut args = vec!["mptcp", "endpoint", "add", addr.as_str(), "id", id.as_str()];
+        args.extend_from_slice(flags);
+        self.topo.kernel().ip(&args).unwrap();
+    }
+
+    /// Starts the kernel's side (and our listener when we serve).
+    pub fn open(&self, role: Role, peer: &KernelPeer) -> Opening {
+        match role {
+            Role::OurClient => {
+                // The kernel server listens on every address, like real servers: its
+                // listener also takes the joins to the addresses it announces.
+                let any: IpAddr = if self.v6 {
+                    Ipv6Addr::UNSPECIFIED.into()
+                } else {
+                    Ipv4Addr::UNSPECIFIED.into()
+                };
+                let kernel = peer
+                    .server(self.topo.kernel(), SocketAddr::new(any, PORT))
+                    .unwrap();
+                let to = SocketAddr::new(self.kernel_addr(1), PORT);
+                Opening {
+                    kernel: Some(kernel),
+                    listener: None,
+                    to,
+                }
+            }
+            Role::OurServer => {
+                let at = SocketAddr::new(self.our_addr(1), PORT);
+                let listener = {
+                    let _rt = self.stack.enter();
+                    MptcpListener::bind(&self.stack.handle(), at).unwrap()
+                };
+                let kernel = peer.client(self.topo.kernel(), at).unwrap();
+                Opening {
+                    kernel: Some(kernel),
+                    listener: Some(listener),
+                    to: at,
+                }
+            }
+        }
+    }
+
+    /// Runs `future` on the stack's runtime within `limit`; panics with diagnostics when
+    /// it takes longer.
+    pub fn run<T>(&self, what: &str, limit: Duration, future: impl Future<Output = T>) -> T {
+        let outcome = self.stack.block_on(async { timeout(limit, future).await });
+        outcome
+            .unwrap_or_else(|_| panic!("{what}: not done within {limit:?}\n{}", self.diagnostics()))
+    }
+
+    /// Our stack's counters, the per-path packet counts and the kernel's view.
+    pub fn diagnostics(&self) -> String {
+        let mut text = format!("stack: {:?}\n", self.stack.runtime().stats());
+        for p in self.topo.paths() {
+            if let Some(c) = self.stack.impair(p.index) {
+                text += &format!(
+                    "path {}: in {}, out {}\n",
+                    p.index,
+                    c.inbound(),
+                    c.outbound()
+                );
+            }
+        }
+        let ss = self.topo.kernel().exec("ss", &["-Mni"]);
+        text += &ss.map_or_else(|e| e.to_string(), |f| f.stdout);
+        let ss = self.topo.kernel().exec("ss", &["-tni"]);
+        text += &ss.map_or_else(|e| e.to_string(), |f| f.stdout);
+        text += &format!("kernel counters: {:?}", self.nonzero_counters());
+        text
+    }
+
+    /// The kernel's `MPTcpExt*` counters (from `/proc/net/netstat` of "kernel"), without
+    /// the prefix: `AddAddr`, `EchoAdd`, `MPJoinSynRx`, ...
+    pub fn kernel_counters(&self) -> HashMap<String, u64> {
+        let netstat = self
+            .topo
+            .kernel()
+            .exec("cat", &["/proc/net/netstat"])
+            .unwrap()
+            .stdout;
+        let mut lines = netstat.lines().filter(|l| l.starts_with("MPTcpExt:"));
+        let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
+            return HashMap::new();
+        };
+        names
+            .split_whitespace()
+            .skip(1)
+            .zip(values.split_whitespace().skip(1))
+            .map(|(n, v)| (n.to_owned(), v.parse().unwrap_or(0)))
+            .collect()
+    }
+
+    /// One kernel counter (0 when absent).
+    pub fn counter(&self, name: &str) -> u64 {
+        self.kernel_counters().get(name).copied().unwrap_or(0)
+    }
+
+    /// The counters that are not zero, sorted, for reports.
+    pub fn nonzero_counters(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<_> = self
+            .kernel_counters()
+            .into_iter()
+            .filter(|(_, v)| *v != 0)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The kernel's `ss -Mni` text.
+    pub fn kernel_ss_m(&self) -> String {
+        self.topo
+            .kernel()
+            .exec("ss", &["-Mni"])
+            .map(|f| f.stdout)
+            .unwrap_or_default()
+    }
+}
+
+/// Source routing in "kernel", as "ours" has it: what the kernel sends from its path-`i`
+/// address leaves on path `i`, whichever of our addresses it goes to. The topology routes
+/// "kernel" by destination only, so a subflow the kernel opens from an endpoint on path 2
+/// (bound to its device) to our path-1 address would find no route (IPv6:
+/// `MPJoinSynTxConnectErr`; IPv4: the SYN waits for ARP on the wrong link). Via path
+/// `i`, "ours" forwards it to the right TUN device.
+fn route_kernel_by_source(topo: &Topology) {
+    let kernel = topo.kernel();
+    for p in topo.paths() {
+        let table = (200 + u32::from(p.index)).to_string();
+        for (family, from, ours, via) in [
+            ("-4", p.kernel_v4.addr, "10.1.0.0/16", p.router_v4.addr),
+            ("-6", p.kernel_v6.addr, "fd00:1::/32", p.router_v6.addr),
+        ] {
+            let (from, via) = (from.to_string(), via.to_string());
+            kernel
+                .ip(&[family, "rule", "add", "from", &from, "lookup", &table])
+                .unwrap();
+            kernel
+                .ip(&[
+                    family,
+                    "route",
+                    "add",
+                    ours,
+                    "via",
+                    &via,
+                    "dev",
+                    &p.kernel_dev,
+                    "table",
+                    &table,
+                ])
+                .unwrap();
+        }
+    }
+}
+
+/// A connection on its way.
+pub struct Opening {
+    pub kernel: Option<Spawned>,
+    pub listener: Option<MptcpListener>,
+    /// The server's address.
+    pub to: SocketAddr,
+}
+
+impl Opening {
+    /// Connects to the kernel server, or accepts the kernel client.
+    pub async fn establish(&self, setup: &Setup) -> MptcpStream {
+        match &self.listener {
+            None => MptcpStream::connect(&setup.stack.handle(), self.to)
+                .await
+                .unwrap_or_else(|e| panic!("connect to {}: {e}", self.to)),
+            Some(listener) => listener.accept().await.expect("accept").0,
+        }
+    }
+}
+
+/// An MPTCP kernel peer that sends `send` and expects `expect` bytes within `limit`.
+pub fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
+    KernelPeer::new(PEER)
+        .send(send)
+        .expect(expect)
+        .io_timeout(Duration::from_secs(15))
+        .deadline(limit + Duration::from_secs(5))
+}
+
+/// Waits for the kernel peer: it must have verified what it received and print each of
+/// `expect`. Returns its line.
+pub fn finish_kernel(what: &str, peer: &KernelPeer, kernel: Spawned, expect: &[&str]) -> String {
+    let out = peer
+        .finish(kernel)
+        .unwrap_or_else(|e| panic!("{what}: kernel peer failed: {e}"))
+        .stdout;
+    assert!(out.contains("verify=ok"), "{what}: {out}");
+    for needle in expect {
+        assert!(out.contains(needle), "{what}: no `{needle}` in {out}");
+    }
+    out.trim_end().to_owned()
+}
+
+/// The value of `key=` in a kernel-peer line.
+pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Writes `len` bytes of `tag`'s pattern starting at `from`; `len` counts from 0.
+pub async fn write_pattern(
+    mut w: impl AsyncWrite + Unpin,
+    tag: u8,
+    from: u64,
+    len: u64,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut off = from;
+    while off < len {
+        let n = (len - off).min(buf.len() as u64) as usize;
+        pattern::fill(tag, off, &mut buf[..n]);
+        w.write_all(&buf[..n]).await?;
+        off += n as u64;
+    }
+    Ok(())
+}
+
+/// Writes `len` bytes of `tag`'s pattern, then half-closes.
+pub async fn send_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> io::Result<()> {
+    write_pattern(&mut w, tag, 0, len).await?;
+    w.shutdown().await
+}
+
+/// Reads to the end of the stream, checking `tag`'s pattern; panics unless exactly `len`
+/// intact bytes and a clean end arrived.
+pub async fn recv_pattern(mut r: impl AsyncRead + Unpin, tag: u8, len: u64, what: &str) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0u64;
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => panic!("{what}: read failed after {got} bytes: {e}"),
+        };
+        if let Some(at) = pattern::first_mismatch(tag, got, &buf[..n]) {
+            panic!("{what}: pattern broken at byte {at}");
+        }
+        got += n as u64;
+    }
+    assert_eq!(got, len, "{what}: wrong length");
+}
+
+/// Subflows whose handshake completed and which are still open.
+pub fn live(subflows: &[SubflowInfo]) -> Vec<SubflowInfo> {
+    subflows
+        .iter()
+        .filter(|s| s.established && !is_closing(s))
+        .copied()
+        .collect()
+}
+
+/// Whether a subflow is closed or closing.
+pub fn is_closing(s: &SubflowInfo) -> bool {
+    // (mptcp-tun does not re-export the state type; its names are stable.)
+    !matches!(
+        format!("{:?}", s.tcp.state).as_str(),
+        "Established" | "CloseWait"
+    )
+}
+
+/// One line per subflow, for reports.
+pub fn describe_subflows(subflows: &[SubflowInfo]) -> String {
+    subflows
+        .iter()
+        .map(|s| {
+            format!(
+                "  {:?} {} -> {} ids {}/{:?} {:?}{}{} sent {} received {} retrans {}",
+                s.id,
+                s.local,
+                s.remote,
+                s.local_id,
+                s.remote_id,
+                s.tcp.state,
+                if s.established { " established" } else { "" },
+                if s.backup || s.peer_backup {
+                    " backup"
+                } else {
+                    ""
+                },
+                s.tcp.bytes_sent,
+                s.tcp.bytes_received,
+                s.tcp.bytes_retransmitted,
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Waits (polling, up to `limit`) until `cond` holds on our subflows; returns them.
+pub async fn wait_subflows(
+    stream: &SharedStream,
+    limit: Duration,
+    cond: impl Fn(&[SubflowInfo]) -> bool,
+) -> Result<Vec<SubflowInfo>, Vec<SubflowInfo>> {
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        let s = stream.lock().subflows();
+        if cond(&s) {
+            return Ok(s);
+        }
+        if tokio::time::Instant::now() >= until {
+            return Err(s);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A stream that a reader, a writer and a controller (subflows, `set_backup`,
+/// `remove_address`) use at once: each call locks it briefly. The stream keeps separate
+/// wakers for its reader and its writer, so the two halves do not wake each other's tasks
+/// away.
+#[derive(Clone)]
+pub struct SharedStream(Arc<Mutex<MptcpStream>>);
+
+impl SharedStream {
+    pub fn new(stream: MptcpStream) -> Self {
+        SharedStream(Arc::new(Mutex::new(stream)))
+    }
+
+    /// The stream, for a control call.
+    pub fn lock(&self) -> MutexGuard<'_, MptcpStream> {
+        self.0.lock().unwrap()
+    }
+}
+
+impl AsyncRead for SharedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.lock()).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SharedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.lock()).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.lock()).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.lock()).poll_shutdown(cx)
+    }
+}
