@@ -531,6 +531,11 @@ impl MptcpConnection {
     /// Puts `data` (from data sequence number `dsn`) into the reassembly buffer.
     fn deliver(&mut self, dsn: DataSeq, data: &[u8]) {
         let out = self.recv.write(SeqNum(dsn.0 as u32), data);
+        if out.advanced > 0 && self.app_closed {
+            // Nobody will read it (RFC 2525 §2.17).
+            self.abort();
+            return;
+        }
         if out.advanced > 0 {
             self.rcv_nxt += out.advanced as u64;
             if !self.readable_signalled {

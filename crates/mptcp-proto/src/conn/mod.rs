@@ -184,6 +184,9 @@ pub struct MptcpConnection {
     fin_received: bool,
     /// The receive side knows its data sequence numbers (the peer's IDSN, or TCP).
     rx_ready: bool,
+    /// The application closed the connection: data arriving now has no reader, and
+    /// resets the connection (as Linux does for an orphaned socket).
+    app_closed: bool,
     // Events.
     events: VecDeque<ConnEvent>,
     readable_signalled: bool,
@@ -250,6 +253,7 @@ impl MptcpConnection {
             peer_fin: None,
             fin_received: false,
             rx_ready: false,
+            app_closed: false,
             events: VecDeque::new(),
             readable_signalled: false,
             writable_wanted: false,
@@ -474,7 +478,11 @@ impl MptcpConnection {
 
     /// Close: shut down sending; unread data makes it an abort (RFC 2525 §2.17).
     pub fn close(&mut self) {
-        if self.recv.readable() > 0 {
+        self.app_closed = true;
+        let unread = self.recv.readable() > 0
+            || self.recv.has_out_of_order()
+            || self.subflows.iter().any(|s| s.tcp.recv_queue_len() > 0);
+        if unread {
             self.abort();
             return;
         }
