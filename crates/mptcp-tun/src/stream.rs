@@ -260,7 +260,12 @@ impl MptcpStream {
 
     /// How the connection ended, if it did.
     fn closed(&self, inner: &crate::shared::Inner) -> Option<CloseReason> {
-        inner.conns.get(&self.conn).and_then(|s| s.closed)
+        // The stack knows before its `Closed` event has been dispatched to us.
+        inner
+            .conns
+            .get(&self.conn)
+            .and_then(|s| s.closed)
+            .or_else(|| inner.stack.close_reason(self.conn))
     }
 }
 

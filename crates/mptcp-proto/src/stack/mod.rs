@@ -471,6 +471,11 @@ impl Stack {
         self.conns.get(&conn.0).map(|e| e.conn.send_complete())
     }
 
+    /// Why the connection ended, once it has (`None` while it is open).
+    pub fn close_reason(&self, conn: ConnectionHandle) -> Option<CloseReason> {
+        self.conns.get(&conn.0).and_then(|e| e.conn.close_reason())
+    }
+
     /// Whether the connection speaks MPTCP (false for plain TCP and after a fallback).
     pub fn is_mptcp(&self, conn: ConnectionHandle) -> Option<bool> {
         self.conns.get(&conn.0).map(|e| e.conn.is_mptcp())
