@@ -281,3 +281,45 @@ fn send_complete_says_when_the_peer_has_everything_and_our_data_fin() {
         assert!(!p.has_event(1, Event::SendComplete(b)), "mptcp {mptcp}");
     }
 }
+
+#[test]
+fn closing_with_unread_data_or_receiving_after_close_is_a_fastclose() {
+    // Unread data at close: RST with MP_FASTCLOSE (RFC 8684 §3.5), the peer sees a reset.
+    let mut p = pair(
+        MptcpConfig::default(),
+        MptcpConfig::default(),
+        WireConfig::default(),
+    );
+    let (a, b) = p.connected();
+    p.a().send(a, b"unread").unwrap();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.has_event(1, Event::Readable(b))
+    }));
+    p.b().close(b);
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.has_event(0, Event::Closed(a, CloseReason::Reset))
+    }));
+    assert!(p.log.iter().any(|l| {
+        l.from == 1
+            && l.flags.contains(TcpFlags::RST)
+            && mptcp_options(l)
+                .iter()
+                .any(|o| matches!(o, MptcpOption::MpFastclose { .. }))
+    }));
+
+    // Nothing unread at close, but data arrives afterwards: nobody will read it, so the
+    // connection is reset too (as Linux does for an orphaned socket).
+    let mut p = pair(
+        MptcpConfig::default(),
+        MptcpConfig::default(),
+        WireConfig::default(),
+    );
+    let (a, b) = p.connected();
+    p.b().close(b);
+    p.run_for(Duration::from_millis(100));
+    assert!(!p.has_event(0, Event::Closed(a, CloseReason::Reset)));
+    p.a().send(a, b"too late").unwrap();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.has_event(0, Event::Closed(a, CloseReason::Reset))
+    }));
+}
