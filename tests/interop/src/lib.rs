@@ -12,7 +12,10 @@
 //!   in "ours" (see the module documentation for the TUN hook).
 //! - [`KernelPeer`]: runs `kernel-peer` clients and servers in a namespace;
 //!   [`pattern`] (from `mptcp-cli`, whose `mptcp connect`/`listen` use it
-//!   too) is the byte pattern it sends and verifies.
+//!   too) is the byte pattern it sends and verifies; [`kernel`] checks a finished
+//!   peer ([`finish_kernel`]) and reads the kernel's counters ([`nstat`]).
+//! - [`transfer`]: the pattern over our side's streams: [`write_pattern`],
+//!   [`recv_pattern`], [`exchange`] of both directions at once, per [`Role`].
 //! - [`command`]: setup commands with timeouts and quoted error messages;
 //!   [`Spawned`] guards long-running children.
 //! - [`ImpairedDevice`]: seeded random packet loss in each direction between
@@ -26,11 +29,13 @@ pub mod addr;
 pub mod command;
 pub mod error;
 pub mod impair;
+pub mod kernel;
 pub mod netns;
 pub mod ours;
 pub mod peer;
 pub mod tbf;
 pub mod topology;
+pub mod transfer;
 pub mod veth;
 
 pub use mptcp_cli::pattern;
@@ -39,11 +44,16 @@ pub use addr::IfAddr;
 pub use command::{Finished, Spawned};
 pub use error::{Error, Result};
 pub use impair::{ImpairCounters, ImpairedDevice, Loss, Tally};
+pub use kernel::{Opening, field, finish_kernel, nstat, proc_counters, wait_counter};
 pub use netns::Namespace;
 pub use ours::OurStack;
 pub use peer::KernelPeer;
 pub use tbf::Tbf;
 pub use topology::{Path, Topology, TopologyBuilder, TunPlan};
+pub use transfer::{
+    Received, Role, assert_intact, exchange, recv_intact, recv_pattern, send_pattern, wait_for,
+    write_pattern,
+};
 pub use veth::{End, Offloads, VethLink};
 
 use std::path::Path as FsPath;

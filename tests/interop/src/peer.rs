@@ -74,6 +74,16 @@ impl KernelPeer {
         self
     }
 
+    /// A peer for a transfer test: sends `send` and expects `expect` pattern bytes, with
+    /// a 20 s I/O timeout and a deadline 5 s beyond `limit` (the test's own bound), so
+    /// the test times out first and reports.
+    pub fn transfer(self, send: u64, expect: u64, limit: Duration) -> Self {
+        self.send(send)
+            .expect(expect)
+            .io_timeout(Duration::from_secs(20))
+            .deadline(limit + Duration::from_secs(5))
+    }
+
     /// Any other `kernel-peer` option, e.g. `["--chunk", "2048"]`.
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.extra.push(arg.into());

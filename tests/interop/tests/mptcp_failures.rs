@@ -33,15 +33,14 @@ use mptcp_cli::decode::Report;
 use mptcp_cli::decode::capture::read_capture_file;
 use mptcp_cli::decode::render::write_json;
 use mptcp_interop::{
-    KernelPeer, Loss, Namespace, Offloads, OurStack, Spawned, Topology, TopologyBuilder, pattern,
-    require_root,
+    KernelPeer, Loss, Namespace, Offloads, Opening, OurStack, Role, Spawned, Topology,
+    TopologyBuilder, assert_intact, exchange, finish_kernel, nstat, pattern, recv_pattern,
+    require_root, send_pattern, wait_counter, wait_for, write_pattern,
 };
 use mptcp_proto::stack::ConnEvent;
 use mptcp_proto::tcp::TcpState;
-use mptcp_tun::{
-    Device, Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, SubflowInfo, TunDevice,
-};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use mptcp_tun::{Device, Interface, MptcpListener, Runtime, RuntimeConfig, SubflowInfo, TunDevice};
+use tokio::io::AsyncReadExt;
 use tokio::time::{sleep, timeout};
 
 const PEER: &str = env!("CARGO_BIN_EXE_kernel-peer");
@@ -50,25 +49,6 @@ const MIB: u64 = 1024 * 1024;
 const PORT: u16 = 5201;
 /// Bound of the short tests.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Which side our stack plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    /// Our client connects to a kernel server on path 1.
-    OurClient,
-    /// A kernel client connects to our server on path 1.
-    OurServer,
-}
-
-impl Role {
-    /// The pattern tags of what we send and what we receive.
-    fn tags(self) -> (u8, u8) {
-        match self {
-            Role::OurClient => (pattern::CLIENT_TAG, pattern::SERVER_TAG),
-            Role::OurServer => (pattern::SERVER_TAG, pattern::CLIENT_TAG),
-        }
-    }
-}
 
 /// Our stack on paths `paths` of a fresh topology. Field order is drop order: our stack
 /// stops before the namespaces go.
@@ -105,12 +85,7 @@ impl Setup {
         match role {
             Role::OurClient => {
                 let to = self.kernel_addr(1);
-                let kernel = peer.server(self.kernel(), to).unwrap();
-                Opening {
-                    kernel,
-                    listener: None,
-                    to,
-                }
+                Opening::to_kernel_server(peer, self.kernel(), to, to).unwrap()
             }
             Role::OurServer => {
                 let at = self.our_addr(1);
@@ -118,12 +93,7 @@ impl Setup {
                     let _rt = self.stack.enter();
                     MptcpListener::bind(&self.stack.handle(), at).unwrap()
                 };
-                let kernel = peer.client(self.kernel(), at).unwrap();
-                Opening {
-                    kernel,
-                    listener: Some(listener),
-                    to: at,
-                }
+                Opening::from_kernel_client(peer, self.kernel(), listener, at).unwrap()
             }
         }
     }
@@ -143,169 +113,9 @@ impl Setup {
     }
 }
 
-/// A connection on its way: the kernel peer runs, our listener (if we serve) listens.
-struct Opening {
-    kernel: Spawned,
-    listener: Option<MptcpListener>,
-    /// The server's address.
-    to: SocketAddr,
-}
-
-impl Opening {
-    /// Connects to the kernel server, or accepts the kernel client.
-    async fn establish(&self, handle: &mptcp_tun::Handle) -> MptcpStream {
-        match &self.listener {
-            None => MptcpStream::connect(handle, self.to)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {}: {e}", self.to)),
-            Some(listener) => listener.accept().await.expect("accept").0,
-        }
-    }
-}
-
 /// A kernel MPTCP peer that sends `send` and expects `expect` bytes within `limit`.
 fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
-    KernelPeer::new(PEER)
-        .send(send)
-        .expect(expect)
-        .io_timeout(Duration::from_secs(20))
-        .deadline(limit + Duration::from_secs(5))
-}
-
-/// Waits for the kernel peer and checks that it verified what it received and reports
-/// each of `expect` (e.g. `proto=mptcp`).
-fn finish_kernel(what: &str, peer: &KernelPeer, kernel: Spawned, expect: &[&str]) -> String {
-    let out = peer
-        .finish(kernel)
-        .unwrap_or_else(|e| panic!("{what}: kernel peer failed: {e}"))
-        .stdout;
-    assert!(out.contains("verify=ok"), "{what}: {out}");
-    for needle in expect {
-        assert!(out.contains(needle), "{what}: no `{needle}` in {out}");
-    }
-    out
-}
-
-/// Writes `len` bytes of `tag`'s pattern (no shutdown), counting them in `progress`;
-/// returns how many were written before an error.
-async fn write_pattern(
-    mut w: impl AsyncWrite + Unpin,
-    tag: u8,
-    len: u64,
-    progress: &AtomicU64,
-) -> (u64, io::Result<()>) {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut off = 0u64;
-    while off < len {
-        let n = (len - off).min(buf.len() as u64) as usize;
-        pattern::fill(tag, off, &mut buf[..n]);
-        let mut done = 0;
-        while done < n {
-            match w.write(&buf[done..n]).await {
-                Ok(0) => return (off, Err(io::ErrorKind::WriteZero.into())),
-                Ok(k) => {
-                    done += k;
-                    off += k as u64;
-                    progress.store(off, Ordering::Relaxed);
-                }
-                Err(e) => return (off, Err(e)),
-            }
-        }
-        // Let the reader joined with this writer run: filling the pattern takes long in a
-        // debug build, and a writer that never waits would starve it (the receive window
-        // would close because nobody reads).
-        tokio::task::yield_now().await;
-    }
-    (off, Ok(()))
-}
-
-/// Writes `len` bytes of `tag`'s pattern, then half-closes.
-async fn send_pattern(
-    mut w: impl AsyncWrite + Unpin,
-    tag: u8,
-    len: u64,
-    progress: &AtomicU64,
-) -> io::Result<()> {
-    write_pattern(&mut w, tag, len, progress).await.1?;
-    w.shutdown().await
-}
-
-/// What a reader got: the byte count, the offset of the first byte that is not the
-/// pattern, and how the stream ended (`Ok` at end of stream).
-#[derive(Debug)]
-struct Received {
-    bytes: u64,
-    first_bad: Option<u64>,
-    end: io::Result<()>,
-}
-
-/// Reads until the end of the stream or an error, checking `tag`'s pattern and counting
-/// in `progress`.
-async fn recv_pattern(mut r: impl AsyncRead + Unpin, tag: u8, progress: &AtomicU64) -> Received {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut got = 0u64;
-    let mut first_bad = None;
-    loop {
-        let n = match r.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                return Received {
-                    bytes: got,
-                    first_bad,
-                    end: Err(e),
-                };
-            }
-        };
-        if first_bad.is_none() {
-            first_bad = pattern::first_mismatch(tag, got, &buf[..n]);
-        }
-        got += n as u64;
-        progress.store(got, Ordering::Relaxed);
-    }
-    Received {
-        bytes: got,
-        first_bad,
-        end: Ok(()),
-    }
-}
-
-/// Asserts that `r` is exactly `len` intact bytes and a clean end of stream.
-fn assert_intact(what: &str, r: &Received, len: u64) {
-    assert!(
-        r.end.is_ok(),
-        "{what}: read failed after {} bytes: {:?}",
-        r.bytes,
-        r.end
-    );
-    assert_eq!(r.first_bad, None, "{what}: pattern broken");
-    assert_eq!(r.bytes, len, "{what}: wrong length");
-}
-
-/// Sends `len` bytes while receiving `len` bytes, each way checked; half-closes after
-/// sending.
-async fn exchange(what: &str, stream: &mut MptcpStream, role: Role, len: u64) {
-    let (send_tag, recv_tag) = role.tags();
-    let (sent, recvd) = (AtomicU64::new(0), AtomicU64::new(0));
-    let (r, w) = tokio::io::split(stream);
-    let (sent, received) = tokio::join!(
-        send_pattern(w, send_tag, len, &sent),
-        recv_pattern(r, recv_tag, &recvd)
-    );
-    sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
-    assert_intact(what, &received, len);
-}
-
-/// Polls `check` every 10 ms until it returns `Some`, within `limit`.
-async fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let until = Instant::now() + limit;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < until, "{what}: not within {limit:?}");
-        sleep(Duration::from_millis(10)).await;
-    }
+    KernelPeer::new(PEER).transfer(send, expect, limit)
 }
 
 /// Whether subflow `s` runs over path `i` (our address on it is `10.1.i.2`: our
@@ -319,18 +129,6 @@ fn on_path(s: &SubflowInfo, i: u8) -> bool {
 
 fn is_open(s: &SubflowInfo) -> bool {
     s.established && s.tcp.state != TcpState::Closed
-}
-
-/// The kernel's `MPTcpExt*`/`Tcp*` counter `name` in `ns` (`nstat -saz`: absolute, no
-/// history written).
-fn nstat(ns: &Namespace, name: &str) -> u64 {
-    let out = ns.exec("nstat", &["-saz", name]).unwrap().stdout;
-    out.lines()
-        .find_map(|l| {
-            let mut f = l.split_whitespace();
-            (f.next() == Some(name)).then(|| f.next().unwrap().parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no {name} in nstat output: {out}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -407,8 +205,8 @@ fn failover(tag: &str, role: Role) {
         let (r, w) = tokio::io::split(stream);
         let transfer = async {
             let out = tokio::join!(
-                send_pattern(w, send_tag, FAILOVER_SIZE, &sent),
-                recv_pattern(r, recv_tag, &recvd)
+                send_pattern(w, send_tag, FAILOVER_SIZE, Some(&sent)),
+                recv_pattern(r, recv_tag, Some(&recvd))
             );
             done.store(true, Ordering::Relaxed);
             out
@@ -580,18 +378,6 @@ fn our_abort(tag: &str, role: Role) {
     assert!(after > before, "{what}: the kernel counted no MP_FASTCLOSE");
 }
 
-/// `name` once it moved past `before` (or after 2 s).
-fn wait_counter(ns: &Namespace, name: &str, before: u64) -> u64 {
-    let until = Instant::now() + Duration::from_secs(2);
-    loop {
-        let now = nstat(ns, name);
-        if now > before || Instant::now() > until {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn our_client_abort_is_an_mp_fastclose_the_kernel_counts() {
     our_abort("fcuc", Role::OurClient);
@@ -723,11 +509,10 @@ fn kernel_abort(tag: &str, role: Role) {
     let (send_tag, recv_tag) = role.tags();
     let (written, write_end, received, subflows) = setup.run(&what, LIMIT, async {
         let mut stream = opening.establish(&handle).await;
-        let (sent, recvd) = (AtomicU64::new(0), AtomicU64::new(0));
         let (r, w) = tokio::io::split(&mut stream);
         let ((written, write_end), received) = tokio::join!(
-            write_pattern(w, send_tag, 64 * MIB, &sent),
-            recv_pattern(r, recv_tag, &recvd)
+            write_pattern(w, send_tag, 0, 64 * MIB, None),
+            recv_pattern(r, recv_tag, None)
         );
         // The connection ended (the stream still holds it): every subflow is closed.
         let subflows = wait_for(&format!("{what}: all subflows closed"), LIMIT, || {

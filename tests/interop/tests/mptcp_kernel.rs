@@ -15,9 +15,8 @@ mod mptcp_support;
 
 use std::time::{Duration, Instant};
 
-use mptcp_support::{
-    MIB, Role, Setup, field, finish_kernel, kernel_peer, recv_pattern, send_pattern,
-};
+use mptcp_interop::{Role, exchange, field, finish_kernel};
+use mptcp_support::{MIB, Setup, kernel_peer};
 use mptcp_tun::RuntimeConfig;
 
 /// Bytes each way.
@@ -46,25 +45,19 @@ fn one_path(tag: &str, role: Role, v6: bool, kernel_checksum: bool) -> String {
             .unwrap();
     }
     let peer = kernel_peer(SIZE, SIZE, LIMIT);
-    let mut opening = setup.open(role, &peer);
-    let (send_tag, recv_tag) = role.tags();
+    let opening = setup.open(role, &peer);
     let (elapsed, mptcp) = setup.run(&what, LIMIT, async {
-        let stream = opening.establish(&setup).await;
+        let stream = opening.establish(&setup.stack.handle()).await;
         let mptcp = stream.is_mptcp();
         let started = Instant::now();
-        let (r, w) = tokio::io::split(stream);
-        let (sent, ()) = tokio::join!(
-            send_pattern(w, send_tag, SIZE),
-            recv_pattern(r, recv_tag, SIZE, &what)
-        );
-        sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
+        exchange(&what, stream, role, SIZE).await;
         (started.elapsed(), mptcp)
     });
     let received = format!("received={SIZE}");
     let line = finish_kernel(
         &what,
         &peer,
-        opening.kernel.take().unwrap(),
+        opening.kernel,
         &[&received, "end=eof", "proto=mptcp "],
     );
     assert!(mptcp, "{what}: our stream is not MPTCP");

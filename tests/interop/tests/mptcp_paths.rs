@@ -26,9 +26,9 @@ mod mptcp_support;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use mptcp_interop::{Role, field, finish_kernel, recv_intact, write_pattern};
 use mptcp_support::{
-    MIB, Role, Setup, SharedStream, describe_subflows, field, finish_kernel, kernel_peer, live,
-    recv_pattern, wait_subflows, write_pattern,
+    MIB, Setup, SharedStream, describe_subflows, kernel_peer, live, wait_subflows,
 };
 use mptcp_tun::{RuntimeConfig, SubflowId, SubflowInfo};
 use tokio::io::AsyncWriteExt;
@@ -75,11 +75,11 @@ async fn exchange<T>(
     let (send_tag, recv_tag) = role.tags();
     let (r, mut w) = (stream.clone(), stream.clone());
     let sender = async {
-        write_pattern(&mut w, send_tag, 0, SIZE).await?;
+        write_pattern(&mut w, send_tag, 0, SIZE, None).await.1?;
         tokio::time::sleep_until(started + hold).await;
         w.shutdown().await
     };
-    let (sent, (), out) = tokio::join!(sender, recv_pattern(r, recv_tag, SIZE, what), during);
+    let (sent, (), out) = tokio::join!(sender, recv_intact(r, recv_tag, SIZE, what), during);
     sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
     out
 }
@@ -105,9 +105,9 @@ fn multipath(tag: &str, role: Role, paths: u8, v6: bool) {
     // the initial address to each announced one.
     let expected = 1 + 2 * (paths as usize - 1);
     let peer = kernel_peer(SIZE, SIZE, LIMIT);
-    let mut opening = setup.open(role, &peer);
+    let opening = setup.open(role, &peer);
     let (during, all, elapsed) = setup.run(&what, LIMIT, async {
-        let stream = SharedStream::new(opening.establish(&setup).await);
+        let stream = SharedStream::new(opening.establish(&setup.stack.handle()).await);
         assert!(stream.lock().is_mptcp(), "{what}: not MPTCP");
         let started = Instant::now();
         let watch = wait_subflows(&stream, JOIN_WAIT, |s| live(s).len() == expected);
@@ -126,7 +126,7 @@ fn multipath(tag: &str, role: Role, paths: u8, v6: bool) {
     let line = finish_kernel(
         &what,
         &peer,
-        opening.kernel.take().unwrap(),
+        opening.kernel,
         &[&received, "end=eof", "proto=mptcp "],
     );
     let counters = setup.nonzero_counters();
@@ -270,14 +270,17 @@ fn remove_address(tag: &str, ours: bool) {
     };
     let role = Role::OurClient;
     let peer = kernel_peer(SIZE, SIZE, LIMIT);
-    let mut opening = setup.open(role, &peer);
+    let opening = setup.open(role, &peer);
     let (before, after, ss_before, ss_after) = setup.run(what, LIMIT, async {
-        let stream = SharedStream::new(opening.establish(&setup).await);
+        let stream = SharedStream::new(opening.establish(&setup.stack.handle()).await);
         let (send_tag, recv_tag) = role.tags();
         let (r, mut w) = (stream.clone(), stream.clone());
         let sender = async {
             // The first quarter, then the removal while the rest flows.
-            write_pattern(&mut w, send_tag, 0, SIZE / 4).await.unwrap();
+            write_pattern(&mut w, send_tag, 0, SIZE / 4, None)
+                .await
+                .1
+                .unwrap();
             let before = wait_subflows(&stream, JOIN_WAIT, |s| using(s, gone) == 1)
                 .await
                 .unwrap_or_else(|s| {
@@ -318,20 +321,21 @@ fn remove_address(tag: &str, ours: bool) {
                     std::thread::sleep(Duration::from_millis(20));
                 }
             });
-            write_pattern(&mut w, send_tag, SIZE / 4, SIZE)
+            write_pattern(&mut w, send_tag, SIZE / 4, SIZE, None)
                 .await
+                .1
                 .unwrap();
             w.shutdown().await.unwrap();
             (before, after, ss_before, ss_after)
         };
-        let (out, ()) = tokio::join!(sender, recv_pattern(r, recv_tag, SIZE, what));
+        let (out, ()) = tokio::join!(sender, recv_intact(r, recv_tag, SIZE, what));
         out
     });
     let received = format!("received={SIZE}");
     let line = finish_kernel(
         what,
         &peer,
-        opening.kernel.take().unwrap(),
+        opening.kernel,
         &[&received, "end=eof", "proto=mptcp "],
     );
     let counters = setup.nonzero_counters();
@@ -388,10 +392,10 @@ fn mp_prio_backup_mid_transfer_moves_the_kernels_data_off_that_subflow() {
         .arg((256 * 1024).to_string())
         .arg("--pause-ms")
         .arg("20");
-    let mut opening = setup.open(Role::OurClient, &peer);
+    let opening = setup.open(Role::OurClient, &peer);
     let window = Duration::from_millis(1000);
     let (chosen, before, after) = setup.run(what, LIMIT, async {
-        let stream = SharedStream::new(opening.establish(&setup).await);
+        let stream = SharedStream::new(opening.establish(&setup.stack.handle()).await);
         let (_, recv_tag) = Role::OurClient.tags();
         let mut w = stream.clone();
         let control = async {
@@ -429,14 +433,14 @@ fn mp_prio_backup_mid_transfer_moves_the_kernels_data_off_that_subflow() {
         };
         let (out, ()) = tokio::join!(
             control,
-            recv_pattern(stream.clone(), recv_tag, KERNEL_SENDS, what)
+            recv_intact(stream.clone(), recv_tag, KERNEL_SENDS, what)
         );
         out
     });
     let line = finish_kernel(
         what,
         &peer,
-        opening.kernel.take().unwrap(),
+        opening.kernel,
         &["received=0", "end=eof", "proto=mptcp "],
     );
     let counters = setup.nonzero_counters();

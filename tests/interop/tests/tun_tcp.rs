@@ -19,11 +19,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mptcp_interop::{
-    ImpairCounters, ImpairedDevice, KernelPeer, Loss, Path, Spawned, Topology, TopologyBuilder,
-    pattern, require_root,
+    ImpairCounters, ImpairedDevice, KernelPeer, Loss, Opening, Path, Role, Topology,
+    TopologyBuilder, assert_intact, exchange, finish_kernel, proc_counters, recv_pattern,
+    require_root, send_pattern, write_pattern,
 };
-use mptcp_tun::{Handle, Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
 const PEER: &str = env!("CARGO_BIN_EXE_kernel-peer");
@@ -44,32 +45,6 @@ const BULK: u64 = 8 * MIB;
 const SHORT: u64 = 64 * 1024;
 /// Bound of the other tests.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Which side our stack plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    /// Our client connects to a kernel server.
-    OurClient,
-    /// A kernel client connects to our server.
-    OurServer,
-}
-
-impl Role {
-    /// The pattern tags of what we send and what we receive.
-    fn tags(self) -> (u8, u8) {
-        match self {
-            Role::OurClient => (pattern::CLIENT_TAG, pattern::SERVER_TAG),
-            Role::OurServer => (pattern::SERVER_TAG, pattern::CLIENT_TAG),
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Role::OurClient => "our client -> kernel server",
-            Role::OurServer => "kernel client -> our server",
-        }
-    }
-}
 
 /// The address family of the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,12 +130,7 @@ impl Setup {
         match role {
             Role::OurClient => {
                 let to = SocketAddr::new(self.path().kernel_addr(family.is_v6()), PORT);
-                let kernel = peer.server(self.topo.kernel(), to).unwrap();
-                Opening {
-                    kernel,
-                    listener: None,
-                    to,
-                }
+                Opening::to_kernel_server(peer, self.topo.kernel(), to, to).unwrap()
             }
             Role::OurServer => {
                 let tun = &self.path().tun;
@@ -170,12 +140,7 @@ impl Setup {
                 };
                 let at = SocketAddr::new(ip, PORT);
                 let listener = MptcpListener::bind(&self.stack.handle(), at).unwrap();
-                let kernel = peer.client(self.topo.kernel(), at).unwrap();
-                Opening {
-                    kernel,
-                    listener: Some(listener),
-                    to: at,
-                }
+                Opening::from_kernel_client(peer, self.topo.kernel(), listener, at).unwrap()
             }
         }
     }
@@ -198,158 +163,19 @@ impl Setup {
 
     /// `RetransSegs` of the kernel's TCP (`/proc/net/snmp` of namespace "kernel").
     fn kernel_retransmits(&self) -> u64 {
-        let snmp = self
-            .topo
-            .kernel()
-            .exec("cat", &["/proc/net/snmp"])
-            .unwrap()
-            .stdout;
-        let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
-        let (names, values) = (tcp.next().unwrap(), tcp.next().unwrap());
-        let column = names
-            .split_whitespace()
-            .position(|n| n == "RetransSegs")
-            .unwrap();
-        values
-            .split_whitespace()
-            .nth(column)
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-}
-
-/// A connection on its way: the kernel peer runs, our listener (if we serve)
-/// listens.
-struct Opening {
-    kernel: Spawned,
-    listener: Option<MptcpListener>,
-    /// The server's address.
-    to: SocketAddr,
-}
-
-impl Opening {
-    /// Connects to the kernel server, or accepts the kernel client.
-    async fn establish(&self, handle: &Handle) -> MptcpStream {
-        match &self.listener {
-            None => MptcpStream::connect(handle, self.to)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {}: {e}", self.to)),
-            Some(listener) => listener.accept().await.expect("accept").0,
-        }
+        proc_counters(self.topo.kernel(), "/proc/net/snmp", "Tcp")["RetransSegs"]
     }
 }
 
 /// A kernel peer with plain TCP that sends `send` and expects `expect` bytes.
 fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
-    KernelPeer::new(PEER)
-        .tcp()
-        .send(send)
-        .expect(expect)
-        .io_timeout(Duration::from_secs(20))
-        .deadline(limit + Duration::from_secs(5))
-}
-
-/// Writes `len` bytes of `tag`'s pattern (no shutdown); returns how many were
-/// written before an error.
-async fn write_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> (u64, io::Result<()>) {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut off = 0u64;
-    while off < len {
-        let n = (len - off).min(buf.len() as u64) as usize;
-        pattern::fill(tag, off, &mut buf[..n]);
-        if let Err(e) = w.write_all(&buf[..n]).await {
-            return (off, Err(e));
-        }
-        off += n as u64;
-    }
-    (off, Ok(()))
-}
-
-/// Writes `len` bytes of `tag`'s pattern, then half-closes.
-async fn send_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> io::Result<()> {
-    write_pattern(&mut w, tag, len).await.1?;
-    w.shutdown().await
-}
-
-/// What a reader got: the byte count, the offset of the first byte that is not
-/// the pattern, and how the stream ended (`Ok` at end of stream).
-#[derive(Debug)]
-struct Received {
-    bytes: u64,
-    first_bad: Option<u64>,
-    end: io::Result<()>,
-}
-
-/// Reads until the end of the stream or an error, checking `tag`'s pattern.
-async fn recv_pattern(mut r: impl AsyncRead + Unpin, tag: u8) -> Received {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut got = 0u64;
-    let mut first_bad = None;
-    loop {
-        let n = match r.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                return Received {
-                    bytes: got,
-                    first_bad,
-                    end: Err(e),
-                };
-            }
-        };
-        if first_bad.is_none() {
-            first_bad = pattern::first_mismatch(tag, got, &buf[..n]);
-        }
-        got += n as u64;
-    }
-    Received {
-        bytes: got,
-        first_bad,
-        end: Ok(()),
-    }
-}
-
-/// Asserts that `r` is exactly `len` intact bytes and a clean end of stream.
-fn assert_intact(what: &str, r: &Received, len: u64) {
-    assert!(
-        r.end.is_ok(),
-        "{what}: read failed after {} bytes: {:?}",
-        r.bytes,
-        r.end
-    );
-    assert_eq!(r.first_bad, None, "{what}: pattern broken");
-    assert_eq!(r.bytes, len, "{what}: wrong length");
-}
-
-/// Sends `len` bytes while receiving `len` bytes, both at once, each way
-/// checked; half-closes after sending.
-async fn exchange(what: &str, stream: MptcpStream, role: Role, len: u64) {
-    let (send_tag, recv_tag) = role.tags();
-    let (r, w) = tokio::io::split(stream);
-    let (sent, received) = tokio::join!(send_pattern(w, send_tag, len), recv_pattern(r, recv_tag));
-    sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
-    assert_intact(what, &received, len);
+    KernelPeer::new(PEER).tcp().transfer(send, expect, limit)
 }
 
 /// Runs `future` on the setup's runtime within `limit`.
 fn run<T>(setup: &Setup, what: &str, limit: Duration, future: impl Future<Output = T>) -> T {
     let outcome = setup.rt.block_on(async { timeout(limit, future).await });
     outcome.unwrap_or_else(|_| panic!("{what}: not done within {limit:?}\n{}", setup.diagnostics()))
-}
-
-/// Waits for the kernel peer and checks that it verified what it received and
-/// reports `expect` (e.g. `received=65536 end=eof`).
-fn finish_kernel(what: &str, peer: &KernelPeer, kernel: Spawned, expect: &[&str]) -> String {
-    let out = peer
-        .finish(kernel)
-        .unwrap_or_else(|e| panic!("{what}: kernel peer failed: {e}"))
-        .stdout;
-    assert!(out.contains("verify=ok"), "{what}: {out}");
-    for needle in expect {
-        assert!(out.contains(needle), "{what}: no `{needle}` in {out}");
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -506,21 +332,17 @@ fn kernel_view(tag: &str, role: Role, family: Family) {
             // Half the data, then look while the connection is busy (our FIN is
             // held back until ss has answered), then the rest. `ss` blocks this
             // thread only; the stack's tasks run on the runtime's workers.
-            let (n, first) = write_pattern(&mut w, send_tag, BULK / 2).await;
+            let (n, first) = write_pattern(&mut w, send_tag, 0, BULK / 2, None).await;
             first.unwrap();
             let ss = tokio::task::block_in_place(|| kernel_ss(&setup.topo));
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut off = n;
-            while off < BULK {
-                let len = (BULK - off).min(buf.len() as u64) as usize;
-                pattern::fill(send_tag, off, &mut buf[..len]);
-                w.write_all(&buf[..len]).await.unwrap();
-                off += len as u64;
-            }
+            write_pattern(&mut w, send_tag, n, BULK, None)
+                .await
+                .1
+                .unwrap();
             w.shutdown().await.unwrap();
             ss
         };
-        let (ss, received) = tokio::join!(sender, recv_pattern(r, recv_tag));
+        let (ss, received) = tokio::join!(sender, recv_pattern(r, recv_tag, None));
         assert_intact(&what, &received, BULK);
         ss
     });
@@ -599,18 +421,22 @@ fn half_close(tag: &str, role: Role, first: First) {
         match first {
             First::Kernel => {
                 // The kernel's FIN arrives before we have sent a byte...
-                let received = recv_pattern(&mut stream, recv_tag).await;
+                let received = recv_pattern(&mut stream, recv_tag, None).await;
                 assert_intact(&what, &received, SHORT);
                 // ... and our direction stays open for all of ours.
-                send_pattern(&mut stream, send_tag, BULK).await.unwrap();
+                send_pattern(&mut stream, send_tag, BULK, None)
+                    .await
+                    .unwrap();
                 let mut buf = [0u8; 16];
                 assert_eq!(stream.read(&mut buf).await.unwrap(), 0, "{what}: EOF again");
             }
             First::Us => {
-                send_pattern(&mut stream, send_tag, SHORT).await.unwrap();
+                send_pattern(&mut stream, send_tag, SHORT, None)
+                    .await
+                    .unwrap();
                 let err = stream.write(b"late").await.unwrap_err();
                 assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{what}: {err}");
-                let received = recv_pattern(&mut stream, recv_tag).await;
+                let received = recv_pattern(&mut stream, recv_tag, None).await;
                 assert_intact(&what, &received, BULK);
             }
         }
@@ -659,8 +485,8 @@ fn kernel_reset(tag: &str, role: Role) {
         let stream = opening.establish(&handle).await;
         let (r, w) = tokio::io::split(stream);
         tokio::join!(
-            write_pattern(w, send_tag, MATRIX_SIZE),
-            recv_pattern(r, recv_tag)
+            write_pattern(w, send_tag, 0, MATRIX_SIZE, None),
+            recv_pattern(r, recv_tag, None)
         )
     });
     eprintln!(

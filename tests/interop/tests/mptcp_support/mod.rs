@@ -12,41 +12,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use mptcp_interop::{KernelPeer, Loss, OurStack, Spawned, Topology, TopologyBuilder, pattern};
+use mptcp_interop::{
+    KernelPeer, Loss, Opening, OurStack, Role, Spawned, Topology, TopologyBuilder, proc_counters,
+};
 use mptcp_tun::{MptcpListener, MptcpStream, RuntimeConfig, SubflowInfo};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::timeout;
 
 pub const PEER: &str = env!("CARGO_BIN_EXE_kernel-peer");
 pub const MIB: u64 = 1024 * 1024;
 /// Every test has its own namespaces, so all can use the same port.
 pub const PORT: u16 = 5201;
-
-/// Which side our stack plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Our client connects to a kernel server.
-    OurClient,
-    /// A kernel client connects to our server.
-    OurServer,
-}
-
-impl Role {
-    /// The pattern tags of what we send and what we receive.
-    pub fn tags(self) -> (u8, u8) {
-        match self {
-            Role::OurClient => (pattern::CLIENT_TAG, pattern::SERVER_TAG),
-            Role::OurServer => (pattern::SERVER_TAG, pattern::CLIENT_TAG),
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Role::OurClient => "our client -> kernel server",
-            Role::OurServer => "kernel client -> our server",
-        }
-    }
-}
 
 /// A topology of `paths` paths, our stack on all of them, MPTCP limits in "kernel".
 pub struct Setup {
@@ -151,15 +127,9 @@ impl Setup {
                 } else {
                     Ipv4Addr::UNSPECIFIED.into()
                 };
-                let kernel = peer
-                    .server(self.topo.kernel(), SocketAddr::new(any, PORT))
-                    .unwrap();
                 let to = SocketAddr::new(self.kernel_addr(1), PORT);
-                Opening {
-                    kernel: Some(kernel),
-                    listener: None,
-                    to,
-                }
+                Opening::to_kernel_server(peer, self.topo.kernel(), SocketAddr::new(any, PORT), to)
+                    .unwrap()
             }
             Role::OurServer => {
                 let at = SocketAddr::new(self.our_addr(1), PORT);
@@ -167,12 +137,7 @@ impl Setup {
                     let _rt = self.stack.enter();
                     MptcpListener::bind(&self.stack.handle(), at).unwrap()
                 };
-                let kernel = peer.client(self.topo.kernel(), at).unwrap();
-                Opening {
-                    kernel: Some(kernel),
-                    listener: Some(listener),
-                    to: at,
-                }
+                Opening::from_kernel_client(peer, self.topo.kernel(), listener, at).unwrap()
             }
         }
     }
@@ -209,22 +174,7 @@ impl Setup {
     /// The kernel's `MPTcpExt*` counters (from `/proc/net/netstat` of "kernel"), without
     /// the prefix: `AddAddr`, `EchoAdd`, `MPJoinSynRx`, ...
     pub fn kernel_counters(&self) -> HashMap<String, u64> {
-        let netstat = self
-            .topo
-            .kernel()
-            .exec("cat", &["/proc/net/netstat"])
-            .unwrap()
-            .stdout;
-        let mut lines = netstat.lines().filter(|l| l.starts_with("MPTcpExt:"));
-        let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
-            return HashMap::new();
-        };
-        names
-            .split_whitespace()
-            .skip(1)
-            .zip(values.split_whitespace().skip(1))
-            .map(|(n, v)| (n.to_owned(), v.parse().unwrap_or(0)))
-            .collect()
+        proc_counters(self.topo.kernel(), "/proc/net/netstat", "MPTcpExt")
     }
 
     /// One kernel counter (0 when absent).
@@ -289,96 +239,11 @@ fn route_kernel_by_source(topo: &Topology) {
     }
 }
 
-/// A connection on its way.
-pub struct Opening {
-    pub kernel: Option<Spawned>,
-    pub listener: Option<MptcpListener>,
-    /// The server's address.
-    pub to: SocketAddr,
-}
-
-impl Opening {
-    /// Connects to the kernel server, or accepts the kernel client.
-    pub async fn establish(&self, setup: &Setup) -> MptcpStream {
-        match &self.listener {
-            None => MptcpStream::connect(&setup.stack.handle(), self.to)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {}: {e}", self.to)),
-            Some(listener) => listener.accept().await.expect("accept").0,
-        }
-    }
-}
-
 /// An MPTCP kernel peer that sends `send` and expects `expect` bytes within `limit`.
 pub fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
     KernelPeer::new(PEER)
-        .send(send)
-        .expect(expect)
+        .transfer(send, expect, limit)
         .io_timeout(Duration::from_secs(15))
-        .deadline(limit + Duration::from_secs(5))
-}
-
-/// Waits for the kernel peer: it must have verified what it received and print each of
-/// `expect`. Returns its line.
-pub fn finish_kernel(what: &str, peer: &KernelPeer, kernel: Spawned, expect: &[&str]) -> String {
-    let out = peer
-        .finish(kernel)
-        .unwrap_or_else(|e| panic!("{what}: kernel peer failed: {e}"))
-        .stdout;
-    assert!(out.contains("verify=ok"), "{what}: {out}");
-    for needle in expect {
-        assert!(out.contains(needle), "{what}: no `{needle}` in {out}");
-    }
-    out.trim_end().to_owned()
-}
-
-/// The value of `key=` in a kernel-peer line.
-pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
-}
-
-/// Writes `len` bytes of `tag`'s pattern starting at `from`; `len` counts from 0.
-pub async fn write_pattern(
-    mut w: impl AsyncWrite + Unpin,
-    tag: u8,
-    from: u64,
-    len: u64,
-) -> io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut off = from;
-    while off < len {
-        let n = (len - off).min(buf.len() as u64) as usize;
-        pattern::fill(tag, off, &mut buf[..n]);
-        w.write_all(&buf[..n]).await?;
-        off += n as u64;
-    }
-    Ok(())
-}
-
-/// Writes `len` bytes of `tag`'s pattern, then half-closes.
-pub async fn send_pattern(mut w: impl AsyncWrite + Unpin, tag: u8, len: u64) -> io::Result<()> {
-    write_pattern(&mut w, tag, 0, len).await?;
-    w.shutdown().await
-}
-
-/// Reads to the end of the stream, checking `tag`'s pattern; panics unless exactly `len`
-/// intact bytes and a clean end arrived.
-pub async fn recv_pattern(mut r: impl AsyncRead + Unpin, tag: u8, len: u64, what: &str) {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut got = 0u64;
-    loop {
-        let n = match r.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => panic!("{what}: read failed after {got} bytes: {e}"),
-        };
-        if let Some(at) = pattern::first_mismatch(tag, got, &buf[..n]) {
-            panic!("{what}: pattern broken at byte {at}");
-        }
-        got += n as u64;
-    }
-    assert_eq!(got, len, "{what}: wrong length");
 }
 
 /// Subflows whose handshake completed and which are still open.
