@@ -46,7 +46,7 @@ pub use error::{Error, Result};
 pub use impair::{ImpairCounters, ImpairedDevice, Loss, Tally};
 pub use kernel::{Opening, field, finish_kernel, nstat, proc_counters, wait_counter};
 pub use netns::Namespace;
-pub use ours::OurStack;
+pub use ours::{OurStack, create_tun};
 pub use peer::KernelPeer;
 pub use tbf::Tbf;
 pub use topology::{Path, Topology, TopologyBuilder, TunPlan};

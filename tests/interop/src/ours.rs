@@ -13,6 +13,25 @@ use crate::topology::Topology;
 /// MTU of the TUN devices (the veths' too).
 pub const MTU: usize = 1500;
 
+/// Creates path `index`'s TUN device in "ours", registered with the tokio runtime `rt`,
+/// and attaches it ([`Topology::attach_tun`]: up, our addresses of that path routed into it).
+pub fn create_tun(topo: &Topology, index: u8, rt: &tokio::runtime::Handle) -> Result<TunDevice> {
+    let dev = topo.path(index)?.tun.dev.clone();
+    let name = dev.clone();
+    // A TUN device belongs to the namespace of the thread that creates it; its descriptor
+    // then works from the runtime's threads anywhere.
+    let reactor = rt.clone();
+    let tun = topo
+        .ours()
+        .run_in(move || {
+            let _in_runtime = reactor.enter();
+            TunDevice::create(&dev, MTU as u16)
+        })?
+        .map_err(|e| Error::Setup(format!("TUN device {name}: {e}")))?;
+    topo.attach_tun(index)?;
+    Ok(tun)
+}
+
 /// Our stack running on TUN devices in the "ours" namespace. Declare it after the
 /// [`Topology`] it runs in, so that it stops before the namespaces go.
 #[derive(Debug)]
@@ -44,18 +63,7 @@ impl OurStack {
         let mut impair = Vec::new();
         for &index in paths {
             let path = topo.path(index)?.clone();
-            // A TUN device belongs to the namespace of the thread that creates it; its
-            // descriptor then works from the runtime's threads anywhere.
-            let reactor = rt.handle().clone();
-            let dev = path.tun.dev.clone();
-            let tun = topo
-                .ours()
-                .run_in(move || {
-                    let _in_runtime = reactor.enter();
-                    TunDevice::create(&dev, MTU as u16)
-                })?
-                .map_err(|e| Error::Setup(format!("TUN device {}: {e}", path.tun.dev)))?;
-            topo.attach_tun(index)?;
+            let tun = create_tun(topo, index, rt.handle())?;
             let device = ImpairedDevice::new(tun, loss.reseeded(u64::from(index)));
             impair.push(device.counters());
             interfaces.push(Interface {

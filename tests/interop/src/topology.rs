@@ -26,7 +26,8 @@
 //! # Attaching the TUN runtime (the hook)
 //!
 //! The route that carries packets *to* our stack needs the TUN device, which
-//! only the runtime creates. The steps (`tests/tun_tcp.rs` follows them with `mptcp-tun`):
+//! only the runtime creates. The steps ([`crate::create_tun`] does 1 and 2, and
+//! [`crate::OurStack`] all three):
 //!
 //! 1. Create the device inside "ours": `topology.ours().run_in(|| TunDevice::create(..))`
 //!    — [`Namespace::run_in`] runs the closure on a thread that joined the

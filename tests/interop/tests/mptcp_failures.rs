@@ -34,12 +34,12 @@ use mptcp_cli::decode::capture::read_capture_file;
 use mptcp_cli::decode::render::write_json;
 use mptcp_interop::{
     KernelPeer, Loss, Namespace, Offloads, Opening, OurStack, Role, Spawned, Topology,
-    TopologyBuilder, assert_intact, exchange, finish_kernel, nstat, pattern, recv_pattern,
-    require_root, send_pattern, wait_counter, wait_for, write_pattern,
+    TopologyBuilder, assert_intact, create_tun, exchange, finish_kernel, nstat, pattern,
+    recv_pattern, require_root, send_pattern, wait_counter, wait_for, write_pattern,
 };
 use mptcp_proto::stack::ConnEvent;
 use mptcp_proto::tcp::TcpState;
-use mptcp_tun::{Device, Interface, MptcpListener, Runtime, RuntimeConfig, SubflowInfo, TunDevice};
+use mptcp_tun::{Device, Interface, MptcpListener, Runtime, RuntimeConfig, SubflowInfo};
 use tokio::io::AsyncReadExt;
 use tokio::time::{sleep, timeout};
 
@@ -792,17 +792,7 @@ fn our_reset_of_a_join_with_a_bad_hmac_leaves_the_connection_on_its_first_subflo
     let mut interfaces = Vec::new();
     for index in [1u8, 2] {
         let path = topo.path(index).unwrap().clone();
-        let reactor = rt.handle().clone();
-        let dev = path.tun.dev.clone();
-        let tun = topo
-            .ours()
-            .run_in(move || {
-                let _in_runtime = reactor.enter();
-                TunDevice::create(&dev, 1500)
-            })
-            .unwrap()
-            .unwrap();
-        topo.attach_tun(index).unwrap();
+        let tun = create_tun(&topo, index, rt.handle()).unwrap();
         interfaces.push(Interface {
             device: BreakJoinHmac {
                 inner: tun,

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use mptcp_interop::{
     ImpairCounters, ImpairedDevice, KernelPeer, Loss, Opening, Path, Role, Topology,
-    TopologyBuilder, assert_intact, exchange, finish_kernel, proc_counters, recv_pattern,
-    require_root, send_pattern, write_pattern,
+    TopologyBuilder, assert_intact, create_tun, exchange, finish_kernel, proc_counters,
+    recv_pattern, require_root, send_pattern, write_pattern,
 };
-use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
+use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
@@ -88,19 +88,7 @@ impl Setup {
             .build()
             .unwrap();
         let path = topo.path(1).unwrap().clone();
-        // The device belongs to the namespace of the thread that creates it;
-        // its descriptor then works from the runtime's threads anywhere.
-        let reactor = rt.handle().clone();
-        let dev = path.tun.dev.clone();
-        let tun = topo
-            .ours()
-            .run_in(move || {
-                let _in_runtime = reactor.enter();
-                TunDevice::create(&dev, MTU as u16)
-            })
-            .unwrap()
-            .unwrap();
-        topo.attach_tun(1).unwrap();
+        let tun = create_tun(&topo, 1, rt.handle()).unwrap();
         let device = ImpairedDevice::new(tun, loss);
         let impair = device.counters();
         let interface = Interface {
