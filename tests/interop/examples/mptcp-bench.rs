@@ -43,8 +43,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bench_common::{
-    IO_BLOCK, Sample, check_count, check_verified, cpus, default_peer, ensure_kernel_peer, measure,
-    median, parse_count, parse_size, recv_all, send_range, sink, source,
+    IO_BLOCK, Kind, Payload, Sample, check_count, check_verified, cpus, default_peer,
+    ensure_kernel_peer, measure, median, parse_count, parse_size, recv_all, send_range, sink,
+    source,
 };
 use mptcp_interop::{
     KernelPeer, Loss, Namespace, OurStack, Tbf, Topology, TopologyBuilder, check_environment,
@@ -84,32 +85,7 @@ const PATHS: [u8; 2] = [1, 2];
 /// Policy routing table in "kernel" for what leaves from its path-2 address.
 const KERNEL_TABLE: u32 = 202;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    KernelToKernel,
-    OursToKernel,
-    KernelToOurs,
-}
-
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::KernelToKernel, Kind::OursToKernel, Kind::KernelToOurs];
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::KernelToKernel => "kernel->kernel",
-            Kind::OursToKernel => "ours->kernel",
-            Kind::KernelToOurs => "kernel->ours",
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Kind::KernelToKernel => "kk",
-            Kind::OursToKernel => "ok",
-            Kind::KernelToOurs => "ko",
-        }
-    }
-
     /// Whether the data leaves namespace "ours" (on `o1`/`o2`) rather than arrives there.
     fn data_leaves_ours(self) -> bool {
         self != Kind::KernelToOurs
@@ -131,14 +107,6 @@ impl Setting {
             Setting::Tbf => "tbf",
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Payload {
-    /// kernel-peer's byte pattern, generated and verified.
-    Pattern,
-    /// Zeros, counted; the kernel side runs in this process.
-    Zeros,
 }
 
 struct Options {
@@ -194,23 +162,8 @@ fn parse_args() -> Result<Options, String> {
                 }
             }
             "--runs" => opts.runs = parse_count(&value()?)?,
-            "--only" => {
-                let v = value()?;
-                opts.kinds = Kind::ALL
-                    .into_iter()
-                    .filter(|k| v.split(',').any(|s| s == k.key()))
-                    .collect();
-                if opts.kinds.is_empty() {
-                    return Err(format!("--only takes kk,ok,ko, not {v:?}"));
-                }
-            }
-            "--payload" => {
-                opts.payload = match value()?.as_str() {
-                    "pattern" => Payload::Pattern,
-                    "zeros" => Payload::Zeros,
-                    other => return Err(format!("--payload pattern|zeros, not {other:?}")),
-                }
-            }
+            "--only" => opts.kinds = Kind::parse_list(&value()?)?,
+            "--payload" => opts.payload = Payload::parse(&value()?)?,
             "--checksum" => opts.checksum = true,
             "--verbose" => opts.verbose = true,
             "--json" => opts.json = true,

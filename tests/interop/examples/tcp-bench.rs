@@ -40,8 +40,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bench_common::{
-    Sample, check_count, check_verified, cpus, default_peer, ensure_kernel_peer, measure, median,
-    parse_count, parse_size, recv_all, send_and_shutdown, sink, source,
+    Kind, Payload, Sample, check_count, check_verified, cpus, default_peer, ensure_kernel_peer,
+    measure, median, parse_count, parse_size, recv_all, send_and_shutdown, sink, source,
 };
 use mptcp_interop::{KernelPeer, Offloads, Topology, TopologyBuilder, check_environment};
 use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
@@ -64,41 +64,6 @@ usage: tcp-bench [--bytes N] [--runs R] [--json] [--offloads default|none] [--on
                  runtime's RuntimeConfig::default)
   --peer PATH    the kernel-peer binary (default: next to this example's directory)
 Needs root. Build kernel-peer first: cargo build --release -p mptcp-interop --bin kernel-peer";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    KernelToKernel,
-    OursToKernel,
-    KernelToOurs,
-}
-
-impl Kind {
-    const ALL: [Kind; 3] = [Kind::KernelToKernel, Kind::OursToKernel, Kind::KernelToOurs];
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::KernelToKernel => "kernel->kernel",
-            Kind::OursToKernel => "ours->kernel",
-            Kind::KernelToOurs => "kernel->ours",
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Kind::KernelToKernel => "kk",
-            Kind::OursToKernel => "ok",
-            Kind::KernelToOurs => "ko",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Payload {
-    /// kernel-peer's byte pattern, generated and verified.
-    Pattern,
-    /// Zeros, counted; the kernel side runs in this process.
-    Zeros,
-}
 
 struct Options {
     bytes: u64,
@@ -140,23 +105,8 @@ fn parse_args() -> Result<Options, String> {
                     other => return Err(format!("--offloads default|none, not {other:?}")),
                 }
             }
-            "--only" => {
-                let v = value()?;
-                opts.kinds = Kind::ALL
-                    .into_iter()
-                    .filter(|k| v.split(',').any(|s| s == k.key()))
-                    .collect();
-                if opts.kinds.is_empty() {
-                    return Err(format!("--only takes kk,ok,ko, not {v:?}"));
-                }
-            }
-            "--payload" => {
-                opts.payload = match value()?.as_str() {
-                    "pattern" => Payload::Pattern,
-                    "zeros" => Payload::Zeros,
-                    other => return Err(format!("--payload pattern|zeros, not {other:?}")),
-                }
-            }
+            "--only" => opts.kinds = Kind::parse_list(&value()?)?,
+            "--payload" => opts.payload = Payload::parse(&value()?)?,
             "--tun-offload" => {
                 opts.tun_offload = match value()?.as_str() {
                     "on" => true,

@@ -16,6 +16,72 @@ use std::time::{Duration, Instant};
 use mptcp_interop::pattern;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+/// Which side sends and which receives in one transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A kernel client sends to a kernel server (the baseline).
+    KernelToKernel,
+    /// Our stack sends to a kernel server.
+    OursToKernel,
+    /// A kernel client sends to our stack.
+    KernelToOurs,
+}
+
+impl Kind {
+    /// Every transfer, in the order they run.
+    pub const ALL: [Kind; 3] = [Kind::KernelToKernel, Kind::OursToKernel, Kind::KernelToOurs];
+
+    /// Name in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::KernelToKernel => "kernel->kernel",
+            Kind::OursToKernel => "ours->kernel",
+            Kind::KernelToOurs => "kernel->ours",
+        }
+    }
+
+    /// Key on the command line (`--only kk,ok,ko`) and in the JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::KernelToKernel => "kk",
+            Kind::OursToKernel => "ok",
+            Kind::KernelToOurs => "ko",
+        }
+    }
+
+    /// The value of `--only`: a comma-separated subset of the keys.
+    pub fn parse_list(v: &str) -> Result<Vec<Kind>, String> {
+        let kinds: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| v.split(',').any(|s| s == k.key()))
+            .collect();
+        if kinds.is_empty() {
+            return Err(format!("--only takes kk,ok,ko, not {v:?}"));
+        }
+        Ok(kinds)
+    }
+}
+
+/// What the transfers carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// kernel-peer's byte pattern, generated and verified.
+    Pattern,
+    /// Zeros, counted; the kernel side runs in this process.
+    Zeros,
+}
+
+impl Payload {
+    /// The value of `--payload`.
+    pub fn parse(v: &str) -> Result<Payload, String> {
+        match v {
+            "pattern" => Ok(Payload::Pattern),
+            "zeros" => Ok(Payload::Zeros),
+            other => Err(format!("--payload pattern|zeros, not {other:?}")),
+        }
+    }
+}
+
 /// Size of the application's writes and reads on our side (as kernel-peer reads).
 pub const IO_BLOCK: usize = 64 * 1024;
 
