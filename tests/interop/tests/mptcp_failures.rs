@@ -1063,9 +1063,11 @@ fn tshark_and_our_decoder_accept_our_multipath_traffic() {
         // only a DATA_ACK; it does so for the kernel's own traffic too (the captures of
         // `captures/`), so those are not held against us.
         // A zero window only says our reader was slower than the kernel's sender (on a
-        // busy machine it is): flow control, not a protocol error.
+        // busy machine it is), and "window full" that our sender used all the window the
+        // kernel's slower reader offered: flow control, not protocol errors.
         "ip.src == 10.1.0.0/16 && _ws.expert.severity >= 0x00600000 \
-         && !(mptcp.dss.missing_mapping && tcp.len == 0) && !tcp.analysis.zero_window",
+         && !(mptcp.dss.missing_mapping && tcp.len == 0) && !tcp.analysis.zero_window \
+         && !tcp.analysis.window_full",
         &["frame.number", "_ws.expert.message"],
     );
     let bad_checksums = tshark(&file, "tcp.checksum.status != 1", &["frame.number"]);
