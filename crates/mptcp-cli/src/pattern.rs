@@ -33,6 +33,15 @@ pub fn first_mismatch(tag: u8, offset: u64, buf: &[u8]) -> Option<u64> {
         .map(|(i, _)| offset + i as u64)
 }
 
+/// How many bytes of `buf` (starting at stream offset `offset`) differ from the pattern
+/// of `tag`.
+pub fn mismatches(tag: u8, offset: u64, buf: &[u8]) -> u64 {
+    buf.iter()
+        .enumerate()
+        .filter(|&(i, &b)| b != byte(tag, offset + i as u64))
+        .count() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,7 +60,9 @@ mod tests {
         fill(SERVER_TAG, 1000, &mut buf);
         assert_eq!(first_mismatch(SERVER_TAG, 1000, &buf), None);
         assert_eq!(first_mismatch(CLIENT_TAG, 1000, &buf), Some(1000));
+        assert_eq!(mismatches(SERVER_TAG, 1000, &buf), 0);
         buf[300] ^= 1;
         assert_eq!(first_mismatch(SERVER_TAG, 1000, &buf), Some(1300));
+        assert_eq!(mismatches(SERVER_TAG, 1000, &buf), 1);
     }
 }

@@ -216,18 +216,38 @@ fn options_stripped_mid_connection_still_deliver_everything() {
     eprintln!("options stripped mid-connection: 200 intact, {fell_back} fell back to TCP");
 }
 
-/// A payload rewriter on path a (client to server): every "ab" becomes "AB".
+/// A payload rewriter on path a (client to server): every "ab" becomes "AB" (a pair the
+/// pattern holds a few times in the transfer), in every segment.
 fn rewriting(checksum: bool) -> Scenario {
+    rewriting_some("ab", checksum, 0, None)
+}
+
+/// A payload rewriter on path a (client to server): every `find` becomes upper case, in
+/// every segment (`segments: None`) or in `segments` segments after the first `after`.
+fn rewriting_some(find: &str, checksum: bool, after: u64, segments: Option<u64>) -> Scenario {
     let mut scenario = two_paths();
     scenario.links[0].middleboxes = vec![MiddleboxSpec::PayloadRewrite {
-        find: "ab".to_owned(),
-        replace: "AB".to_owned(),
+        find: find.to_owned(),
+        replace: find.to_uppercase(),
         direction: Some(DirectionSpec::AToB),
+        after,
+        segments,
     }];
     for host in &mut scenario.hosts {
         host.mptcp_checksum = Some(checksum);
     }
     scenario
+}
+
+/// Path b is down for the whole run: the client's join never completes, and the
+/// connection lives on path a alone.
+fn path_b_dead(scenario: &mut Scenario) {
+    scenario.events = vec![EventSpec {
+        at: "0ms".parse().unwrap(),
+        link: "b".to_owned(),
+        direction: None,
+        action: ActionSpec::Down,
+    }];
 }
 
 #[test]
@@ -236,9 +256,11 @@ fn with_checksums_a_rewritten_payload_never_reaches_the_application() {
     sweep(rewriting(true), 1..=200, |report| {
         assert_never_wrong(report);
         // A bad DSS checksum resets the subflow on path a when path b can take its data
-        // (the transfer then completes there), or the whole connection when path a is
-        // the only subflow yet (the rewrite hits the first segments, so it usually is) —
-        // cleanly, with nothing damaged delivered.
+        // (the transfer then completes there). When path a is the only subflow yet (the
+        // rewrite hits the first segments, so it usually is), MP_FAIL makes the sender
+        // send the data again, which the rewriter damages again: the infinite mapping
+        // that follows leaves a hole, and the connection is reset — cleanly, with nothing
+        // damaged delivered.
         if report.connections[0].ok() {
             intact += 1;
         } else {
@@ -246,6 +268,60 @@ fn with_checksums_a_rewritten_payload_never_reaches_the_application() {
         }
     });
     eprintln!("rewritten payload with checksums: {intact} intact, {reset} reset");
+}
+
+#[test]
+fn one_rewritten_segment_on_the_only_subflow_ends_in_mp_fail_and_tcp_with_every_byte() {
+    // RFC 8684 §3.7: the receiver drops the damaged mapping and sends MP_FAIL; the sender
+    // sends the data again (intact: the rewriter edited one segment) and, once that is
+    // acknowledged, falls back to TCP with the infinite mapping — unless the transfer
+    // ended first (the edited segment was among the last).
+    let mut fell_back = 0;
+    for seed in 1..=200u64 {
+        // "a": in about every segment, so the one edited is the first after `after`.
+        let mut scenario = rewriting_some("a", true, seed % 100, Some(1));
+        path_b_dead(&mut scenario);
+        scenario.seed = seed;
+        let report = run(&scenario);
+        assert_never_wrong(&report);
+        assert_all_intact(&report, BYTES);
+        fell_back += u32::from(!report.connections[0].mptcp);
+    }
+    eprintln!("one segment rewritten on the only subflow: 200 intact, {fell_back} fell back");
+    assert!(fell_back >= 100, "{fell_back} of 200 fell back to TCP");
+}
+
+#[test]
+fn a_rewrite_on_the_only_subflow_that_never_stops_resets_the_connection() {
+    // The data sent again after MP_FAIL is damaged again: it can never arrive whole.
+    let mut scenario = rewriting(true);
+    path_b_dead(&mut scenario);
+    sweep(scenario, 1..=50, |report| {
+        assert_never_wrong(report);
+        assert!(!report.connections[0].ok(), "seed {}", report.seed);
+    });
+}
+
+#[test]
+fn one_rewritten_segment_with_two_subflows_resets_that_subflow_and_resends_elsewhere() {
+    // Well after both subflows are up: the server resets the subflow on path a with
+    // MP_TCPRST "middlebox interference" (and MP_FAIL), the client sends its data again
+    // on path b, and the connection stays MPTCP.
+    for seed in 1..=100u64 {
+        let mut scenario = rewriting_some("a", true, 60 + seed % 40, Some(1));
+        scenario.seed = seed;
+        let report = run(&scenario);
+        assert_never_wrong(&report);
+        assert_all_intact(&report, BYTES);
+        let conn = &report.connections[0];
+        assert!(conn.mptcp, "seed {seed}");
+        let closed = conn
+            .client_subflows
+            .iter()
+            .filter(|s| s.tcp.state == mptcp_proto::tcp::TcpState::Closed)
+            .count();
+        assert!(closed >= 1, "seed {seed}: {:?}", conn.client_subflows);
+    }
 }
 
 #[test]

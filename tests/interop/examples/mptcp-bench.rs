@@ -21,9 +21,12 @@
 //!   it from 10.0.1.2 over `o2`. (A `subflow` endpoint for 10.0.2.2 in "ours" joins at once
 //!   and the server, not yet fully established, rejects it in about half the runs.)
 //! - `ours->kernel`: our stack connects from 10.1.1.2 to the kernel server and joins from
-//!   10.1.2.2 (which leaves on path 2), then sends N bytes. The kernel rejects that early
-//!   join too (see `ensure_join`): after the first 64 KiB the benchmark opens it once more
-//!   if it was reset, and reports that as `rejoined`;
+//!   10.1.2.2 (which leaves on path 2), then sends N bytes. The kernel server (kernel-peer
+//!   `--shutdown-after-eof`, in both kernel-server transfers) keeps its sending side open
+//!   until our data has ended: Linux takes no MP_JOIN once its side of the connection is
+//!   closed, and a receive-only server would otherwise send its DATA_FIN at once. If the
+//!   join is reset anyway, the benchmark opens it once more after the first 64 KiB
+//!   (`ensure_join`) and reports that as `rejoined`;
 //! - `kernel->ours`: a kernel MPTCP client in "kernel" connects to our listener on
 //!   10.1.1.2; our stack announces 10.1.2.2 and the kernel joins towards it over path 2.
 //!
@@ -319,12 +322,12 @@ fn our_subflows(stream: &MptcpStream) -> (usize, usize) {
     (live, all.len())
 }
 
-/// Our client's join from `from` (the "simple" path manager opens it as soon as the
-/// connection is established) usually reaches the kernel before our first data. The kernel
-/// server is not fully established until data arrives, so it rejects the join
-/// (`MPJoinRejected`, a reset) and our stack does not try again. Called after the first
-/// write: waits until the join is confirmed (the kernel acknowledged our third ACK); once it
-/// was reset and the kernel acknowledged data on the first subflow, opens it again (once).
+/// Our client's join from `from` (the "simple" path manager opens it once the server's
+/// first DSS arrives). Linux resets a join (`MPJoinRejected`) when its connection is not in
+/// ESTABLISHED any more, e.g. after its own DATA_FIN (a receive-only server that shut down
+/// its side at once), and our stack does not try again. Called after the first write:
+/// waits until the join is confirmed (the kernel acknowledged our third ACK); once it was
+/// reset and the kernel acknowledged data on the first subflow, opens it again (once).
 /// Gives up after 100 ms (which count in the transfer's time). Returns how often it
 /// opened the subflow again.
 async fn ensure_join(stream: &MptcpStream, from: IpAddr, to: SocketAddr) -> Result<u32, String> {
@@ -340,7 +343,11 @@ async fn ensure_join(stream: &MptcpStream, from: IpAddr, to: SocketAddr) -> Resu
         let data_acked = subflows
             .iter()
             .any(|s| s.local.ip() != from && s.tcp.bytes_acked > 1);
-        let all_reset = mine.iter().all(|s| !s.tcp.state.is_synchronized());
+        // Closed, not merely still in its handshake (SYN-SENT is not synchronized either:
+        // counting it as reset opened a second join from the same address under load).
+        let closed =
+            |s: &&mptcp_tun::SubflowInfo| !s.tcp.state.is_synchronized() && !s.tcp.state.can_send();
+        let all_reset = mine.iter().all(closed);
         if data_acked && all_reset && rejoins < 1 {
             stream
                 .open_subflow(from, to, false)
@@ -647,7 +654,9 @@ impl Bench {
         let sample = match kind {
             Kind::KernelToKernel => {
                 let at = SocketAddr::new(self.kernel_addr(), port);
-                let server_peer = self.peer().expect(bytes);
+                // Open until our data ends, as for ours->kernel: the client's join has to
+                // reach the server before its (otherwise immediate) DATA_FIN.
+                let server_peer = self.peer().expect(bytes).arg("--shutdown-after-eof");
                 let server = server_peer
                     .server(self.topo.kernel(), any(port))
                     .map_err(|e| e.to_string())?;
@@ -666,7 +675,11 @@ impl Bench {
             }
             Kind::OursToKernel => {
                 let at = SocketAddr::new(self.kernel_addr(), port);
-                let peer = self.peer().expect(bytes);
+                // A server that only receives would otherwise shut down its side at once:
+                // its DATA_FIN is the first DSS our client sees (so it opens the join just
+                // after it), and Linux rejects every join once its connection has left
+                // ESTABLISHED (`mptcp_can_accept_new_subflow`: `MPJoinRejected`).
+                let peer = self.peer().expect(bytes).arg("--shutdown-after-eof");
                 let server = peer
                     .server(self.topo.kernel(), at)
                     .map_err(|e| e.to_string())?;

@@ -19,7 +19,9 @@
 //! - [`command`]: setup commands with timeouts and quoted error messages;
 //!   [`Spawned`] guards long-running children.
 //! - [`ImpairedDevice`]: seeded random packet loss in each direction between
-//!   our stack and its TUN device (this kernel has no `netem`), with counters.
+//!   our stack and its TUN device (this kernel has no `netem`), with counters;
+//!   [`TamperedDevice`] edits packets there instead, as a middlebox would
+//!   ([`PayloadFlip`]: one payload byte, the TCP checksum fixed).
 //!
 //! Tests that use namespaces need root; they call [`require_root`] first, which
 //! fails with a clear message otherwise. Traffic only flows inside namespaces
@@ -33,6 +35,7 @@ pub mod kernel;
 pub mod netns;
 pub mod ours;
 pub mod peer;
+pub mod tamper;
 pub mod tbf;
 pub mod topology;
 pub mod transfer;
@@ -46,8 +49,9 @@ pub use error::{Error, Result};
 pub use impair::{ImpairCounters, ImpairedDevice, Loss, Tally};
 pub use kernel::{Opening, field, finish_kernel, nstat, proc_counters, wait_counter};
 pub use netns::Namespace;
-pub use ours::{OurStack, create_tun};
+pub use ours::{OurStack, create_tun, create_tun_with};
 pub use peer::KernelPeer;
+pub use tamper::{Edit, PayloadFlip, TamperedDevice};
 pub use tbf::Tbf;
 pub use topology::{Path, Topology, TopologyBuilder, TunPlan};
 pub use transfer::{

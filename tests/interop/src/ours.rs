@@ -16,6 +16,17 @@ pub const MTU: usize = 1500;
 /// Creates path `index`'s TUN device in "ours", registered with the tokio runtime `rt`,
 /// and attaches it ([`Topology::attach_tun`]: up, our addresses of that path routed into it).
 pub fn create_tun(topo: &Topology, index: u8, rt: &tokio::runtime::Handle) -> Result<TunDevice> {
+    create_tun_with(topo, index, rt, true)
+}
+
+/// [`create_tun`], choosing whether the device offloads (without: one whole IP packet per
+/// read and write, every checksum complete — what a packet-editing test device needs).
+pub fn create_tun_with(
+    topo: &Topology,
+    index: u8,
+    rt: &tokio::runtime::Handle,
+    offload: bool,
+) -> Result<TunDevice> {
     let dev = topo.path(index)?.tun.dev.clone();
     let name = dev.clone();
     // A TUN device belongs to the namespace of the thread that creates it; its descriptor
@@ -25,7 +36,7 @@ pub fn create_tun(topo: &Topology, index: u8, rt: &tokio::runtime::Handle) -> Re
         .ours()
         .run_in(move || {
             let _in_runtime = reactor.enter();
-            TunDevice::create(&dev, MTU as u16)
+            TunDevice::create_with(&dev, MTU as u16, offload)
         })?
         .map_err(|e| Error::Setup(format!("TUN device {name}: {e}")))?;
     topo.attach_tun(index)?;

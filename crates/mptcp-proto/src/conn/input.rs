@@ -39,6 +39,7 @@ impl MptcpConnection {
             }
         }
         self.process_subflow(index);
+        self.arm_mp_fail_timer(now);
     }
 
     /// Whether `seg` is a segment of an established MPTCP connection with a single live
@@ -153,9 +154,19 @@ impl MptcpConnection {
                         let window = usize::from(seg.window_len) << sf.snd_wscale;
                         self.on_data_ack(ack, window);
                     }
-                    if let Some(mapping) = dss.mapping {
-                        self.on_mapping(index, &mapping, dss.data_fin);
+                    match dss.mapping {
+                        // §3.7: a data-level length of 0 is the infinite mapping; it
+                        // starts with this segment.
+                        Some(m) if m.data_len == 0 && !dss.data_fin => {
+                            let dsn = self.rx_dsn(m.dsn);
+                            self.on_infinite_mapping(index, seg.seq_number, dsn);
+                        }
+                        Some(m) => self.on_mapping(index, &m, dss.data_fin),
+                        None => {}
                     }
+                }
+                MptcpOption::MpFail { dsn } if !seg.flags.contains(TcpFlags::RST) => {
+                    self.on_mp_fail(index, *dsn);
                 }
                 other => self.signal_input(index, other),
             }
@@ -235,10 +246,7 @@ impl MptcpConnection {
     /// RFC 8684 §3.3.1: a mapping of subflow bytes to data bytes; with the DATA_FIN flag the
     /// data-level length counts the DATA_FIN (§3.3.3).
     fn on_mapping(&mut self, index: usize, m: &DssMapping, data_fin: bool) {
-        let dsn = match m.dsn {
-            DssNumber::U64(v) => DataSeq(v),
-            DssNumber::U32(v) => DataSeq::expand(self.rcv_nxt, v),
-        };
+        let dsn = self.rx_dsn(m.dsn);
         let mut len = u32::from(m.data_len);
         if data_fin && len > 0 {
             len -= 1;
@@ -262,9 +270,17 @@ impl MptcpConnection {
         }
     }
 
+    /// A data sequence number the peer sent (32-bit ones near what we expect next).
+    fn rx_dsn(&self, n: DssNumber) -> DataSeq {
+        match n {
+            DssNumber::U64(v) => DataSeq(v),
+            DssNumber::U32(v) => DataSeq::expand(self.rcv_nxt, v),
+        }
+    }
+
     /// Falls back to TCP on subflow `index` (RFC 8684 §3.7): no more options; its bytes map
     /// one to one from here on.
-    fn fall_back(&mut self, index: usize) {
+    pub(super) fn fall_back(&mut self, index: usize) {
         self.mode = Mode::Tcp;
         self.fully_established = true;
         let sf = &mut self.subflows[index];
@@ -274,8 +290,15 @@ impl MptcpConnection {
         }
         let next = sf.rx_next.unwrap_or(sf.tcp.irs + 1);
         sf.rx_next = Some(next);
+        // Bytes of a mapping that is not complete yet, held for its checksum: from here on
+        // nothing is checked, and the bytes after them follow them one to one.
+        let held = core::mem::take(&mut sf.held);
+        let start = next - held.len() as u32;
+        if let Some(map) = sf.rx.find(start).copied().filter(|_| !held.is_empty()) {
+            self.deliver(map.dsn_of(start), &held);
+        }
+        let sf = &mut self.subflows[index];
         sf.rx.clear();
-        sf.held.clear();
         sf.rx.insert(Mapping {
             ssn: next,
             dsn: self.rcv_nxt,
@@ -406,6 +429,13 @@ impl MptcpConnection {
         // what it delivered to the peer's subflow but not to the peer's connection (a
         // middlebox in the way, a reset) must go again elsewhere.
         sf.tx.drop_delivered(una, data_una);
+        if self
+            .infinite_tx
+            .is_some_and(|m| index == 0 && sf.tcp.snd_una > m.ssn)
+        {
+            // The peer has the segment that carried our infinite mapping.
+            self.infinite_tx = None;
+        }
         if self.mode == Mode::Tcp {
             self.data_acked(acked);
             if self.subflows[index].tcp.fin_acked() && self.fin_queued {
@@ -455,12 +485,20 @@ impl MptcpConnection {
             if readable == 0 {
                 break;
             }
-            let Some(map) = sf.rx.find(next).copied() else {
+            let (map, held_empty) = (sf.rx.find(next).copied(), sf.held.is_empty());
+            let Some(map) = map else {
+                if let Some(skip) = self.bytes_to_skip(index, next) {
+                    // Before the peer's infinite mapping, unmapped: dropped (§3.7).
+                    let n = readable.min(skip).min(scratch.len());
+                    let n = self.subflows[index].tcp.take_received(&mut scratch[..n]);
+                    self.subflows[index].rx_next = Some(next + n as u32);
+                    continue;
+                }
                 // In-order bytes without a mapping: a middlebox stripped the options (every
                 // data segment carries its mapping). RFC 8684 §3.7: with a single subflow
                 // and nothing missing at the data level, fall back to TCP from here;
                 // otherwise reset this subflow — its data goes again on the others.
-                let in_sync = !self.recv.has_out_of_order() && sf.held.is_empty();
+                let in_sync = !self.recv.has_out_of_order() && held_empty;
                 let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
                 if live == 1 && in_sync {
                     self.fall_back(index);
@@ -471,6 +509,10 @@ impl MptcpConnection {
                 }
                 break;
             };
+            if self.infinite_mapping_leaves_hole(&map, next) {
+                self.reset_connection(reset_reason::MIDDLEBOX_INTERFERENCE);
+                break;
+            }
             let left = map
                 .ssn_end()
                 .map_or(usize::MAX, |end| end.diff(next).max(0) as usize);
@@ -504,7 +546,7 @@ impl MptcpConnection {
     }
 
     /// A whole mapping arrived with checksums on: deliver it if its DSS checksum holds
-    /// (RFC 8684 §3.3.1).
+    /// (RFC 8684 §3.3.1); if not, see `fail.rs` (§3.7).
     fn verify_held(&mut self, index: usize, map: &Mapping) {
         let held = core::mem::take(&mut self.subflows[index].held);
         let rel = map.ssn.diff(self.subflows[index].tcp.irs) as u32;
@@ -513,19 +555,7 @@ impl MptcpConnection {
             self.deliver(map.dsn, &held);
             return;
         }
-        // RFC 8684 §3.7: with other subflows, reset this one (its data goes again on
-        // them); alone, the connection is reset (MP_FAIL and the infinite mapping are not
-        // implemented), never delivering the damaged bytes.
-        let others = self
-            .subflows
-            .iter()
-            .enumerate()
-            .any(|(i, s)| i != index && s.can_carry_data());
-        if others {
-            self.reset_subflow(index, reset_reason::MIDDLEBOX_INTERFERENCE);
-        } else {
-            self.abort();
-        }
+        self.on_bad_checksum(index, map);
     }
 
     /// Puts `data` (from data sequence number `dsn`) into the reassembly buffer.

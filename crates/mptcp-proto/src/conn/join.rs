@@ -186,6 +186,7 @@ impl MptcpConnection {
         sf.join = Join::Done;
         let id = sf.id;
         self.events.push_back(ConnEvent::SubflowEstablished(id));
+        self.on_join_during_fail();
     }
 
     /// Resets subflow `index` with MP_TCPRST `reason` (RFC 8684 §3.6).

@@ -98,6 +98,16 @@ impl Mappings {
         self.maps.iter().filter_map(|m| Some((m.dsn, m.len?)))
     }
 
+    /// Drops the mappings that start at or after `seq` (an infinite mapping replaces them).
+    pub(crate) fn remove_from(&mut self, seq: SeqNum) {
+        self.maps.retain(|m| m.ssn < seq);
+    }
+
+    /// Where the infinite mapping starts, if there is one.
+    pub(crate) fn infinite_start(&self) -> Option<SeqNum> {
+        self.maps.iter().find(|m| m.len.is_none()).map(|m| m.ssn)
+    }
+
     /// Forgets every mapping.
     pub(crate) fn clear(&mut self) {
         self.maps.clear();

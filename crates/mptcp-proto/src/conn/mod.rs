@@ -13,14 +13,15 @@
 //! Implemented so far: MP_CAPABLE v1 as client and server (§3.1, keys from the stack's
 //! generator, MP_CAPABLE repeated until the server's first DSS), DSS mappings with 64-bit
 //! data sequence numbers and DATA_ACKs, DSS checksums when either side asks, the
-//! connection-level receive window (§3.3.4), DATA_FIN, and fallback during the handshake,
-//! on one subflow.
+//! connection-level receive window (§3.3.4), DATA_FIN, fallback during the handshake and
+//! later (options stripped; MP_FAIL and the infinite mapping, `fail.rs`).
 //!
 //! Input: [`handle_segment`](MptcpConnection::handle_segment); output:
 //! [`poll_transmit`](MptcpConnection::poll_transmit); timers and events as for
 //! [`TcpConnection`].
 
 mod events;
+mod fail;
 mod input;
 mod join;
 mod mapping;
@@ -41,6 +42,7 @@ use crate::tcp::{
 };
 use crate::time::Instant;
 use crate::wire::{DataSeq, SeqNum};
+use fail::{Failure, InfiniteMapping};
 use signal::Signals;
 use subflow::{Join, Subflow};
 
@@ -153,6 +155,10 @@ pub struct MptcpConnection {
     reinject: VecDeque<(DataSeq, u32, usize)>,
     /// We closed the connection abruptly: RSTs carry MP_FASTCLOSE (RFC 8684 §3.5).
     fastclose: bool,
+    /// An MP_FAIL exchange in progress (RFC 8684 §3.7).
+    fail: Option<Failure>,
+    /// Our infinite mapping after the peer's MP_FAIL, until the subflow acknowledges it.
+    infinite_tx: Option<InfiniteMapping>,
     // Send side, in data sequence space.
     send_buf: ByteRing,
     /// Oldest byte not DATA_ACKed (the first byte of `send_buf`).
@@ -237,6 +243,8 @@ impl MptcpConnection {
             tx_cursor: 0,
             reinject: VecDeque::new(),
             fastclose: false,
+            fail: None,
+            infinite_tx: None,
             send_buf: ByteRing::new(tcp_cfg.send_buffer.max(1)),
             snd_una: DataSeq(material.idsn) + 1,
             snd_nxt: DataSeq(material.idsn) + 1,

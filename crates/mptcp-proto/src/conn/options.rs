@@ -1,6 +1,7 @@
 //! The MPTCP options a subflow puts on its segments: MP_CAPABLE during the handshake
 //! (RFC 8684 §3.1), DSS with the DATA_ACK, the segment's mapping and the DATA_FIN (§3.3).
 
+use super::fail::InfiniteMapping;
 use super::mapping::Mappings;
 use super::signal::Signals;
 use super::subflow::Join;
@@ -41,6 +42,9 @@ pub(crate) struct OptionView {
     pub(crate) data_fin: Option<DataSeq>,
     /// Application data waits at the connection level for a subflow.
     pub(crate) data_pending: bool,
+    /// Our infinite mapping, while the peer may not have it (RFC 8684 §3.7; options are
+    /// otherwise over).
+    pub(crate) infinite: Option<InfiniteMapping>,
 }
 
 /// What one subflow's segments say about the subflow itself.
@@ -54,6 +58,8 @@ pub(crate) struct SubflowView {
     pub(crate) backup: bool,
     /// An MP_PRIO is to be sent.
     pub(crate) prio_pending: bool,
+    /// An MP_FAIL is to be sent, with this data sequence number.
+    pub(crate) mp_fail: Option<DataSeq>,
     /// MP_TCPRST reason for its RST.
     pub(crate) reset_reason: Option<u8>,
     /// The connection is being fast-closed: RSTs carry MP_FASTCLOSE.
@@ -72,6 +78,8 @@ pub(crate) struct SubflowOptions<'a> {
     pub(crate) signals: &'a mut Signals,
     /// Set when this pass sent the subflow's MP_PRIO.
     pub(crate) prio_sent: bool,
+    /// Set when this pass sent the subflow's MP_FAIL.
+    pub(crate) fail_sent: bool,
 }
 
 impl SubflowOptions<'_> {
@@ -117,6 +125,22 @@ impl SubflowOptions<'_> {
                 subflow_seq: rel,
                 data_len: (len + u32::from(fin)) as u16,
                 checksum,
+            }),
+        }))
+    }
+
+    /// Our infinite mapping (§3.7), on the segment that starts where it does: data-level
+    /// length 0, checksum 0 when checksums are in use.
+    fn infinite_option(&self, seg: &OutgoingSegment) -> Option<MptcpOption<'static>> {
+        let map = self.view.infinite.filter(|m| m.ssn == seg.seq)?;
+        Some(MptcpOption::Dss(Dss {
+            data_fin: false,
+            data_ack: self.view.data_ack.map(|a| DssNumber::U64(a.0)),
+            mapping: Some(DssMapping {
+                dsn: DssNumber::U64(map.dsn.0),
+                subflow_seq: map.ssn.diff(seg.iss) as u32,
+                data_len: 0,
+                checksum: self.view.checksum.then_some(0),
             }),
         }))
     }
@@ -178,8 +202,8 @@ impl SubflowOptions<'_> {
         Some(MptcpOption::MpJoin(join))
     }
 
-    /// The options of a RST: MP_FASTCLOSE when the connection is dropped (§3.5), and
-    /// MP_TCPRST with the reason (§3.6).
+    /// The options of a RST: MP_FASTCLOSE when the connection is dropped (§3.5), MP_FAIL
+    /// when a bad checksum ends the subflow (§3.7), and MP_TCPRST with the reason (§3.6).
     fn reset_options(&self, room: usize, options: &mut Vec<TcpOption<'static>>) {
         let mut room = room;
         if let (true, Some(key)) = (self.sf.fastclose, self.view.remote_key) {
@@ -187,6 +211,10 @@ impl SubflowOptions<'_> {
                 receiver_key: key,
             }));
             room = room.saturating_sub(12);
+        }
+        if let Some(dsn) = self.sf.mp_fail.filter(|_| room >= 12) {
+            options.push(TcpOption::Mptcp(MptcpOption::MpFail { dsn: dsn.0 }));
+            room -= 12;
         }
         if let Some(reason) = self.sf.reset_reason.filter(|_| room >= 4) {
             options.push(TcpOption::Mptcp(MptcpOption::MpTcpRst {
@@ -200,10 +228,12 @@ impl SubflowOptions<'_> {
 impl SegmentHooks for SubflowOptions<'_> {
     fn option_space(&self, flags: TcpFlags, data: bool) -> usize {
         if !self.view.mptcp {
-            return 0;
+            let infinite = self.view.infinite.is_some() && !flags.contains(TcpFlags::RST);
+            return if infinite { DSS_FULL_LEN } else { 0 };
         }
         if flags.contains(TcpFlags::RST) {
             return 12 * usize::from(self.sf.fastclose)
+                + 12 * usize::from(self.sf.mp_fail.is_some())
                 + 4 * usize::from(self.sf.reset_reason.is_some());
         }
         match self.sf.join {
@@ -219,7 +249,7 @@ impl SegmentHooks for SubflowOptions<'_> {
             DSS_FULL_LEN
         } else if self.view.repeat_capable {
             20
-        } else if self.signals.pending() || self.sf.prio_pending {
+        } else if self.signals.pending() || self.sf.prio_pending || self.sf.mp_fail.is_some() {
             // A signal takes what the timestamps leave; the DATA_ACK joins it if it fits.
             28
         } else {
@@ -244,6 +274,10 @@ impl SegmentHooks for SubflowOptions<'_> {
         options: &mut Vec<TcpOption<'static>>,
     ) {
         if !self.view.mptcp {
+            let infinite = self.infinite_option(seg).filter(|o| o.buffer_len() <= room);
+            if let (false, Some(option)) = (seg.flags.contains(TcpFlags::RST), infinite) {
+                options.push(TcpOption::Mptcp(option));
+            }
             return;
         }
         if seg.flags.contains(TcpFlags::RST) {
@@ -287,9 +321,14 @@ impl SegmentHooks for SubflowOptions<'_> {
 }
 
 impl SubflowOptions<'_> {
-    /// Puts one pending signal (MP_PRIO first, then echoes, ADD_ADDR, REMOVE_ADDR) on a
-    /// segment without data; returns the room left.
+    /// Puts one pending signal (MP_FAIL first, then MP_PRIO, echoes, ADD_ADDR, REMOVE_ADDR)
+    /// on a segment without data; returns the room left.
     fn add_signal(&mut self, room: usize, options: &mut Vec<TcpOption<'static>>) -> usize {
+        if let Some(dsn) = self.sf.mp_fail.filter(|_| room >= 12) {
+            options.push(TcpOption::Mptcp(MptcpOption::MpFail { dsn: dsn.0 }));
+            self.fail_sent = true;
+            return room - 12;
+        }
         if self.sf.prio_pending && room >= 3 {
             options.push(TcpOption::Mptcp(MptcpOption::MpPrio {
                 backup: self.sf.backup,

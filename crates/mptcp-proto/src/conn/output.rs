@@ -54,7 +54,7 @@ impl MptcpConnection {
                 && !view.repeat_capable
                 && sf.join == Join::Done
                 && sf.tcp.ack_now
-                && (signals.pending() || sf.prio_pending);
+                && (signals.pending() || sf.prio_pending || sf.mp_fail.is_some());
             let mut hooks = SubflowOptions {
                 view,
                 sf: SubflowView {
@@ -62,6 +62,7 @@ impl MptcpConnection {
                     local_id: sf.local_id,
                     backup: sf.backup,
                     prio_pending: sf.prio_pending,
+                    mp_fail: sf.mp_fail,
                     reset_reason: sf.reset_reason,
                     fastclose,
                     remote_token,
@@ -69,6 +70,7 @@ impl MptcpConnection {
                 tx: &sf.tx,
                 signals,
                 prio_sent: false,
+                fail_sent: false,
             };
             let ack = if signal_alone {
                 sf.tcp.poll_ack_with(now, buf, &mut hooks)
@@ -80,6 +82,9 @@ impl MptcpConnection {
             };
             if hooks.prio_sent {
                 sf.prio_pending = false;
+            }
+            if hooks.fail_sent {
+                sf.mp_fail = None;
             }
             let out = SegmentOut {
                 subflow: index,
@@ -113,6 +118,7 @@ impl MptcpConnection {
             window: self.recv.window(),
             data_fin: self.fin_dsn.filter(|_| !self.fin_acked),
             data_pending: self.snd_una + self.send_buf.len() as u64 != self.snd_nxt,
+            infinite: self.infinite_tx,
         }
     }
 
@@ -138,6 +144,7 @@ impl MptcpConnection {
         let mut scratch = core::mem::take(&mut self.scratch);
         while self.schedule_one(&mut scratch) {}
         self.scratch = scratch;
+        self.finish_mp_fail();
         self.arm_data_rto(now);
         self.queue_fin(now);
     }
@@ -169,7 +176,7 @@ impl MptcpConnection {
         }
         let end = self.snd_una + self.send_buf.len() as u64;
         let avail = end.diff(self.snd_nxt).max(0) as usize;
-        if avail == 0 {
+        if avail == 0 || !self.new_data_allowed() {
             return false;
         }
         let Some(index) = self.pick_subflow(None) else {
@@ -302,6 +309,7 @@ impl MptcpConnection {
             .filter_map(|s| s.tcp.poll_timeout())
             .chain(self.fin_rto_at)
             .chain(self.data_rto_at)
+            .chain(self.mp_fail_deadline())
             .chain(self.signals.next_timeout())
             .min()
     }
@@ -328,6 +336,7 @@ impl MptcpConnection {
             }
             self.request_ack();
         }
+        self.on_mp_fail_timeout(now);
         if self.fin_rto_at.is_some_and(|t| t <= now) {
             // RFC 8684 §3.3.3: the DATA_FIN is repeated until it is acknowledged.
             self.request_ack();

@@ -4,7 +4,7 @@
 use super::mapping::Mappings;
 use crate::stack::InterfaceId;
 use crate::tcp::{TcpConnection, TcpState};
-use crate::wire::SeqNum;
+use crate::wire::{DataSeq, SeqNum};
 
 /// Identifies a subflow within its connection (never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,6 +74,9 @@ pub(crate) struct Subflow {
     pub(crate) reported_closed: bool,
     /// Reset with this MP_TCPRST reason when it is aborted (RFC 8684 §3.6).
     pub(crate) reset_reason: Option<u8>,
+    /// An MP_FAIL to send with this data sequence number (RFC 8684 §3.7): on the next
+    /// segment without data, or on the RST.
+    pub(crate) mp_fail: Option<DataSeq>,
     /// The MP_TCPRST reason the peer's RST gave.
     pub(crate) peer_reset_reason: Option<u8>,
     /// Its retransmission timer fired since it last acknowledged new data: the scheduler
@@ -107,6 +110,7 @@ impl Subflow {
             connected: false,
             reported_closed: false,
             reset_reason: None,
+            mp_fail: None,
             peer_reset_reason: None,
             potentially_failed: false,
             timeouts_seen: 0,

@@ -24,13 +24,18 @@ pub enum PayloadRewriteError {
 
 /// Replaces every occurrence of a byte pattern inside a TCP segment's payload with another
 /// of the same length, and fixes the TCP checksum: the subflow sees valid segments, only the
-/// DSS checksum (RFC 8684 §3.3.1) can tell that the data changed.
+/// DSS checksum (RFC 8684 §3.3.1) can tell that the data changed. It may let the first
+/// segments through untouched and stop after some (an ALG that edits one message).
 #[derive(Debug, Clone)]
 pub struct PayloadRewriter {
     find: Vec<u8>,
     replace: Vec<u8>,
     direction: Option<Direction>,
     rewrites: u64,
+    /// Segments with payload (in its direction) still to let through untouched.
+    skip: u64,
+    /// Segments it may still edit (`None`: no limit).
+    budget: Option<u64>,
 }
 
 impl PayloadRewriter {
@@ -54,7 +59,21 @@ impl PayloadRewriter {
             replace: replace.to_vec(),
             direction,
             rewrites: 0,
+            skip: 0,
+            budget: None,
         })
+    }
+
+    /// Lets the first `segments` segments with payload through untouched.
+    pub fn starting_after(mut self, segments: u64) -> Self {
+        self.skip = segments;
+        self
+    }
+
+    /// Edits at most `segments` segments, then lets everything through.
+    pub fn at_most(mut self, segments: u64) -> Self {
+        self.budget = Some(segments);
+        self
     }
 
     /// How many occurrences it has replaced.
@@ -68,9 +87,19 @@ impl Middlebox for PayloadRewriter {
         if self.direction.is_some_and(|d| d != direction) {
             return Verdict::Forward;
         }
-        let (find, replace) = (&self.find, &self.replace);
+        if self.budget == Some(0) {
+            return Verdict::Forward;
+        }
+        let (find, replace, skip) = (&self.find, &self.replace, &mut self.skip);
         let rewrites = edit_tcp(packet, |_, tcp| {
             let payload = tcp.payload_mut();
+            if payload.is_empty() {
+                return 0;
+            }
+            if *skip > 0 {
+                *skip -= 1;
+                return 0;
+            }
             let mut count = 0;
             let mut at = 0;
             while at + find.len() <= payload.len() {
@@ -84,7 +113,11 @@ impl Middlebox for PayloadRewriter {
             }
             count
         });
-        self.rewrites += rewrites.unwrap_or(0);
+        let rewrites = rewrites.unwrap_or(0);
+        self.rewrites += rewrites;
+        if let Some(budget) = &mut self.budget {
+            *budget -= u64::from(rewrites > 0);
+        }
         Verdict::Forward
     }
 }

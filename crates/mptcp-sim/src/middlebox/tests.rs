@@ -210,3 +210,22 @@ fn a_delayed_stripper_lets_the_first_packets_through() {
     }
     assert_eq!(stripper.stripped(), 2);
 }
+
+#[test]
+fn payload_rewrite_can_skip_the_first_segments_and_stop_after_some() {
+    let mut alg = PayloadRewriter::new(b"ab", b"AB", None)
+        .unwrap()
+        .starting_after(1)
+        .at_most(2);
+    let seen: Vec<Vec<u8>> = (0..5)
+        .map(|i| {
+            let mut packet = tcp_packet(client(), server(), &segment(1 + i, 1, vec![], b"xabx"));
+            run(&mut alg, Direction::AToB, &mut packet);
+            let mut payload = Vec::new();
+            inspect(&packet, |tcp| payload = tcp.payload.to_vec());
+            payload
+        })
+        .collect();
+    assert_eq!(seen, [&b"xabx"[..], b"xABx", b"xABx", b"xabx", b"xabx"]);
+    assert_eq!(alg.rewrites(), 2);
+}

@@ -97,8 +97,10 @@ impl MiddleboxSpec {
                 find,
                 replace,
                 direction,
-            } => Box::new(
-                PayloadRewriter::new(
+                after,
+                segments,
+            } => {
+                let rewriter = PayloadRewriter::new(
                     find.as_bytes(),
                     replace.as_bytes(),
                     direction.map(Into::into),
@@ -106,8 +108,13 @@ impl MiddleboxSpec {
                 .map_err(|source| ScenarioError::PayloadRewrite {
                     place: place.to_owned(),
                     source,
-                })?,
-            ),
+                })?
+                .starting_after(*after);
+                Box::new(match segments {
+                    Some(n) => rewriter.at_most(*n),
+                    None => rewriter,
+                })
+            }
         })
     }
 }

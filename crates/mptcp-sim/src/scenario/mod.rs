@@ -198,6 +198,12 @@ pub enum MiddleboxSpec {
         /// Only this direction (both if absent).
         #[serde(default)]
         direction: Option<DirectionSpec>,
+        /// Segments with payload to let through untouched first (default 0).
+        #[serde(default)]
+        after: u64,
+        /// Edit at most this many segments (no limit if absent).
+        #[serde(default)]
+        segments: Option<u64>,
     },
 }
 

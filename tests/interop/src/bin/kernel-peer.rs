@@ -19,11 +19,12 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use mptcp_interop::pattern::{self, fill, first_mismatch};
+use mptcp_interop::pattern::{self, fill, first_mismatch, mismatches};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 /// `IPPROTO_MPTCP` from `<linux/in.h>`.
@@ -98,6 +99,12 @@ struct Common {
     /// Keep the sending side open this long after the last byte was written.
     #[arg(long, default_value_t = 0)]
     hold_ms: u64,
+    /// Shut down the sending side only once the peer's data has ended (EOF, a reset or
+    /// an error of the receiving side), not as soon as our own data is out. Linux takes
+    /// no MP_JOIN once its side is closed (the connection leaves ESTABLISHED with its
+    /// DATA_FIN), so a server that only receives needs this to let the client join.
+    #[arg(long)]
+    shutdown_after_eof: bool,
     /// Abort with SO_LINGER 0 instead of a clean close: do not shut down the
     /// sending side, stop reading once exactly `--expect` bytes arrived (the
     /// peer may be sending more), then close: the kernel sends a RST.
@@ -269,7 +276,7 @@ fn is_reset(e: &io::Error) -> bool {
 
 /// Writes `c.send` pattern bytes (chunked, with pauses), holds, then shuts down
 /// the sending side unless aborting. Returns the number of bytes written.
-fn send_side(stream: TcpStream, role: Role, c: Common) -> io::Result<u64> {
+fn send_side(stream: TcpStream, role: Role, c: Common, eof: mpsc::Receiver<()>) -> io::Result<u64> {
     let mut buf = vec![0u8; WRITE_BLOCK];
     let chunk = if c.chunk == 0 { c.send } else { c.chunk };
     let tag = role.send_tag();
@@ -291,6 +298,10 @@ fn send_side(stream: TcpStream, role: Role, c: Common) -> io::Result<u64> {
     }
     if c.hold_ms > 0 {
         thread::sleep(Duration::from_millis(c.hold_ms));
+    }
+    if c.shutdown_after_eof {
+        // Ok or Err (the receiving side dropped its sender): either way it has ended.
+        let _ = eof.recv();
     }
     if !c.linger0 {
         match stream.shutdown(Shutdown::Write) {
@@ -323,6 +334,8 @@ impl RecvEnd {
 struct Received {
     bytes: u64,
     first_bad: Option<u64>,
+    /// Bytes that differ from the pattern (counted from the first one on).
+    bad_bytes: u64,
     end: RecvEnd,
 }
 
@@ -331,6 +344,7 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
     let mut buf = vec![0u8; 64 * 1024];
     let mut got = 0u64;
     let mut first_bad = None;
+    let mut bad_bytes = 0;
     // An aborting side stops at exactly `--expect` bytes, even while the other
     // side goes on sending: what it leaves unread is part of the abort.
     let limit = c.expect.filter(|_| c.linger0);
@@ -348,6 +362,9 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
                 if first_bad.is_none() {
                     first_bad = first_mismatch(tag, got, &buf[..n]);
                 }
+                if first_bad.is_some() {
+                    bad_bytes += mismatches(tag, got, &buf[..n]);
+                }
                 got += n as u64;
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -358,6 +375,7 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
     Ok(Received {
         bytes: got,
         first_bad,
+        bad_bytes,
         end,
     })
 }
@@ -374,12 +392,17 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
 
     let writer_stream = stream.try_clone().map_err(|e| e.to_string())?;
     let wc = c.clone();
-    let writer = thread::spawn(move || send_side(writer_stream, role, wc));
+    let (eof_tx, eof_rx) = mpsc::channel();
+    let writer = thread::spawn(move || send_side(writer_stream, role, wc, eof_rx));
     let received = recv_side(&stream, role, c);
+    // With --shutdown-after-eof our DATA_FIN goes once the writer learns of the EOF, and
+    // the peer then closes its subflows: their count is taken before.
+    let info_at_eof = c.shutdown_after_eof.then(|| mptcp_info(&stream));
+    drop(eof_tx);
     let sent = writer
         .join()
         .map_err(|_| "sending thread panicked".to_string())?;
-    let info_at_end = mptcp_info(&stream);
+    let info_at_end = info_at_eof.unwrap_or_else(|| mptcp_info(&stream));
 
     if c.linger0 {
         SockRef::from(&stream)
@@ -416,7 +439,10 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
     };
     let mut problems = Vec::new();
     if let Some(at) = received.first_bad {
-        problems.push(format!("pattern mismatch at byte {at}"));
+        problems.push(format!(
+            "pattern mismatch at byte {at}, {} bytes differ",
+            received.bad_bytes
+        ));
     }
     match c.expect {
         Some(want) if received.bytes != want => {
