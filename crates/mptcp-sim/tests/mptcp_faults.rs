@@ -256,11 +256,11 @@ fn with_checksums_a_rewritten_payload_never_reaches_the_application() {
     sweep(rewriting(true), 1..=200, |report| {
         assert_never_wrong(report);
         // A bad DSS checksum resets the subflow on path a when path b can take its data
-        // (the transfer then completes there). When path a is the only subflow yet (the
-        // rewrite hits the first segments, so it usually is), MP_FAIL makes the sender
-        // send the data again, which the rewriter damages again: the infinite mapping
-        // that follows leaves a hole, and the connection is reset — cleanly, with nothing
-        // damaged delivered.
+        // (the transfer then completes there). When path a is still the only subflow,
+        // MP_FAIL starts the fall back; the sender waits for its DATA_ACKs, then sends
+        // the dropped data again, checked — damaged again, it would leave a hole and a
+        // clean reset; but the join on path b usually completes meanwhile, and the
+        // receiver resets the subflow on path a instead.
         if report.connections[0].ok() {
             intact += 1;
         } else {

@@ -9,16 +9,22 @@
 //! a hole (its start is beyond the bytes we have), the data in the hole will never come
 //! (Linux re-sends nothing before falling back), and the connection is reset instead.
 //!
-//! Sender: on MP_FAIL we echo it (Linux waits for that answer), send again what the peer has
-//! not DATA_ACKed from the failed point on — still with mappings and checksums, so a peer
-//! that dropped the damaged data gets it whole, and one that kept it (Linux delivers it)
-//! ignores the duplicate — and once that is acknowledged, put the infinite mapping on the
-//! first new segment and continue as TCP.
+//! Sender: on MP_FAIL we echo it (Linux waits for that answer), hand no new data to the
+//! subflow, and wait until everything in flight is acknowledged. Then the peer's DATA_ACK
+//! says what it did with the damaged data:
 //!
-//! Against a Linux receiver that last part is not right yet: the kernel counts our answer
-//! and our infinite mapping (`MPTcpExtMPFailRx`, `MPTcpExtInfiniteMapRx`) and acknowledges
-//! every later byte, but its application reads the end of the stream shortly after the
-//! failed point. Not understood; ours against ours (the simulator) delivers every byte.
+//! - it took it (Linux delivers it and goes on): nothing is sent again, and the infinite
+//!   mapping goes on the next new byte. Linux maps the bytes after a fall back by their
+//!   subflow sequence number, as if data and subflow sequence numbers had always been one
+//!   to one (they are, on a connection that never had a second subflow), so nothing may be
+//!   sent twice on the subflow: an early version that sent the data again first shifted
+//!   every later byte, and the kernel dropped them (`MPTcpExtNoDSSInWindow`) and reported
+//!   the end of the stream early;
+//! - it dropped it (as we do): we send the unacknowledged data again, still with mappings
+//!   and checksums, and once that is acknowledged fall back the same way. Our infinite
+//!   mapping names its subflow and data sequence numbers, which our receiver uses.
+//!
+//! A peer's DATA_ACK may lag its subflow ACK a little: we give it two round trips.
 
 use core::time::Duration;
 
@@ -41,9 +47,13 @@ pub(super) enum Failure {
         dsn: DataSeq,
         deadline: Option<Instant>,
     },
-    /// The peer's MP_FAIL arrived: its data goes again; no new data until it is
-    /// acknowledged, then the infinite mapping.
-    Received,
+    /// The peer's MP_FAIL arrived: no new data until the subflow has everything
+    /// acknowledged (since `drained`), and the unacknowledged data was sent again if the
+    /// peer dropped it (`resending`); then the infinite mapping.
+    Received {
+        drained: Option<Instant>,
+        resending: bool,
+    },
 }
 
 /// Our infinite mapping: the first subflow byte it maps and its data sequence number. It
@@ -107,29 +117,61 @@ impl MptcpConnection {
             // A peer only sends it without a RST on a lone subflow; Linux ignores it here.
             return;
         }
-        self.fail = Some(Failure::Received);
+        self.fail = Some(Failure::Received {
+            drained: None,
+            resending: false,
+        });
         // The answer Linux waits for.
         self.send_mp_fail(index, DataSeq(dsn));
-        let from = DataSeq(dsn).max(self.snd_una);
-        let len = self.snd_nxt.diff(from).max(0) as u32;
+        // Nothing goes twice on the subflow unless the peer turns out to have dropped it.
         self.reinject.clear();
-        if len > 0 {
-            self.reinject.push_back((from, len, usize::MAX));
-        }
     }
 
     /// Whether the scheduler may hand new data to subflows (not while an MP_FAIL we
     /// received is being answered).
     pub(super) fn new_data_allowed(&self) -> bool {
-        self.fail != Some(Failure::Received)
+        !matches!(self.fail, Some(Failure::Received { .. }))
     }
 
-    /// After scheduling: once what we sent again after the peer's MP_FAIL is acknowledged,
-    /// fall back to TCP with our infinite mapping on the next new byte.
-    pub(super) fn finish_mp_fail(&mut self) {
+    /// How long the peer's DATA_ACK may lag its subflow ACK: two round trips.
+    fn data_ack_grace(&self) -> Duration {
+        let srtt = self.subflows[0].tcp.rtt.srtt();
+        2 * srtt.unwrap_or(Duration::from_millis(100))
+    }
+
+    /// After scheduling (and at the grace timer): once the subflow has everything in flight
+    /// acknowledged, send again what the peer dropped, or fall back to TCP with our
+    /// infinite mapping on the next new byte.
+    pub(super) fn finish_mp_fail(&mut self, now: Instant) {
+        let Some(Failure::Received { drained, resending }) = self.fail else {
+            return;
+        };
+        if !self.single_path(0) {
+            // A join completed meanwhile: no fall back (the peer resets the subflow).
+            self.fail = None;
+            return;
+        }
         let sf = &self.subflows[0];
-        let drained = self.reinject.is_empty() && sf.tcp.send_queue_len() == 0;
-        if self.fail != Some(Failure::Received) || !drained {
+        // Our answer goes first: once we fall back, no option is sent.
+        if sf.mp_fail.is_some() || !self.reinject.is_empty() || sf.tcp.send_queue_len() > 0 {
+            return;
+        }
+        if self.snd_una < self.snd_nxt && !resending {
+            let since = drained.unwrap_or(now);
+            if now < since + self.data_ack_grace() {
+                self.fail = Some(Failure::Received {
+                    drained: Some(since),
+                    resending,
+                });
+                return;
+            }
+            // The peer dropped the damaged data: send it again, checked.
+            let len = self.snd_nxt.diff(self.snd_una).max(0) as u32;
+            self.reinject.push_back((self.snd_una, len, usize::MAX));
+            self.fail = Some(Failure::Received {
+                drained: None,
+                resending: true,
+            });
             return;
         }
         let ssn = sf.tcp.data_start();
@@ -191,7 +233,7 @@ impl MptcpConnection {
                 self.subflows[0].mp_fail = Some(dsn);
                 self.reset_subflow(0, reset_reason::MIDDLEBOX_INTERFERENCE);
             }
-            Some(Failure::Received) | None => {}
+            Some(Failure::Received { .. }) | None => {}
         }
     }
 
@@ -217,19 +259,30 @@ impl MptcpConnection {
         }
     }
 
-    /// When the MP_FAIL timer fires.
+    /// When the MP_FAIL timers fire: the wait for the peer's infinite mapping, and the
+    /// grace for the peer's DATA_ACK when we answer its MP_FAIL.
     pub(super) fn mp_fail_deadline(&self) -> Option<Instant> {
         match self.fail {
             Some(Failure::Sent { deadline, .. }) => deadline,
+            Some(Failure::Received {
+                drained: Some(since),
+                ..
+            }) => Some(since + self.data_ack_grace()),
             _ => None,
         }
     }
 
-    /// The infinite mapping never came: reset.
+    /// The MP_FAIL timers at `now`.
     pub(super) fn on_mp_fail_timeout(&mut self, now: Instant) {
-        if self.mp_fail_deadline().is_some_and(|t| t <= now) {
+        if self.mp_fail_deadline().is_none_or(|t| t > now) {
+            return;
+        }
+        if let Some(Failure::Sent { .. }) = self.fail {
+            // The infinite mapping never came: reset.
             self.fail = None;
             self.reset_connection(reset_reason::MIDDLEBOX_INTERFERENCE);
+        } else {
+            self.finish_mp_fail(now);
         }
     }
 }

@@ -23,7 +23,11 @@ impl MptcpConnection {
         let una_before = sf.tcp.snd_una;
         sf.tcp.handle_segment(now, seg);
         let acked_new = self.subflows[index].tcp.snd_una > una_before;
-        if self.mode == Mode::Mptcp && acked_new && self.options_stripped(seg) {
+        if self.mode == Mode::Mptcp
+            && acked_new
+            && self.fail.is_none()
+            && self.options_stripped(seg)
+        {
             // RFC 8684 §3.7: the peer (or a middlebox) stopped sending options on our only
             // subflow, and still acknowledges our data: continue as TCP.
             self.fall_back(index);
@@ -498,7 +502,11 @@ impl MptcpConnection {
                 // data segment carries its mapping). RFC 8684 §3.7: with a single subflow
                 // and nothing missing at the data level, fall back to TCP from here;
                 // otherwise reset this subflow — its data goes again on the others.
-                let in_sync = !self.recv.has_out_of_order() && held_empty;
+                // After our MP_FAIL the levels are not in sync (we dropped data): the
+                // peer fell back, and without its infinite mapping (lost, or the bytes are
+                // a retransmission Linux sends without options once fallen back) they
+                // cannot be placed.
+                let in_sync = !self.recv.has_out_of_order() && held_empty && self.fail.is_none();
                 let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
                 if live == 1 && in_sync {
                     self.fall_back(index);
@@ -506,6 +514,8 @@ impl MptcpConnection {
                 }
                 if live > 1 {
                     self.reset_subflow(index, reset_reason::MIDDLEBOX_INTERFERENCE);
+                } else if self.fail.is_some() {
+                    self.reset_connection(reset_reason::MIDDLEBOX_INTERFERENCE);
                 }
                 break;
             };

@@ -144,7 +144,7 @@ impl MptcpConnection {
         let mut scratch = core::mem::take(&mut self.scratch);
         while self.schedule_one(&mut scratch) {}
         self.scratch = scratch;
-        self.finish_mp_fail();
+        self.finish_mp_fail(now);
         self.arm_data_rto(now);
         self.queue_fin(now);
     }
