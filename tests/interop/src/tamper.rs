@@ -2,8 +2,10 @@
 //! packets in either direction, as a device on the path would — to damage what only
 //! MPTCP can notice, such as payload under DSS checksums ([`PayloadFlip`]).
 //!
-//! Edits work on whole IP packets, so the TUN device under it must be opened without
-//! offload (`create_tun_with(.., false)`): no super-packets, and every checksum complete.
+//! Edits work on the IP packets the stack sees. One that changes what the TCP checksum
+//! sums (like [`PayloadFlip`]) needs the TUN device opened without offload
+//! (`create_tun_with(.., false)`): every checksum is then complete, so it can be fixed
+//! incrementally. One that only moves 16-bit words around works with offload too.
 
 use std::io;
 use std::sync::Mutex;

@@ -33,13 +33,13 @@ use mptcp_cli::decode::Report;
 use mptcp_cli::decode::capture::read_capture_file;
 use mptcp_cli::decode::render::write_json;
 use mptcp_interop::{
-    KernelPeer, Loss, Namespace, Offloads, Opening, OurStack, Role, Spawned, Topology,
-    TopologyBuilder, assert_intact, create_tun, exchange, finish_kernel, nstat, pattern,
+    Edit, KernelPeer, Loss, Namespace, Offloads, Opening, OurStack, Role, Spawned, TamperedDevice,
+    Topology, TopologyBuilder, assert_intact, create_tun, exchange, finish_kernel, nstat, pattern,
     recv_pattern, require_root, send_pattern, wait_counter, wait_for, write_pattern,
 };
 use mptcp_proto::stack::ConnEvent;
 use mptcp_proto::tcp::TcpState;
-use mptcp_tun::{Device, Interface, MptcpListener, Runtime, RuntimeConfig, SubflowInfo};
+use mptcp_tun::{Interface, MptcpListener, Runtime, RuntimeConfig, SubflowInfo};
 use tokio::io::AsyncReadExt;
 use tokio::time::{sleep, timeout};
 
@@ -662,20 +662,18 @@ fn a_join_beyond_the_kernel_limits_is_reset_with_mp_tcprst_reason_3() {
     assert!(rejected_after > rejected, "{what}: MPJoinRejected");
 }
 
-/// A device that swaps two 16-bit words of the HMAC in the first MP_JOIN third ACK it
-/// receives (the one's-complement TCP checksum stays valid), so our HMAC check fails.
-#[derive(Debug)]
-struct BreakJoinHmac<D> {
-    inner: D,
-    armed: AtomicBool,
-}
-
-impl<D: Device> BreakJoinHmac<D> {
-    fn tamper(&self, packet: &mut [u8]) {
-        if self.armed.load(Ordering::Relaxed) && break_join_ack_hmac(packet) {
-            self.armed.store(false, Ordering::Relaxed);
+/// An edit for a [`TamperedDevice`] that swaps two 16-bit words of the HMAC in the first
+/// MP_JOIN third ACK it sees (the one's-complement TCP checksum stays valid), so our HMAC
+/// check fails.
+fn break_first_join_ack_hmac() -> Edit {
+    let armed = AtomicBool::new(true);
+    Box::new(move |packet: &mut [u8]| {
+        let broke = armed.load(Ordering::Relaxed) && break_join_ack_hmac(packet);
+        if broke {
+            armed.store(false, Ordering::Relaxed);
         }
-    }
+        broke
+    })
 }
 
 /// Swaps two differing, even-aligned 16-bit words inside the HMAC of an MP_JOIN ACK
@@ -731,44 +729,6 @@ fn break_join_ack_hmac(packet: &mut [u8]) -> bool {
     false
 }
 
-impl<D: Device> Device for BreakJoinHmac<D> {
-    async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.recv(buf).await?;
-        self.tamper(&mut buf[..n]);
-        Ok(n)
-    }
-
-    fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.try_recv(buf)?;
-        self.tamper(&mut buf[..n]);
-        Ok(n)
-    }
-
-    fn try_send(&self, packet: &[u8]) -> io::Result<()> {
-        self.inner.try_send(packet)
-    }
-
-    async fn recv_batch(&self, bufs: &mut [Vec<u8>], lens: &mut [usize]) -> io::Result<usize> {
-        let count = self.inner.recv_batch(bufs, lens).await?;
-        for (buf, &len) in bufs.iter_mut().zip(lens.iter()).take(count) {
-            self.tamper(&mut buf[..len]);
-        }
-        Ok(count)
-    }
-
-    fn headroom(&self) -> usize {
-        self.inner.headroom()
-    }
-
-    fn send_capacity(&self, mtu: usize) -> usize {
-        self.inner.send_capacity(mtu)
-    }
-
-    fn send_batch(&self, packets: &mut [Vec<u8>], offset: usize) {
-        self.inner.send_batch(packets, offset);
-    }
-}
-
 /// A kernel client joins the address our server announces; its MP_JOIN third ACK
 /// arrives with a broken HMAC, so we reset that subflow (with MP_TCPRST): it never
 /// becomes established on our side nor counts in the kernel's subflows, and the
@@ -794,10 +754,7 @@ fn our_reset_of_a_join_with_a_bad_hmac_leaves_the_connection_on_its_first_subflo
         let path = topo.path(index).unwrap().clone();
         let tun = create_tun(&topo, index, rt.handle()).unwrap();
         interfaces.push(Interface {
-            device: BreakJoinHmac {
-                inner: tun,
-                armed: AtomicBool::new(index == 2),
-            },
+            device: TamperedDevice::new(tun, (index == 2).then(break_first_join_ack_hmac), None),
             addrs: vec![path.tun.stack_v4.addr, path.tun.stack_v6.addr],
             mtu: 1500,
         });

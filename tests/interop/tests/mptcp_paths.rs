@@ -34,7 +34,7 @@ use mptcp_tun::{RuntimeConfig, SubflowId, SubflowInfo};
 use tokio::io::AsyncWriteExt;
 
 /// Bytes each way of the multipath transfers.
-const SIZE: u64 = 32 * MIB;
+const SIZE: u64 = 64 * MIB;
 /// Bound of one test (debug build).
 const LIMIT: Duration = Duration::from_secs(60);
 /// How long subflows may take to come up.
@@ -252,7 +252,7 @@ fn using(subflows: &[SubflowInfo], ip: IpAddr) -> usize {
 /// Two paths, our client. `ours`: we withdraw our path-2 address once a quarter of our
 /// data is out; the kernel (no endpoints) closes our join from it. Otherwise the kernel
 /// server signals its path-2 address (endpoint id 2) and deletes the endpoint mid-transfer;
-/// our subflow to it closes. Both ways the 32 MiB arrive intact.
+/// our subflow to it closes. Both ways the 64 MiB arrive intact.
 fn remove_address(tag: &str, ours: bool) {
     let what = if ours {
         "we remove our path-2 address mid-transfer"
