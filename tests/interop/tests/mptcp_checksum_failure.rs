@@ -163,7 +163,13 @@ fn a_damaged_kernel_segment_makes_us_send_mp_fail_and_never_reach_our_applicatio
     });
     let out = opening.kernel.wait(peer.wait_limit()).unwrap().stdout;
     let counter = |name| nstat(topo.kernel(), name);
-    let counters = ["MPTcpExtMPFailRx", "MPTcpExtInfiniteMapTx"].map(|name| (name, counter(name)));
+    let counters = [
+        "MPTcpExtMPFailRx",
+        "MPTcpExtInfiniteMapTx",
+        "MPTcpExtMPRstRx",
+        "MPTcpExtMPFastcloseRx",
+    ]
+    .map(|name| (name, counter(name)));
     eprintln!(
         "{what}: flipped seq {:?}; we read {} bytes, first bad {:?}, end {:?}; {counters:?}; {}",
         damaged.flip.flipped(),
@@ -177,7 +183,15 @@ fn a_damaged_kernel_segment_makes_us_send_mp_fail_and_never_reach_our_applicatio
     assert!(counters[0].1 >= 1, "{what}: our MP_FAIL was not seen");
     // The kernel sends its infinite mapping with new data; when our receive window is full
     // of data after the hole, it has none to send, and our wait for the mapping ends in
-    // the same reset after 10 s (so `MPTcpExtInfiniteMapTx` is 1 or 0).
+    // the same reset after 10 s (so `MPTcpExtInfiniteMapTx` is 1 or 0). A kernel that has
+    // not fallen back yet reads our reset's MP_TCPRST and MP_FASTCLOSE (one that has reads
+    // no option any more).
+    if counters[1].1 == 0 {
+        assert!(
+            counters[2].1 >= 1 && counters[3].1 >= 1,
+            "{what}: our reset's options were not seen"
+        );
+    }
     match &received.end {
         // Our own reset: the stream says the connection was aborted here.
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionAborted, "{what}"),
