@@ -35,12 +35,12 @@ use mptcp_cli::decode::render::write_json;
 use mptcp_interop::{
     Edit, KernelPeer, Loss, Namespace, Offloads, Opening, OurStack, Role, Spawned, TamperedDevice,
     Topology, TopologyBuilder, assert_intact, create_tun, exchange, finish_kernel, nstat, pattern,
-    recv_pattern, require_root, send_pattern, wait_counter, wait_for, write_pattern,
+    recv_pattern, require_root, wait_counter, wait_for, write_pattern,
 };
 use mptcp_proto::stack::ConnEvent;
 use mptcp_proto::tcp::TcpState;
 use mptcp_tun::{Interface, MptcpListener, Runtime, RuntimeConfig, SubflowInfo};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{sleep, timeout};
 
 const PEER: &str = env!("CARGO_BIN_EXE_kernel-peer");
@@ -147,6 +147,30 @@ const FAILOVER_BOUND: Duration = Duration::from_secs(5);
 /// wrote: writes only get room once the peer acknowledged data at the data level).
 const FAILOVER_MARGIN: u64 = 12 * MIB;
 
+/// The failover transfer's pace, both ways: this many bytes, then a pause.
+const FAILOVER_CHUNK: u64 = 512 * 1024;
+const FAILOVER_PAUSE: Duration = Duration::from_millis(40);
+
+/// Writes `len` bytes of `tag`'s pattern at the failover pace (counting them in
+/// `progress`), then half-closes.
+async fn send_paced(
+    mut w: impl tokio::io::AsyncWrite + Unpin,
+    tag: u8,
+    len: u64,
+    progress: &AtomicU64,
+) -> io::Result<()> {
+    let mut at = 0;
+    while at < len {
+        let end = (at + FAILOVER_CHUNK).min(len);
+        write_pattern(&mut w, tag, at, end, Some(progress))
+            .await
+            .1?;
+        at = end;
+        sleep(FAILOVER_PAUSE).await;
+    }
+    w.shutdown().await
+}
+
 /// Per direction: when it stalled after link-down and for how long.
 #[derive(Debug, Default)]
 struct Flow {
@@ -187,13 +211,13 @@ fn failover(tag: &str, role: Role) {
         &[1, 2],
         RuntimeConfig::default(),
     );
-    // The kernel sends faster than we do: paced (about 12 MiB/s), both directions are
-    // still busy when the link goes down.
+    // Both sides send paced (about 12 MiB/s), so both directions are still busy when the
+    // link goes down.
     let peer = kernel_peer(FAILOVER_SIZE, FAILOVER_SIZE, FAILOVER_LIMIT)
         .arg("--chunk")
-        .arg((512 * 1024).to_string())
+        .arg(FAILOVER_CHUNK.to_string())
         .arg("--pause-ms")
-        .arg("40");
+        .arg(FAILOVER_PAUSE.as_millis().to_string());
     let opening = setup.open(role, &peer);
     let handle = setup.stack.handle();
     let (send_tag, recv_tag) = role.tags();
@@ -205,7 +229,7 @@ fn failover(tag: &str, role: Role) {
         let (r, w) = tokio::io::split(stream);
         let transfer = async {
             let out = tokio::join!(
-                send_pattern(w, send_tag, FAILOVER_SIZE, Some(&sent)),
+                send_paced(w, send_tag, FAILOVER_SIZE, &sent),
                 recv_pattern(r, recv_tag, Some(&recvd))
             );
             done.store(true, Ordering::Relaxed);

@@ -437,8 +437,12 @@ impl MptcpConnection {
             .map(|s| s.tcp.cc.window())
             .sum();
         let want = (2 * windows).min(SEND_BUFFER_MAX);
-        if want > self.send_buf.capacity() {
-            self.send_buf.grow(want);
+        let capacity = self.send_buf.capacity();
+        if want > capacity {
+            // By half the capacity at least: growing copies the whole buffer, and windows
+            // that creep up a segment at a time would otherwise copy it on every write.
+            self.send_buf
+                .grow(want.max(capacity + capacity / 2).min(SEND_BUFFER_MAX));
         }
     }
 
@@ -585,15 +589,19 @@ impl MptcpConnection {
         self.rx_ready = true;
     }
 
-    /// Makes some subflow send an ACK soon (it carries the DATA_ACK, the window and any
-    /// pending signal).
+    /// Makes some subflow send an ACK soon (it carries the DATA_ACK, the window, the
+    /// DATA_FIN and any pending signal): one that works, if any does — an ACK on a
+    /// "potentially failed" subflow (a path that went down) may never arrive.
     fn request_ack(&mut self) {
-        if let Some(sf) = self
+        let live =
+            |s: &Subflow| s.join == Join::Done && s.tcp.state().is_synchronized() && !s.is_closed();
+        let index = self
             .subflows
-            .iter_mut()
-            .find(|s| s.join == Join::Done && s.tcp.state().is_synchronized() && !s.is_closed())
-        {
-            sf.tcp.ack_now = true;
+            .iter()
+            .position(|s| live(s) && !s.potentially_failed)
+            .or_else(|| self.subflows.iter().position(live));
+        if let Some(index) = index {
+            self.subflows[index].tcp.ack_now = true;
         }
     }
 }

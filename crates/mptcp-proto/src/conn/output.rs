@@ -94,7 +94,12 @@ impl MptcpConnection {
                 len,
             };
             self.signals.on_time(now);
-            self.tx_cursor = index;
+            // The next call starts with the next subflow: the scheduler hands a segment to
+            // a subflow only when it has nothing unsent, so a subflow polled first every
+            // time would keep the others' segments waiting for as long as it has data.
+            // Those segments are data-level holes: the peer cannot DATA_ACK past them and
+            // the whole send buffer went out on one subflow behind them before they left.
+            self.tx_cursor = (index + 1) % count;
             self.process_subflow(index);
             return Some(out);
         }
@@ -276,16 +281,19 @@ impl MptcpConnection {
     }
 
     /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while data is mapped
-    /// but not DATA_ACKed and no subflow holds any of it any more (every subflow got its
-    /// bytes acknowledged). The peer then dropped it at the data level — Linux does so with
+    /// but not DATA_ACKed and no working subflow holds any of it any more (every subflow
+    /// got its bytes acknowledged). The peer then dropped it at the data level — Linux does so with
     /// data beyond its connection-level window (`NoDSSInWindow`), such as our probe of a
     /// closed window — and only sending it again unblocks the connection.
     fn arm_data_rto(&mut self, now: Instant) {
+        // A "potentially failed" subflow (a path that went down) may hold its data for
+        // ever; that data was re-injected elsewhere and does not count.
         let stuck = self.mode == Mode::Mptcp
             && self.snd_nxt > self.snd_una
             && self
                 .subflows
                 .iter()
+                .filter(|s| !s.potentially_failed)
                 .all(|s| s.tcp.sb.is_empty() && !s.tcp.has_new_data());
         if !stuck {
             self.data_rto_at = None;

@@ -206,8 +206,15 @@ impl TcpConnection {
         let full = self.full_segment(hooks);
         let mut len = hooks.limit_payload(self.snd_nxt, avail.min(full));
         // A segment that ends where the layer above wants it to (a mapping's end) counts
-        // as full for Nagle and SWS avoidance.
-        let full = if len < avail.min(full) { len } else { full };
+        // as full for Nagle and SWS avoidance, also when that end is the end of the queue:
+        // nothing could be appended to it, and holding it back would only delay it (for
+        // MPTCP, leaving a hole the peer cannot DATA_ACK past while other subflows go on).
+        let unit_end = hooks.limit_payload(self.snd_nxt, usize::MAX);
+        let full = if len < avail.min(full) || len == unit_end {
+            len
+        } else {
+            full
+        };
         if probe {
             if wnd_room == 0 {
                 len = len.min(1);
