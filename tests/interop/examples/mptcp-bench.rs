@@ -46,13 +46,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bench_common::{
-    IO_BLOCK, Kind, Payload, Sample, check_count, check_verified, cpus, default_peer,
-    ensure_kernel_peer, measure, median, parse_count, parse_size, recv_all, send_range, sink,
-    source,
+    IO_BLOCK, Kind, Payload, Sample, check_count, check_verified, cpus, default_peer, measure,
+    median, parse_count, parse_size, recv_all, send_range, sink, source,
 };
-use mptcp_interop::{
-    KernelPeer, Loss, Namespace, OurStack, Tbf, Topology, TopologyBuilder, check_environment,
-};
+use mptcp_interop::{KernelPeer, Loss, Namespace, OurStack, Tbf, Topology, TopologyBuilder};
 use mptcp_tun::{MptcpListener, MptcpStream, RuntimeConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::AsyncWriteExt;
@@ -752,26 +749,12 @@ struct SettingResult {
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_args() {
-        Ok(o) => o,
-        Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("mptcp-bench: {msg}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let opts = match bench_common::start("mptcp-bench", USAGE, parse_args(), |o: &Options| {
+        (o.payload, o.peer.as_path())
+    }) {
+        Ok(opts) => opts,
+        Err(code) => return code,
     };
-    if let Err(msg) = check_environment() {
-        eprintln!("mptcp-bench needs root: {msg}");
-        return ExitCode::from(2);
-    }
-    if opts.payload == Payload::Pattern
-        && let Err(msg) = ensure_kernel_peer("mptcp-bench", &opts.peer)
-    {
-        eprintln!("mptcp-bench: {msg}");
-        return ExitCode::from(2);
-    }
     let (runs, json, rate, checksum) = (opts.runs, opts.json, opts.rate_mbit, opts.checksum);
     let (kinds, settings) = (opts.kinds.clone(), opts.settings.clone());
     let payload = match opts.payload {

@@ -40,10 +40,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bench_common::{
-    Kind, Payload, Sample, check_count, check_verified, cpus, default_peer, ensure_kernel_peer,
-    measure, median, parse_count, parse_size, recv_all, send_and_shutdown, sink, source,
+    Kind, Payload, Sample, check_count, check_verified, cpus, default_peer, measure, median,
+    parse_count, parse_size, recv_all, send_and_shutdown, sink, source,
 };
-use mptcp_interop::{KernelPeer, Offloads, Topology, TopologyBuilder, check_environment};
+use mptcp_interop::{KernelPeer, Offloads, Topology, TopologyBuilder};
 use mptcp_tun::{Interface, MptcpListener, MptcpStream, Runtime, RuntimeConfig, TunDevice};
 
 const USAGE: &str = "\
@@ -372,26 +372,12 @@ fn kernel_listener(ns: &mptcp_interop::Namespace, at: SocketAddr) -> Result<TcpL
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_args() {
-        Ok(o) => o,
-        Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("tcp-bench: {msg}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let opts = match bench_common::start("tcp-bench", USAGE, parse_args(), |o: &Options| {
+        (o.payload, o.peer.as_path())
+    }) {
+        Ok(opts) => opts,
+        Err(code) => return code,
     };
-    if let Err(msg) = check_environment() {
-        eprintln!("tcp-bench needs root: {msg}");
-        return ExitCode::from(2);
-    }
-    if opts.payload == Payload::Pattern
-        && let Err(msg) = ensure_kernel_peer("tcp-bench", &opts.peer)
-    {
-        eprintln!("tcp-bench: {msg}");
-        return ExitCode::from(2);
-    }
     let (bytes, runs, json, kinds) = (opts.bytes, opts.runs, opts.json, opts.kinds.clone());
     let payload = match opts.payload {
         Payload::Pattern => "pattern",

@@ -342,3 +342,34 @@ pub async fn recv_all(
         got += n as u64;
     }
 }
+
+/// The start of a benchmark's `main`: the options `parse` made (on a bad command line the
+/// message and `usage`), root, and the kernel-peer binary when `payload` needs it. `Err`
+/// is the exit code (2) after saying what is wrong.
+pub fn start<O>(
+    program: &str,
+    usage: &str,
+    parse: Result<O, String>,
+    options: impl Fn(&O) -> (Payload, &std::path::Path),
+) -> Result<O, std::process::ExitCode> {
+    let fail = || std::process::ExitCode::from(2);
+    let opts = parse.map_err(|msg| {
+        if !msg.is_empty() {
+            eprintln!("{program}: {msg}");
+        }
+        eprintln!("{usage}");
+        fail()
+    })?;
+    if let Err(msg) = mptcp_interop::check_environment() {
+        eprintln!("{program} needs root: {msg}");
+        return Err(fail());
+    }
+    let (payload, peer) = options(&opts);
+    if payload == Payload::Pattern
+        && let Err(msg) = ensure_kernel_peer(program, peer)
+    {
+        eprintln!("{program}: {msg}");
+        return Err(fail());
+    }
+    Ok(opts)
+}
