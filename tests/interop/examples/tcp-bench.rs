@@ -140,11 +140,7 @@ impl Bench {
             builder = builder.offloads(offloads);
         }
         let topo = builder.build().map_err(|e| format!("topology: {e}"))?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| format!("tokio: {e}"))?;
+        let rt = mptcp_interop::runtime().map_err(|e| e.to_string())?;
         let path = topo.path(1).map_err(|e| e.to_string())?.clone();
         let reactor = rt.handle().clone();
         let dev = path.tun.dev.clone();

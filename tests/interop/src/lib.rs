@@ -49,7 +49,7 @@ pub use error::{Error, Result};
 pub use impair::{ImpairCounters, ImpairedDevice, Loss, Tally};
 pub use kernel::{Opening, field, finish_kernel, nstat, proc_counters, wait_counter};
 pub use netns::Namespace;
-pub use ours::{OurStack, create_tun, create_tun_with};
+pub use ours::{OurStack, create_tun, create_tun_with, runtime};
 pub use peer::KernelPeer;
 pub use tamper::{Edit, PayloadFlip, TamperedDevice};
 pub use tbf::Tbf;

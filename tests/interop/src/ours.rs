@@ -13,6 +13,16 @@ use crate::topology::Topology;
 /// MTU of the TUN devices (the veths' too).
 pub const MTU: usize = 1500;
 
+/// The tokio runtime our stack runs on in these tests: two worker threads (the machine's
+/// cores), I/O and time.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Setup(format!("tokio runtime: {e}")))
+}
+
 /// Creates path `index`'s TUN device in "ours", registered with the tokio runtime `rt`,
 /// and attaches it ([`Topology::attach_tun`]: up, our addresses of that path routed into it).
 pub fn create_tun(topo: &Topology, index: u8, rt: &tokio::runtime::Handle) -> Result<TunDevice> {
@@ -65,11 +75,7 @@ impl OurStack {
         loss: Loss,
         config: RuntimeConfig,
     ) -> Result<OurStack> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Setup(format!("tokio runtime: {e}")))?;
+        let rt = runtime()?;
         let mut interfaces = Vec::new();
         let mut impair = Vec::new();
         for &index in paths {

@@ -32,11 +32,7 @@ struct Damaged {
 }
 
 fn start(topo: &Topology, ours_damaged: bool) -> Damaged {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = mptcp_interop::runtime().unwrap();
     let path = topo.path(1).unwrap().clone();
     let tun = create_tun_with(topo, 1, rt.handle(), false).unwrap();
     let flip = Arc::new(PayloadFlip::new(DAMAGED_SEGMENT));

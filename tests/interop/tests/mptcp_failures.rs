@@ -768,11 +768,7 @@ fn our_reset_of_a_join_with_a_bad_hmac_leaves_the_connection_on_its_first_subflo
         .mptcp_limits(4, 4)
         .build()
         .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = mptcp_interop::runtime().unwrap();
     let mut interfaces = Vec::new();
     for index in [1u8, 2] {
         let path = topo.path(index).unwrap().clone();

@@ -82,11 +82,7 @@ impl Setup {
     fn new(tag: &str, loss: Loss) -> Setup {
         require_root();
         let topo = TopologyBuilder::new(tag).build().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = mptcp_interop::runtime().unwrap();
         let path = topo.path(1).unwrap().clone();
         let tun = create_tun(&topo, 1, rt.handle()).unwrap();
         let device = ImpairedDevice::new(tun, loss);
