@@ -42,18 +42,24 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// A byte count for people: `512 B`, `1.5 KiB`, `8.0 MiB`, `1.00 GiB`.
 pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    binary_units(bytes, " ", ["B", "KiB", "MiB", "GiB", "TiB"])
+}
+
+/// `bytes` in the largest power of 1024 (`units[1..]`) that keeps it at least 1, with two
+/// decimals below 10 and one above; below 1024 as a whole number of `units[0]`. `gap`
+/// goes between number and unit.
+pub fn binary_units(bytes: u64, gap: &str, units: [&str; 5]) -> String {
     if bytes < 1024 {
-        return format!("{bytes} B");
+        return format!("{bytes}{gap}{}", units[0]);
     }
     let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
+    let mut unit = 1;
+    while value >= 1024.0 && unit + 1 < units.len() {
         value /= 1024.0;
         unit += 1;
     }
     let precision = if value < 10.0 { 2 } else { 1 };
-    format!("{value:.precision$} {}", UNITS[unit])
+    format!("{value:.precision$}{gap}{}", units[unit])
 }
 
 /// A rate in Mbit/s with two decimals, from bytes moved in `seconds`.

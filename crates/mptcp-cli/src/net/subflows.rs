@@ -127,18 +127,7 @@ pub fn table(rows: &[SubflowRow], indent: &str) -> Vec<String> {
 
 /// A byte count in at most six characters: `512B`, `86.0K`, `4.00M`, `1.00G` (powers of 1024).
 pub fn compact_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
-    if bytes < 1024 {
-        return format!("{bytes}B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let precision = if value < 10.0 { 2 } else { 1 };
-    format!("{value:.precision$}{}", UNITS[unit])
+    super::size::binary_units(bytes, "", ["B", "K", "M", "G", "T"])
 }
 
 /// What to write to redraw a block of lines at the bottom of a terminal that shows
