@@ -82,6 +82,9 @@ pub struct RuntimeConfig {
     pub mptcp: MptcpConfig,
     /// First and last ephemeral port.
     pub ephemeral_ports: (u16, u16),
+    /// Answer SYNs with SYN cookies when a listener's SYN queue is full (see
+    /// [`StackConfig::syn_cookies`]).
+    pub syn_cookies: bool,
     /// Seed for the stack's randomness (keys, ISNs, ports), for repeatable tests. `None`
     /// (the default) seeds from the operating system.
     pub seed: Option<u64>,
@@ -97,6 +100,7 @@ impl Default for RuntimeConfig {
             },
             mptcp: stack.mptcp,
             ephemeral_ports: stack.ephemeral_ports,
+            syn_cookies: stack.syn_cookies,
             seed: None,
         }
     }
@@ -142,6 +146,7 @@ impl Runtime {
             tcp: config.tcp,
             mptcp: config.mptcp,
             ephemeral_ports: config.ephemeral_ports,
+            syn_cookies: config.syn_cookies,
         };
         let rng: Box<dyn RngCore + Send> = match config.seed {
             Some(seed) => Box::new(ChaCha12Rng::seed_from_u64(seed)),

@@ -207,6 +207,7 @@ impl MptcpStream {
                 OpenSubflowError::NoPorts => io::ErrorKind::AddrInUse,
                 OpenSubflowError::InvalidHandle => io::ErrorKind::NotConnected,
                 OpenSubflowError::NotMultipath => io::ErrorKind::Unsupported,
+                OpenSubflowError::LimitReached => io::ErrorKind::QuotaExceeded,
             };
             io::Error::new(kind, e)
         })

@@ -29,7 +29,6 @@
 use core::time::Duration;
 
 use super::mapping::Mapping;
-use super::subflow::Join;
 use super::{Mode, MptcpConnection};
 use crate::time::Instant;
 use crate::wire::mptcp::reset_reason;
@@ -68,7 +67,7 @@ impl MptcpConnection {
     /// Whether subflow `index` is the first and only one the connection ever had: its data
     /// sequence numbers follow its subflow sequence numbers, so one to one is right.
     fn single_path(&self, index: usize) -> bool {
-        index == 0 && self.subflows[1..].iter().all(|s| s.join != Join::Done)
+        index == 0 && !self.joined_any
     }
 
     /// The mapping `map` of subflow `index` failed its DSS checksum; its bytes are gone.

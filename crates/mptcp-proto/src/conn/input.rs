@@ -14,6 +14,12 @@ use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpRepr, dss_checksum}
 impl MptcpConnection {
     /// Processes a segment that arrived on subflow `index` (the caller matched the 4-tuple
     /// and verified the checksum).
+    ///
+    /// RFC 8684 §5 (and RFC 7430 §2): MPTCP options act only on segments the subflow's TCP
+    /// accepted (sequence and acknowledgement numbers acceptable, PAWS passed, or a RST
+    /// that reset it). Whoever knows the 4-tuple can forge a segment; only whoever also
+    /// knows the sequence numbers, i.e. sees the path, can make us act on one. This is the
+    /// one place the rule lives: every option below is read after it.
     pub(crate) fn handle_segment(&mut self, now: Instant, index: usize, seg: &TcpRepr<'_>) {
         let Some(sf) = self.subflows.get_mut(index) else {
             return;
@@ -21,8 +27,12 @@ impl MptcpConnection {
         let was_syn_sent = sf.tcp.state() == crate::tcp::TcpState::SynSent;
         let joining = sf.join != Join::Done;
         let una_before = sf.tcp.snd_una;
-        sf.tcp.handle_segment(now, seg);
+        let accepted = sf.tcp.handle_segment(now, seg);
         let acked_new = self.subflows[index].tcp.snd_una > una_before;
+        if !accepted {
+            self.process_subflow(index);
+            return;
+        }
         if self.mode == Mode::Mptcp
             && acked_new
             && self.fail.is_none()
@@ -336,6 +346,9 @@ impl MptcpConnection {
                     }
                 }
                 TcpEvent::Closed(reason) => self.subflow_closed(index, reason),
+                TcpEvent::PeerClosed if self.mode == Mode::Mptcp => {
+                    self.subflow_peer_closed(index);
+                }
                 TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
             }
         }
@@ -391,6 +404,19 @@ impl MptcpConnection {
                 self.reinject.push_back((dsn, len, index));
             }
         }
+    }
+
+    /// The peer closed its side of subflow `index` (a subflow FIN, not a DATA_FIN): it
+    /// will not send there again, so we close our side too, as Linux does, and its data
+    /// goes on the others; otherwise both ends would keep it half-closed for ever.
+    fn subflow_peer_closed(&mut self, index: usize) {
+        if self.subflows[index].retired {
+            return;
+        }
+        self.reinject_from(index);
+        let sf = &mut self.subflows[index];
+        sf.retired = true;
+        sf.tcp.shutdown();
     }
 
     /// A subflow ended: report it, move its data, and end the connection with the last one
@@ -473,10 +499,10 @@ impl MptcpConnection {
     /// Moves subflow `index`'s in-order bytes into the connection's reassembly buffer,
     /// through their mappings, as far as the connection-level window allows.
     pub(super) fn pull(&mut self, index: usize) {
-        if !self.rx_ready {
+        if !self.rx_ready || self.subflows[index].tcp.recv_queue_len() == 0 {
             return;
         }
-        let mut scratch = core::mem::take(&mut self.scratch);
+        let mut scratch = self.take_scratch();
         loop {
             let sf = &mut self.subflows[index];
             let Some(next) = sf.rx_next else { break };

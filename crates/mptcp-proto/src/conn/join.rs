@@ -185,6 +185,7 @@ impl MptcpConnection {
         let sf = &mut self.subflows[index];
         sf.join = Join::Done;
         let id = sf.id;
+        self.joined_any = true;
         self.events.push_back(ConnEvent::SubflowEstablished(id));
         self.on_join_during_fail();
     }

@@ -24,6 +24,7 @@ mod events;
 mod fail;
 mod input;
 mod join;
+mod limits;
 mod mapping;
 mod options;
 mod output;
@@ -49,6 +50,8 @@ use subflow::{Join, Subflow};
 pub use config::MptcpConfig;
 pub use events::ConnEvent;
 pub(crate) use join::JoinSyn;
+pub(crate) use limits::JoinRefusal;
+pub use limits::{CLOSED_HISTORY, SubflowTotals};
 pub use subflow::SubflowId;
 
 mod config {
@@ -64,17 +67,31 @@ mod config {
         pub path_manager: String,
         /// Scheduler, by name (see [`crate::sched::SCHEDULERS`]).
         pub scheduler: String,
+        /// The most subflows beyond the first a connection keeps at once, whichever side
+        /// opened them and whether or not their handshake completed (after Linux's
+        /// `ip mptcp limits set subflows`). Joins beyond it are refused with MP_TCPRST
+        /// "administratively prohibited" (RFC 8684 §3.6), so a peer that knows the token
+        /// cannot make us hold subflows without end.
+        pub max_subflows: usize,
+        /// The most joins the peer opened whose handshake is not complete yet (we answered
+        /// their SYN and wait for the third ACK). Joins beyond it are refused with
+        /// MP_TCPRST "lack of resources".
+        pub max_half_open_joins: usize,
     }
 
     impl Default for MptcpConfig {
         /// MPTCP on, no checksums (like Linux's `checksum_enabled=0`), the "simple" path
-        /// manager and the "default" (minimum-RTT) scheduler.
+        /// manager and the "default" (minimum-RTT) scheduler, at most 8 subflows beyond the
+        /// first (Linux's largest `subflows` limit: its default of 2 would refuse the four
+        /// paths of a host with two addresses on each side) and 8 half-open joins.
         fn default() -> Self {
             Self {
                 enabled: true,
                 checksum: false,
                 path_manager: "simple".to_owned(),
                 scheduler: "default".to_owned(),
+                max_subflows: 8,
+                max_half_open_joins: 8,
             }
         }
     }
@@ -118,6 +135,9 @@ pub(crate) struct SubflowRequest {
 /// Largest size the send buffer grows to.
 const SEND_BUFFER_MAX: usize = 4 * 1024 * 1024;
 
+/// Size of the scratch space for moving bytes between the levels.
+const SCRATCH_LEN: usize = 64 * 1024;
+
 /// Most bytes one mapping covers; the scheduler also keeps each mapping within one segment.
 const MAX_MAPPING: usize = 65_535;
 
@@ -137,6 +157,16 @@ pub struct MptcpConnection {
     fully_established: bool,
     subflows: Vec<Subflow>,
     next_subflow: u32,
+    /// A join completed at some point: data may have gone on more than one path.
+    joined_any: bool,
+    /// Counters of the subflows that closed and left `subflows`.
+    closed_totals: SubflowTotals,
+    /// The last subflows that closed and left `subflows`, as they were then.
+    closed_recent: VecDeque<SubflowInfo>,
+    /// See [`MptcpConfig::max_subflows`].
+    max_subflows: usize,
+    /// See [`MptcpConfig::max_half_open_joins`].
+    max_half_open_joins: usize,
     pm: Box<dyn PathManager>,
     /// The path manager has been told the connection is established.
     pm_started: bool,
@@ -200,7 +230,8 @@ pub struct MptcpConnection {
     close_reason: Option<CloseReason>,
     /// Local and peer address of the first subflow (kept after it is gone).
     first: (SocketAddr, SocketAddr),
-    /// Scratch space for moving bytes between the levels.
+    /// Scratch space for moving bytes between the levels ([`SCRATCH_LEN`] bytes once the
+    /// first byte arrives).
     scratch: Vec<u8>,
 }
 
@@ -231,6 +262,11 @@ impl MptcpConnection {
             fully_established: false,
             subflows: vec![sf],
             next_subflow: 1,
+            joined_any: false,
+            closed_totals: SubflowTotals::default(),
+            closed_recent: VecDeque::new(),
+            max_subflows: cfg.max_subflows,
+            max_half_open_joins: cfg.max_half_open_joins,
             pm: crate::pm::by_name(&cfg.path_manager)
                 .unwrap_or_else(|| Box::new(crate::pm::Passive)),
             pm_started: false,
@@ -267,7 +303,7 @@ impl MptcpConnection {
             writable_wanted: false,
             close_reason: None,
             first,
-            scratch: vec![0; 64 * 1024],
+            scratch: Vec::new(),
         }
     }
 
@@ -384,22 +420,26 @@ impl MptcpConnection {
         self.subflows.first().map(|s| s.tcp.info())
     }
 
-    /// Every subflow, open or closed, with its addresses and state.
+    /// The subflows with their addresses and state, by id: every one the connection holds
+    /// (the first always, open or closed) and the last few that closed and left it
+    /// ([`CLOSED_HISTORY`] at most, as they were when they left; see
+    /// [`totals`](Self::totals) for the counters of all of them).
     pub fn subflows(&self) -> Vec<SubflowInfo> {
-        self.subflows
-            .iter()
-            .map(|s| SubflowInfo {
-                id: s.id,
-                local: s.tcp.local_addr(),
-                remote: s.tcp.peer_addr(),
-                local_id: s.local_id,
-                remote_id: s.remote_id,
-                established: s.join == Join::Done && s.connected,
-                backup: s.backup,
-                peer_backup: s.peer_backup,
-                tcp: s.tcp.info(),
-            })
-            .collect()
+        let mut all: Vec<SubflowInfo> = self.subflows.iter().map(Subflow::info).collect();
+        all.extend(self.closed_recent.iter().copied());
+        all.sort_by_key(|s| s.id);
+        all
+    }
+
+    /// The scratch space, allocated on first use (a connection that never carries data
+    /// holds none); give it back by assigning `self.scratch`.
+    fn take_scratch(&mut self) -> Vec<u8> {
+        let scratch = core::mem::take(&mut self.scratch);
+        if scratch.is_empty() {
+            vec![0; SCRATCH_LEN]
+        } else {
+            scratch
+        }
     }
 
     /// Whether the connection is established (data may flow).

@@ -146,9 +146,11 @@ impl MptcpConnection {
         if self.close_reason.is_some() || !self.data_ready() {
             return;
         }
-        let mut scratch = core::mem::take(&mut self.scratch);
-        while self.schedule_one(&mut scratch) {}
-        self.scratch = scratch;
+        if self.send_buf.len() > 0 {
+            let mut scratch = self.take_scratch();
+            while self.schedule_one(&mut scratch) {}
+            self.scratch = scratch;
+        }
         self.finish_mp_fail(now);
         self.arm_data_rto(now);
         self.queue_fin(now);

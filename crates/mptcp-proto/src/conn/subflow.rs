@@ -1,6 +1,7 @@
 //! One subflow of an MPTCP connection: a TCP connection plus what the connection level
 //! keeps per subflow (its mappings, its MP_JOIN handshake, its address ids and priority).
 
+use super::SubflowInfo;
 use super::mapping::Mappings;
 use crate::stack::InterfaceId;
 use crate::tcp::{TcpConnection, TcpState};
@@ -116,6 +117,21 @@ impl Subflow {
             timeouts_seen: 0,
             failed_until: SeqNum(0),
             retired: false,
+        }
+    }
+
+    /// A snapshot of it.
+    pub(crate) fn info(&self) -> SubflowInfo {
+        SubflowInfo {
+            id: self.id,
+            local: self.tcp.local_addr(),
+            remote: self.tcp.peer_addr(),
+            local_id: self.local_id,
+            remote_id: self.remote_id,
+            established: self.join == Join::Done && self.connected,
+            backup: self.backup,
+            peer_backup: self.peer_backup,
+            tcp: self.tcp.info(),
         }
     }
 

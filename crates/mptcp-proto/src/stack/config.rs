@@ -40,17 +40,21 @@ pub struct StackConfig {
     /// First and last ephemeral port for `connect` without a local port (RFC 6056 suggests
     /// 49152–65535).
     pub ephemeral_ports: (u16, u16),
+    /// Answer SYNs with SYN cookies (RFC 4987 §3.6) when a listener's queue of half-open
+    /// connections is full, instead of dropping them (like Linux's `tcp_syncookies=1`).
+    pub syn_cookies: bool,
 }
 
 impl Default for StackConfig {
     /// No interfaces, default TCP and MPTCP settings (MPTCP on), ephemeral ports
-    /// 49152–65535.
+    /// 49152–65535, SYN cookies on.
     fn default() -> Self {
         Self {
             interfaces: Vec::new(),
             tcp: TcpConfig::default(),
             mptcp: MptcpConfig::default(),
             ephemeral_ports: (49_152, 65_535),
+            syn_cookies: true,
         }
     }
 }

@@ -53,8 +53,20 @@ pub struct StackStats {
     pub bad_checksum: u64,
     /// Dropped: not TCP, a fragment, or not addressed to this host.
     pub not_for_us: u64,
-    /// SYNs dropped because a listener's backlog was full.
+    /// SYNs dropped because a listener's accept queue was full (or its SYN queue, with
+    /// SYN cookies off), and cookie ACKs dropped for a full accept queue.
     pub backlog_drops: u64,
+    /// SYNs answered with a SYN cookie (the listener's SYN queue was full).
+    pub syn_cookies_sent: u64,
+    /// Connections made from an ACK that returned a valid cookie.
+    pub syn_cookies_accepted: u64,
+    /// Half-open connections dropped from a full SYN queue after waiting
+    /// [`EVICT_AFTER`](super::EVICT_AFTER).
+    pub half_open_evicted: u64,
     /// RSTs sent for segments that matched no connection or listener.
     pub resets_sent: u64,
+    /// MP_JOIN SYNs refused because their connection was at a limit
+    /// ([`MptcpConfig::max_subflows`](crate::conn::MptcpConfig::max_subflows),
+    /// [`max_half_open_joins`](crate::conn::MptcpConfig::max_half_open_joins)).
+    pub joins_refused: u64,
 }

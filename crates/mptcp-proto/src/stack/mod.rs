@@ -46,9 +46,11 @@
 //! ```
 
 mod config;
+mod cookies;
 mod demux;
 mod events;
 mod handles;
+mod listen;
 mod paths;
 
 use core::net::{IpAddr, SocketAddr};
@@ -57,13 +59,14 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::RngCore;
 
-pub use crate::conn::{SubflowId, SubflowInfo};
+pub use crate::conn::{CLOSED_HISTORY, SubflowId, SubflowInfo, SubflowTotals};
 pub use config::{InterfaceConfig, InterfaceId, MptcpConfig, StackConfig, TcpConfig};
 pub use events::{CloseReason, ConnEvent, Event, StackStats, Transmit};
 pub use handles::{
     AcceptError, ConnectError, ConnectionHandle, ListenError, ListenerHandle, RecvError, SendError,
     ShutdownError,
 };
+pub use listen::EVICT_AFTER;
 pub use paths::OpenSubflowError;
 
 use crate::conn::{Host, JoinSyn, MptcpConnection};
@@ -74,9 +77,11 @@ use crate::wire::MptcpOption;
 use crate::wire::mptcp::capable_flags;
 use crate::wire::{
     IPV4_MIN_HEADER_LEN, IPV6_HEADER_LEN, IpProtocol, IpRepr, Ipv4Packet, Ipv4Repr, Ipv6Repr,
-    SeqNum, TcpFlags, TcpPacket, TcpRepr, parse_ip_packet,
+    SeqNum, TcpFlags, TcpOption, TcpPacket, TcpRepr, parse_ip_packet,
 };
+use cookies::{CookieJar, CookieSynAck};
 use demux::{Demux, reset_for};
+use listen::Listener;
 
 /// A connection and what the stack knows about it.
 #[derive(Debug)]
@@ -88,15 +93,6 @@ struct Entry {
     released: bool,
 }
 
-#[derive(Debug)]
-struct Listener {
-    local: SocketAddr,
-    backlog: usize,
-    /// Connections in SYN-RECEIVED or established and not accepted.
-    pending: usize,
-    ready: VecDeque<u64>,
-}
-
 /// A RST answering a segment that matched nothing.
 #[derive(Debug, Clone, Copy)]
 struct PendingReset {
@@ -106,6 +102,8 @@ struct PendingReset {
     seq: SeqNum,
     ack: SeqNum,
     flags: TcpFlags,
+    /// MP_TCPRST reason to carry (RFC 8684 §3.6), for a refused join.
+    mptcp_reason: Option<u8>,
 }
 
 /// One host's TCP endpoint (sans I/O). See the [module documentation](self) for the
@@ -121,6 +119,10 @@ pub struct Stack {
     next_id: u64,
     events: VecDeque<Event>,
     resets: VecDeque<PendingReset>,
+    /// The secret of our SYN cookies.
+    cookies: CookieJar,
+    /// SYN/ACKs with a cookie, waiting to be sent.
+    cookie_replies: VecDeque<CookieSynAck>,
     /// Round-robin position of `poll_transmit`.
     cursor: u64,
     ip_ident: u16,
@@ -143,9 +145,11 @@ impl core::fmt::Debug for Stack {
 impl Stack {
     /// A host with `config`'s interfaces. Initial sequence numbers, timestamp offsets and
     /// ephemeral ports come from `rng` (seed it for repeatable runs).
-    pub fn new(config: StackConfig, rng: Box<dyn RngCore + Send>) -> Self {
+    pub fn new(config: StackConfig, mut rng: Box<dyn RngCore + Send>) -> Self {
         Self {
             config,
+            cookies: CookieJar::new(&mut *rng),
+            cookie_replies: VecDeque::new(),
             rng,
             conns: BTreeMap::new(),
             tokens: BTreeMap::new(),
@@ -251,90 +255,6 @@ impl Stack {
             }
         }
         None
-    }
-
-    /// Listens on `local` (an address of the host, or the unspecified address for all of
-    /// them; port 0 picks an ephemeral port). At most `backlog` connections may wait in
-    /// SYN-RECEIVED or for `accept`; further SYNs are dropped, so their senders retry.
-    pub fn listen(
-        &mut self,
-        local: SocketAddr,
-        backlog: usize,
-    ) -> Result<ListenerHandle, ListenError> {
-        if !local.ip().is_unspecified() && self.iface_of(local.ip()).is_none() {
-            return Err(ListenError::AddrNotAvailable);
-        }
-        let mut local = local;
-        if local.port() == 0 {
-            let port = self
-                .ephemeral_port(local.ip(), local)
-                .ok_or(ListenError::NoPorts)?;
-            local.set_port(port);
-        }
-        if self.demux.listener_bound(local) {
-            return Err(ListenError::AddrInUse);
-        }
-        let id = self.new_id();
-        self.demux.insert_listener(local, id);
-        self.listeners.insert(
-            id,
-            Listener {
-                local,
-                backlog: backlog.max(1),
-                pending: 0,
-                ready: VecDeque::new(),
-            },
-        );
-        Ok(ListenerHandle(id))
-    }
-
-    /// The address a listener is bound to.
-    pub fn listener_addr(&self, listener: ListenerHandle) -> Option<SocketAddr> {
-        self.listeners.get(&listener.0).map(|l| l.local)
-    }
-
-    /// Stops listening; connections not yet accepted are reset.
-    pub fn close_listener(&mut self, listener: ListenerHandle) {
-        let Some(l) = self.listeners.remove(&listener.0) else {
-            return;
-        };
-        self.demux.remove_listener(l.local);
-        let orphans: Vec<u64> = self
-            .conns
-            .iter()
-            .filter(|(_, e)| e.listener == Some(listener.0))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in orphans {
-            if let Some(entry) = self.conns.get_mut(&id) {
-                entry.listener = None;
-                entry.released = true;
-                entry.conn.abort();
-                while entry.conn.poll_event().is_some() {}
-            }
-            self.reap(id);
-        }
-    }
-
-    /// Takes the next established connection of `listener`.
-    pub fn accept(&mut self, listener: ListenerHandle) -> Result<ConnectionHandle, AcceptError> {
-        let l = self
-            .listeners
-            .get_mut(&listener.0)
-            .ok_or(AcceptError::InvalidHandle)?;
-        let id = l.ready.pop_front().ok_or(AcceptError::WouldBlock)?;
-        l.pending = l.pending.saturating_sub(1);
-        let handle = ConnectionHandle(id);
-        if let Some(entry) = self.conns.get_mut(&id) {
-            entry.listener = None;
-            if entry.conn.recv_queue_len() > 0 {
-                self.events.push_back(Event::Readable(handle));
-            }
-            if entry.conn.at_eof() {
-                self.events.push_back(Event::PeerClosed(handle));
-            }
-        }
-        Ok(handle)
     }
 
     /// Opens a connection to `remote` (RFC 9293 §3.10.1). Without `local`, the first address
@@ -563,57 +483,25 @@ impl Stack {
         self.queue_reset(iface, local, remote, &seg);
     }
 
-    /// RFC 9293 §3.10.7.2: a segment for a listener.
-    fn on_listen(
-        &mut self,
-        now: Instant,
-        iface: InterfaceId,
-        lid: u64,
-        local: SocketAddr,
-        remote: SocketAddr,
-        seg: &TcpRepr<'_>,
-    ) {
-        let flags = seg.flags;
-        if flags.contains(TcpFlags::RST) {
-            return;
-        }
-        if flags.contains(TcpFlags::ACK) {
-            self.queue_reset(iface, local, remote, seg);
-            return;
-        }
-        if !flags.contains(TcpFlags::SYN) {
-            return;
-        }
-        let Some(listener) = self.listeners.get_mut(&lid) else {
-            return;
-        };
-        if listener.pending >= listener.backlog {
-            // Like Linux: drop the SYN; the peer retransmits it.
-            self.stats.backlog_drops += 1;
-            return;
-        }
-        listener.pending += 1;
-        let params = self.params(iface, local, remote);
-        let tcp = TcpConnection::accept(now, &self.config.tcp, params, seg);
-        let key = self.new_key();
-        let addrs = self.addresses();
-        let host = Host {
-            key,
-            iface,
-            addrs: &addrs,
-            tcp: &self.config.tcp,
-        };
-        let conn = MptcpConnection::accept(&self.config.mptcp, host, tcp, syn_capable(seg));
-        let id = self.new_id();
-        self.insert_conn(id, conn, Some(lid));
-    }
-
     fn queue_reset(
         &mut self,
         iface: InterfaceId,
         local: SocketAddr,
         remote: SocketAddr,
         seg: &TcpRepr<'_>,
+    ) {
+        self.queue_reset_with(iface, local, remote, seg, None);
+    }
+
+    /// Queues the RST answering `seg` (at most 1024 wait; more are dropped), with an
+    /// MP_TCPRST of `mptcp_reason` if given.
+    fn queue_reset_with(
+        &mut self,
+        iface: InterfaceId,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seg: &TcpRepr<'_>,
+        mptcp_reason: Option<u8>,
     ) {
         if let Some((seq, ack, flags)) = reset_for(seg) {
             if self.resets.len() < 1024 {
@@ -624,6 +512,7 @@ impl Stack {
                     seq,
                     ack,
                     flags,
+                    mptcp_reason,
                 });
             }
         }
@@ -639,14 +528,13 @@ impl Stack {
             match (entry.listener, event) {
                 (Some(lid), ConnEvent::Connected) => {
                     if let Some(l) = self.listeners.get_mut(&lid) {
-                        l.ready.push_back(id);
+                        l.established(id);
                         self.events.push_back(Event::Incoming(ListenerHandle(lid)));
                     }
                 }
                 (Some(lid), ConnEvent::Closed(_)) => {
                     if let Some(l) = self.listeners.get_mut(&lid) {
-                        l.ready.retain(|&c| c != id);
-                        l.pending = l.pending.saturating_sub(1);
+                        l.closed(id);
                     }
                     entry.listener = None;
                     entry.released = true;
@@ -664,6 +552,12 @@ impl Stack {
             }
         }
         self.open_requested_subflows(id);
+        if let Some(entry) = self.conns.get_mut(&id) {
+            let demux = &mut self.demux;
+            entry
+                .conn
+                .reap_subflows(|local, remote| demux.remove_conn(local, remote));
+        }
         self.reap(id);
     }
 
@@ -675,12 +569,19 @@ impl Stack {
         // application releases it with `close` or `abort`.
         let done = entry.conn.is_finished() && entry.listener.is_none() && entry.released;
         if done {
-            for (local, remote) in entry.conn.tuples() {
-                self.demux.remove_conn(local, remote);
-            }
-            self.tokens.remove(&entry.conn.local_token());
-            self.conns.remove(&id);
+            self.forget(id);
         }
+    }
+
+    /// Drops connection `id` and every trace of it (its 4-tuples, its token).
+    fn forget(&mut self, id: u64) {
+        let Some(entry) = self.conns.remove(&id) else {
+            return;
+        };
+        for (local, remote) in entry.conn.tuples() {
+            self.demux.remove_conn(local, remote);
+        }
+        self.tokens.remove(&entry.conn.local_token());
     }
 
     /// Runs the timers due at `now`.
@@ -730,6 +631,14 @@ impl Stack {
                 len,
             });
         }
+        if let Some(reply) = self.cookie_replies.pop_front() {
+            let len = self.emit_stateless(reply.local, reply.remote, &reply.repr(), buf)?;
+            self.stats.packets_out += 1;
+            return Some(Transmit {
+                iface: reply.iface,
+                len,
+            });
+        }
         // Round robin from the connection after the last one that sent, wrapping around
         // once; nothing below adds or drops connections until a segment is written.
         let mut at = self.cursor;
@@ -774,11 +683,6 @@ impl Stack {
     }
 
     fn emit_reset(&mut self, rst: &PendingReset, buf: &mut [u8]) -> Option<usize> {
-        let header = if rst.local.is_ipv4() {
-            IPV4_MIN_HEADER_LEN
-        } else {
-            IPV6_HEADER_LEN
-        };
         let repr = TcpRepr {
             src_port: rst.local.port(),
             dst_port: rst.remote.port(),
@@ -787,21 +691,43 @@ impl Stack {
             flags: rst.flags,
             window_len: 0,
             urgent_at: 0,
-            options: Vec::new(),
+            options: rst
+                .mptcp_reason
+                .map(|reason| {
+                    TcpOption::Mptcp(MptcpOption::MpTcpRst {
+                        transient: false,
+                        reason,
+                    })
+                })
+                .into_iter()
+                .collect(),
             payload: &[],
+        };
+        self.emit_stateless(rst.local, rst.remote, &repr, buf)
+    }
+
+    /// Writes a segment that belongs to no connection (a RST, a SYN/ACK with a cookie)
+    /// with its IP header; returns the packet length (`None` if `buf` is too small).
+    fn emit_stateless(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        repr: &TcpRepr<'_>,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        let header = if local.is_ipv4() {
+            IPV4_MIN_HEADER_LEN
+        } else {
+            IPV6_HEADER_LEN
         };
         let segment = repr.buffer_len();
         let area = buf.get_mut(header..header + segment)?;
-        repr.emit(
-            &mut TcpPacket::new_unchecked(area),
-            rst.local.ip(),
-            rst.remote.ip(),
-        );
+        repr.emit(&mut TcpPacket::new_unchecked(area), local.ip(), remote.ip());
         self.ip_ident = self.ip_ident.wrapping_add(1);
         Some(write_ip_header(
             buf,
-            rst.local.ip(),
-            rst.remote.ip(),
+            local.ip(),
+            remote.ip(),
             segment,
             self.ip_ident,
         ))
@@ -810,7 +736,7 @@ impl Stack {
 
 /// The flags of a SYN's MP_CAPABLE if it is one we accept: version 1, HMAC-SHA256, no
 /// extensibility bit (as Linux: a SYN with B set or of version 0 gets plain TCP).
-fn syn_capable(seg: &TcpRepr<'_>) -> Option<u8> {
+pub(super) fn syn_capable(seg: &TcpRepr<'_>) -> Option<u8> {
     seg.mptcp_options().find_map(|o| match o {
         MptcpOption::MpCapable(c)
             if c.version == 1

@@ -8,7 +8,7 @@ use rand_core::RngCore;
 use thiserror::Error;
 
 use super::{ConnectionHandle, InterfaceId, Stack};
-use crate::conn::{JoinSyn, SubflowId, SubflowInfo};
+use crate::conn::{JoinRefusal, JoinSyn, SubflowId, SubflowInfo, SubflowTotals};
 use crate::tcp::TcpConnection;
 use crate::time::Instant;
 use crate::wire::TcpRepr;
@@ -28,6 +28,10 @@ pub enum OpenSubflowError {
     /// No ephemeral port is free.
     #[error("no free ephemeral port")]
     NoPorts,
+    /// The connection has as many subflows as its limit allows
+    /// ([`MptcpConfig::max_subflows`](crate::conn::MptcpConfig::max_subflows)).
+    #[error("the connection is at its subflow limit")]
+    LimitReached,
 }
 
 impl Stack {
@@ -51,11 +55,19 @@ impl Stack {
         join: JoinSyn,
     ) {
         let id = self.tokens.get(&join.token).copied();
-        let usable = id
-            .and_then(|id| self.conns.get(&id))
-            .is_some_and(|e| e.conn.can_join());
-        let (Some(id), true) = (id, usable) else {
-            self.queue_reset(iface, local, remote, seg);
+        let admitted = match id.and_then(|id| self.conns.get(&id)) {
+            Some(entry) => entry.conn.admit_join(),
+            None => Err(JoinRefusal::Unusable),
+        };
+        let (Some(id), Ok(())) = (id, admitted) else {
+            let reason = match admitted {
+                Err(JoinRefusal::Limit(reason)) => {
+                    self.stats.joins_refused += 1;
+                    Some(reason)
+                }
+                _ => None,
+            };
+            self.queue_reset_with(iface, local, remote, seg, reason);
             return;
         };
         let params = self.params(iface, local, remote);
@@ -109,6 +121,9 @@ impl Stack {
         if !entry.conn.can_join() {
             return Err(OpenSubflowError::NotMultipath);
         }
+        if !entry.conn.may_open_subflow() {
+            return Err(OpenSubflowError::LimitReached);
+        }
         let local_id = entry
             .conn
             .local_addr_id(local)
@@ -135,9 +150,16 @@ impl Stack {
         Ok(subflow)
     }
 
-    /// The connection's subflows, open and closed, with their addresses and state.
+    /// The connection's subflows with their addresses and state: the open ones, the first
+    /// one, and closed ones until they are over (then they leave the list and their
+    /// counters go to [`subflow_totals`](Self::subflow_totals)).
     pub fn subflows(&self, conn: ConnectionHandle) -> Option<Vec<SubflowInfo>> {
         self.conns.get(&conn.0).map(|e| e.conn.subflows())
+    }
+
+    /// Counters summed over every subflow the connection has had, those gone included.
+    pub fn subflow_totals(&self, conn: ConnectionHandle) -> Option<SubflowTotals> {
+        self.conns.get(&conn.0).map(|e| e.conn.totals())
     }
 
     /// Asks the peer to use a subflow only as a backup, or as a regular one again

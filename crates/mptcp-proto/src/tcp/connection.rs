@@ -218,12 +218,32 @@ pub struct TcpConnection {
     pub(crate) options_scratch: Vec<TcpOption<'static>>,
 }
 
+/// The window scale we offer (RFC 7323 §2.3): the smallest shift that lets the largest
+/// receive buffer be advertised.
+pub(crate) fn our_window_scale(cfg: &TcpConfig) -> u8 {
+    let mut shift = 0;
+    while shift < MAX_WSCALE && (cfg.recv_buffer_max >> shift) > 65_535 {
+        shift += 1;
+    }
+    shift
+}
+
+/// Our timestamp clock (RFC 7323 §5.4: milliseconds) at `now`, with a connection's offset.
+pub(crate) fn ts_clock(now: Instant, offset: u32) -> u32 {
+    ((now.as_nanos() / 1_000_000) as u32).wrapping_add(offset)
+}
+
+/// The window of our SYN or SYN/ACK (never scaled, RFC 7323 §2.2): the initial receive
+/// buffer.
+pub(crate) fn initial_window(cfg: &TcpConfig) -> u16 {
+    cfg.recv_buffer
+        .clamp(1, cfg.recv_buffer_max.max(1))
+        .min(65_535) as u16
+}
+
 impl TcpConnection {
     fn new(now: Instant, cfg: &TcpConfig, params: ConnectionParams, state: TcpState) -> Self {
-        let mut our_wscale = 0;
-        while our_wscale < MAX_WSCALE && (cfg.recv_buffer_max >> our_wscale) > 65_535 {
-            our_wscale += 1;
-        }
+        let our_wscale = our_window_scale(cfg);
         let mss = usize::from(params.mss).max(64);
         Self {
             cfg: cfg.clone(),
@@ -535,7 +555,7 @@ impl TcpConnection {
 
     /// Our timestamp clock (RFC 7323 §5.4: 1 ms ticks, random offset).
     pub(crate) fn ts_now(&self, now: Instant) -> u32 {
-        ((now.as_nanos() / 1_000_000) as u32).wrapping_add(self.ts_offset)
+        ts_clock(now, self.ts_offset)
     }
 
     /// Receive-buffer auto-tuning on an application read of `read` bytes.

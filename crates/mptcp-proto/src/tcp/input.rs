@@ -43,25 +43,33 @@ impl TcpConnection {
 
     /// Processes one segment addressed to this connection. The caller has verified the
     /// checksum and matched the 4-tuple.
-    pub fn handle_segment(&mut self, now: Instant, seg: &TcpRepr<'_>) {
+    ///
+    /// Returns whether TCP accepted the segment: its sequence number is acceptable (RFC 9293
+    /// §3.10.7.4, PAWS of RFC 7323 §5), and its ACK too (RFC 5961 §5.2), or it is a RST that
+    /// reset the connection (RFC 5961 §3.2: at exactly RCV.NXT; in SYN-SENT, acknowledging
+    /// our SYN), or the SYN/ACK answering ours. A layer above acts on the options of
+    /// accepted segments only (RFC 8684 §5: an off-path attacker who knows the 4-tuple but
+    /// not the sequence numbers must not be able to steer the connection).
+    pub fn handle_segment(&mut self, now: Instant, seg: &TcpRepr<'_>) -> bool {
         self.stats.segments_in += 1;
-        match self.state {
-            TcpState::Closed => return,
+        let accepted = match self.state {
+            TcpState::Closed => return false,
             TcpState::SynSent => self.input_syn_sent(now, seg),
             _ => self.input_synchronized(now, seg),
-        }
+        };
         self.update_timers(now);
+        accepted
     }
 
     /// RFC 9293 §3.10.7.3: SYN-SENT.
-    fn input_syn_sent(&mut self, now: Instant, seg: &TcpRepr<'_>) {
+    fn input_syn_sent(&mut self, now: Instant, seg: &TcpRepr<'_>) -> bool {
         let flags = seg.flags;
         let has_ack = flags.contains(TcpFlags::ACK);
         if has_ack && (seg.ack_number <= self.iss || seg.ack_number > self.snd_nxt) {
             if !flags.contains(TcpFlags::RST) {
                 self.reply_rst = Some(seg.ack_number);
             }
-            return;
+            return false;
         }
         if flags.contains(TcpFlags::RST) {
             // RFC 5961 §3.2 leaves SYN-SENT as RFC 9293 has it: a RST is acceptable when it
@@ -69,10 +77,10 @@ impl TcpConnection {
             if has_ack {
                 self.set_closed(CloseReason::Refused);
             }
-            return;
+            return has_ack;
         }
         if !flags.contains(TcpFlags::SYN) {
-            return;
+            return false;
         }
         self.on_peer_syn(now, seg);
         if has_ack {
@@ -83,6 +91,7 @@ impl TcpConnection {
             self.state = TcpState::SynReceived;
             self.syn_pending = true;
         }
+        true
     }
 
     /// Our SYN was acknowledged by `ack`: the connection is established.
@@ -108,7 +117,7 @@ impl TcpConnection {
     }
 
     /// RFC 9293 §3.10.7.4: every state after SYN-SENT.
-    fn input_synchronized(&mut self, now: Instant, seg: &TcpRepr<'_>) {
+    fn input_synchronized(&mut self, now: Instant, seg: &TcpRepr<'_>) -> bool {
         let flags = seg.flags;
         let seq = seg.seq_number;
         if self.state == TcpState::SynReceived && flags.contains(TcpFlags::SYN) && seq == self.irs {
@@ -116,11 +125,13 @@ impl TcpConnection {
                 // Simultaneous open: the peer's SYN/ACK acknowledges our SYN.
                 self.syn_acked(now, seg.ack_number);
                 self.ack_now = true;
-            } else if !flags.contains(TcpFlags::ACK) {
+                return true;
+            }
+            if !flags.contains(TcpFlags::ACK) {
                 // The peer retransmitted its SYN: our SYN/ACK was lost.
                 self.syn_pending = true;
             }
-            return;
+            return false;
         }
         // RFC 7323 §5.3 (PAWS): drop a segment whose TSval is older than TS.Recent.
         let tsval = seg.timestamp().map(|(value, _)| value);
@@ -128,7 +139,7 @@ impl TcpConnection {
             if let Some(tsval) = tsval {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
                     self.ack_now = true;
-                    return;
+                    return false;
                 }
             }
         }
@@ -136,7 +147,7 @@ impl TcpConnection {
             if !flags.contains(TcpFlags::RST) {
                 self.ack_now = true;
             }
-            return;
+            return false;
         }
         self.last_rx = now;
         self.keepalive_sent = 0;
@@ -148,18 +159,18 @@ impl TcpConnection {
             // gets a challenge ACK.
             if seq == self.recv.rcv_nxt() {
                 self.set_closed(CloseReason::Reset);
-            } else {
-                self.ack_now = true;
+                return true;
             }
-            return;
+            self.ack_now = true;
+            return false;
         }
         if flags.contains(TcpFlags::SYN) {
             // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK.
             self.ack_now = true;
-            return;
+            return false;
         }
         if !flags.contains(TcpFlags::ACK) {
-            return;
+            return false;
         }
         // RFC 7323 §4.3: remember the peer's timestamp of the segment that fills RCV.NXT.
         if let (true, Some(tsval)) = (self.ts_ok, tsval) {
@@ -177,25 +188,26 @@ impl TcpConnection {
                 self.snd_wl2 = ack;
             } else {
                 self.reply_rst = Some(ack);
-                return;
+                return false;
             }
         }
         // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT].
         if ack > self.snd_nxt {
             self.ack_now = true;
-            return;
+            return false;
         }
         if i64::from(ack.diff(self.snd_una)) < -(self.max_snd_wnd.max(1) as i64) {
             self.ack_now = true;
-            return;
+            return false;
         }
         self.process_ack(now, seg);
         if self.state == TcpState::Closed
             || (self.state == TcpState::TimeWait && !flags.contains(TcpFlags::FIN))
         {
-            return;
+            return true;
         }
         self.process_data(now, seg);
+        true
     }
 
     /// RFC 9293 §3.10.7.4 "first: check sequence number": whether any of the segment lies

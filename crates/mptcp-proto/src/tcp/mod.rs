@@ -26,6 +26,7 @@ mod timers;
 pub(crate) use autotune::Autotune;
 pub use config::TcpConfig;
 pub use connection::{ConnectionParams, TcpConnection, TcpInfo};
+pub(crate) use connection::{initial_window, our_window_scale, ts_clock};
 pub use hooks::{NoHooks, OutgoingSegment, SegmentHooks};
 pub(crate) use recv_buffer::RecvBuffer;
 pub(crate) use ring::ByteRing;

@@ -1,12 +1,15 @@
 //! A fixed-capacity byte ring: the storage under the send and receive buffers. Copies in and
-//! out in at most two pieces; never allocates after construction (except when grown).
+//! out in at most two pieces. Its storage is allocated on the first write (so a connection
+//! that never carries data, such as a half-open one, holds none) and again only when grown.
 
 /// A ring of bytes with a capacity chosen at construction (and raised by [`grow`]).
 ///
 /// [`grow`]: ByteRing::grow
 #[derive(Debug, Clone)]
 pub(crate) struct ByteRing {
+    /// `capacity` bytes once something was written, empty before.
     buf: Vec<u8>,
+    capacity: usize,
     head: usize,
     len: usize,
 }
@@ -15,7 +18,8 @@ impl ByteRing {
     /// An empty ring holding up to `capacity` bytes.
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            buf: vec![0; capacity],
+            buf: Vec::new(),
+            capacity,
             head: 0,
             len: 0,
         }
@@ -23,7 +27,7 @@ impl ByteRing {
 
     /// Bytes the ring can hold.
     pub(crate) fn capacity(&self) -> usize {
-        self.buf.len()
+        self.capacity
     }
 
     /// Bytes stored.
@@ -63,6 +67,9 @@ impl ByteRing {
         if data.is_empty() || self.capacity() == 0 {
             return;
         }
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.capacity];
+        }
         let start = self.index(offset);
         let first = data.len().min(self.capacity() - start);
         self.buf[start..start + first].copy_from_slice(&data[..first]);
@@ -100,6 +107,10 @@ impl ByteRing {
     pub(crate) fn grow(&mut self, capacity: usize) {
         let old = self.capacity();
         if capacity <= old {
+            return;
+        }
+        self.capacity = capacity;
+        if self.buf.is_empty() {
             return;
         }
         let mut buf = vec![0; capacity];

@@ -169,7 +169,8 @@ impl Pair {
         )
     }
 
-    fn with_configs(a: StackConfig, b: StackConfig, wire: WireConfig) -> Self {
+    /// Two hosts with these whole configurations.
+    pub fn with_configs(a: StackConfig, b: StackConfig, wire: WireConfig) -> Self {
         let seed = wire.seed;
         Self {
             stacks: [
