@@ -146,7 +146,7 @@ impl MptcpConnection {
         if self.close_reason.is_some() || !self.data_ready() {
             return;
         }
-        if self.send_buf.len() > 0 {
+        if !self.send_buf.is_empty() {
             let mut scratch = self.take_scratch();
             while self.schedule_one(&mut scratch) {}
             self.scratch = scratch;

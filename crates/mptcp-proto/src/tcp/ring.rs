@@ -36,7 +36,6 @@ impl ByteRing {
     }
 
     /// Whether no byte is stored.
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
