@@ -38,15 +38,24 @@ impl MptcpListener {
     /// Listens on `addr`: one of the host's addresses, or the unspecified address for all
     /// of them; port 0 picks a free port (see [`local_addr`](Self::local_addr)).
     pub fn bind(handle: &Handle, addr: SocketAddr) -> io::Result<MptcpListener> {
+        Self::bind_with_backlog(handle, addr, DEFAULT_BACKLOG)
+    }
+
+    /// [`bind`](Self::bind) with a chosen `backlog` instead of [`DEFAULT_BACKLOG`]: at
+    /// most `backlog` connections wait for `accept`, and at most `backlog` half-open ones
+    /// (SYN received); beyond that the stack answers SYNs with SYN cookies (when its
+    /// configuration allows them).
+    pub fn bind_with_backlog(
+        handle: &Handle,
+        addr: SocketAddr,
+        backlog: usize,
+    ) -> io::Result<MptcpListener> {
         let shared = handle.shared.clone();
         if shared.is_stopped() {
             return Err(runtime_gone());
         }
         let mut inner = shared.lock();
-        let listener = inner
-            .stack
-            .listen(addr, DEFAULT_BACKLOG)
-            .map_err(listen_error)?;
+        let listener = inner.stack.listen(addr, backlog).map_err(listen_error)?;
         let local = inner.stack.listener_addr(listener).unwrap_or(addr);
         inner.listeners.insert(listener, None);
         drop(inner);
