@@ -272,7 +272,7 @@ fn a_kernel_mptcp_client_exchanges_4mib_with_our_server_during_a_syn_flood() {
         "{what}:\n  flood: {} SYNs sent ({} refused) in {:.2} s; {flood_before} before the \
          client started, {flood_at_connect} when it was accepted, {flood_after} when the \
          transfer ended\n  our device: {} packets in, {} out\n  our stack: {} cookies sent, {} accepted, {} half-open evicted, \
-         {} backlog drops\n  connect {:.3} s, 2 x {} MiB in {:.2} s\n  {line}",
+         {} backlog drops, {} SYNs without a cookie (reply queue full)\n  connect {:.3} s, 2 x {} MiB in {:.2} s\n  {line}",
         report.sent,
         report.refused,
         report.took.as_secs_f64(),
@@ -282,6 +282,7 @@ fn a_kernel_mptcp_client_exchanges_4mib_with_our_server_during_a_syn_flood() {
         stats.syn_cookies_accepted,
         stats.half_open_evicted,
         stats.backlog_drops,
+        stats.syn_cookies_dropped,
         connected.as_secs_f64(),
         SIZE / MIB,
         transfer.as_secs_f64(),

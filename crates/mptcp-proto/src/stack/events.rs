@@ -58,6 +58,9 @@ pub struct StackStats {
     pub backlog_drops: u64,
     /// SYNs answered with a SYN cookie (the listener's SYN queue was full).
     pub syn_cookies_sent: u64,
+    /// SYNs that got no cookie: [`poll_transmit`](super::Stack::poll_transmit) had not
+    /// yet sent the 1024 SYN/ACKs with cookies already waiting (their senders retry).
+    pub syn_cookies_dropped: u64,
     /// Connections made from an ACK that returned a valid cookie.
     pub syn_cookies_accepted: u64,
     /// Half-open connections dropped from a full SYN queue after waiting

@@ -251,7 +251,7 @@ impl Stack {
         syn: &TcpRepr<'_>,
     ) {
         if self.cookie_replies.len() >= MAX_QUEUED_COOKIES {
-            self.stats.backlog_drops += 1;
+            self.stats.syn_cookies_dropped += 1;
             return;
         }
         let capable = syn_capable(syn).filter(|_| self.config.mptcp.enabled);
