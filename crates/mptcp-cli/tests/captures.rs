@@ -2,39 +2,16 @@
 //! value the kernel derived from its keys verifies with our code: tokens, MP_JOIN HMACs,
 //! ADD_ADDR HMACs and DSS checksums. Options re-emit byte for byte.
 
-use std::path::PathBuf;
+mod common;
 
 use mptcp_cli::decode::Report;
 use mptcp_cli::decode::analyze::Check;
-use mptcp_cli::decode::capture::{CapturedPacket, read_capture_file};
+use mptcp_cli::decode::capture::CapturedPacket;
 use mptcp_cli::decode::segment::Frame;
 use mptcp_proto::wire::mptcp::{MpJoin, MptcpOption};
 use mptcp_proto::wire::{TcpOption, TcpOptions, TcpPacket, option_kind, parse_ip_packet};
 
-fn captures() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../captures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("captures/ directory")
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            ext == "pcap" || ext == "pcapng"
-        })
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 10,
-        "expected the committed captures, found {files:?}"
-    );
-    files
-}
-
-fn read(path: &PathBuf) -> Vec<CapturedPacket> {
-    read_capture_file(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .into_result()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use common::{captures, captures_dir, read};
 
 #[test]
 fn every_packet_parses_and_every_mptcp_option_reemits_identically() {
@@ -147,10 +124,7 @@ fn tokens_hmacs_and_checksums_verify() {
 
 /// Frames of `file`, with `corrupt` applied to the first frame it accepts.
 fn corrupted(file: &str, corrupt: impl Fn(&mut CapturedPacket) -> bool) -> Vec<CapturedPacket> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../captures")
-        .join(file);
-    let mut packets = read(&path);
+    let mut packets = read(&captures_dir().join(file));
     let target = packets
         .iter_mut()
         .find_map(|p| corrupt(p).then_some(p.number));
@@ -180,8 +154,7 @@ fn flip(packet: &mut CapturedPacket, needle: &[u8]) -> bool {
 
 #[test]
 fn a_corrupted_join_hmac_is_reported_invalid() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../captures/mp_join_client.pcap");
-    let original = read(&path);
+    let original = read(&captures_dir().join("mp_join_client.pcap"));
     let report = Report::new(&original);
     let hmac = report
         .frames
