@@ -4,7 +4,7 @@
 //! the end of its frame) is decoded from the bytes that were captured: when they hold the IP
 //! headers and the whole TCP header, options included, the segment has every field, its
 //! payload length is the one the IP header gives, and [`Segment::truncated`] says why fewer
-//! payload bytes are at hand ([`ip_prefix`] reads the IP header of such a packet). Its TCP
+//! payload bytes are at hand (module `ip_prefix` reads the IP header of such a packet). Its TCP
 //! checksum covers bytes that are not there, so it is not checked. A packet cut inside its
 //! headers is [`Frame::Malformed`].
 
