@@ -7,8 +7,8 @@
 //! and worth reading. [`parse_ip_prefix`] reads them with the same parser: when the packet is
 //! cut short, it parses a copy of the captured bytes whose length field (RFC 791 §3.1 total
 //! length, RFC 8200 §3 payload length) says what was captured, and keeps the length the real
-//! header gives. Nothing the copy says beyond the length is trusted more than the original:
-//! the two differ in that field only.
+//! header gives. The copy differs from the captured bytes in that field alone, and only the
+//! headers' fields are read from it.
 
 use std::net::IpAddr;
 
