@@ -192,14 +192,15 @@ await_listening() {
 	die "$name did not start listening"
 }
 
-# capture_start NS IFACE: record TCP in NS on IFACE ("any" gives Linux cooked
-# v2 headers, a veth gives Ethernet) into $WORK/capture.pcap.
+# capture_start NS IFACE [SNAPLEN]: record TCP in NS on IFACE ("any" gives Linux
+# cooked v2 headers, a veth gives Ethernet) into $WORK/capture.pcap, whole
+# packets unless SNAPLEN bytes of each.
 capture_start() {
-	local ns=$1 iface=$2
+	local ns=$1 iface=$2 snaplen=${3:-0}
 	CAPTURE_LOG="$WORK/tcpdump.log"
 	# -B: in immediate mode every ring slot is snaplen (256 KiB) long, so the
 	# default 2 MiB buffer holds 7 packets and a burst on two paths overflows it.
-	ip netns exec "$ns" tcpdump --immediate-mode -B 65536 -U -n -s 0 -i "$iface" \
+	ip netns exec "$ns" tcpdump --immediate-mode -B 65536 -U -n -s "$snaplen" -i "$iface" \
 		-w "$WORK/capture.pcap" ${CAPTURE_FILTER-tcp} 2>"$CAPTURE_LOG" &
 	CAPTURE_PID=$!
 	await_listening "$CAPTURE_LOG" "$CAPTURE_PID" tcpdump 0.1
@@ -291,18 +292,40 @@ expect_none() {
 	log "  ok: no $what"
 }
 
-# Checks every capture gets.
-expect_common() {
+# checksums_not STATUS WHAT: no packet has tcp.checksum.status STATUS (0 bad,
+# 1 good, 2 not verified), as tshark finds when it checks TCP checksums.
+checksums_not() {
+	local n
+	n=$(tshark -n -o tcp.check_checksum:TRUE -r "$CURRENT_FILE" -Y "tcp.checksum.status $1" \
+		-T fields -e frame.number 2>/dev/null | grep -c . || true)
+	[ "$n" -eq 0 ] || die "$(basename "$CURRENT_FILE"): $n packet(s) $2 (checksum offload on?)"
+}
+
+# Checks every capture gets: nothing malformed, no segment larger than the MTU.
+expect_sound() {
 	expect_none "malformed packet" '_ws.malformed'
-	expect_none "truncated packet" 'frame.cap_len < frame.len'
-	local big bad
+	local big
 	big=$(count 'tcp.len > 1460')
 	[ "$big" -eq 0 ] || die "$(basename "$CURRENT_FILE"): $big segment(s) larger than the MTU (offloads on?)"
-	# tcp.checksum.status: 0 bad, 1 good, 2 not verified.
-	bad=$(tshark -n -o tcp.check_checksum:TRUE -r "$CURRENT_FILE" -Y 'tcp.checksum.status != 1' \
-		-T fields -e frame.number 2>/dev/null | grep -c . || true)
-	[ "$bad" -eq 0 ] || die "$(basename "$CURRENT_FILE"): $bad packet(s) without a valid TCP checksum (checksum offload on?)"
+}
+
+# Checks every capture of whole packets gets.
+expect_common() {
+	expect_sound
+	expect_none "truncated packet" 'frame.cap_len < frame.len'
+	checksums_not '!= 1' "without a valid TCP checksum"
 	log "  ok: every TCP checksum is valid"
+}
+
+# expect_snapped SNAPLEN: checks a capture of the first SNAPLEN bytes of each
+# packet gets.
+expect_snapped() {
+	expect_sound
+	expect 20 "packets cut by the snap length" 'frame.cap_len < frame.len'
+	expect_none "packet longer than the snap length" "frame.cap_len > $1"
+	expect_none "header cut by the snap length" '_ws.short'
+	checksums_not '== 0' "with a bad TCP checksum"
+	log "  ok: no bad TCP checksum"
 }
 
 # Display-filter fragments.
@@ -601,6 +624,32 @@ scenario_ipv6_join() {
 	expect_common
 }
 
+# A snap length: the first 160 bytes of each packet (tcpdump -s 160), which
+# hold every header and option but not the whole payload. Two subflows, an
+# ADD_ADDR with HMAC and DSS checksums, so that the decoder shows what it still
+# verifies (tokens, HMACs) and what it cannot (TCP and DSS checksums). Linux
+# cooked v2, pcap.
+scenario_snaplen_160() {
+	setup_pair snap 2
+	limits "$C" 2 1
+	limits "$S" 2 0
+	ip netns exec "$C" sysctl -q -w net.mptcp.checksum_enabled=1
+	ip netns exec "$S" sysctl -q -w net.mptcp.checksum_enabled=1
+	ip -n "$S" mptcp endpoint add 10.0.2.1 dev s2 signal
+	capture_start "$C" any 160
+	server "$S" --listen "0.0.0.0:$PORT" "${PACED[@]}"
+	client "$C" --connect "10.0.1.1:$PORT" "${PACED[@]}"
+	wait_peers
+	capture_stop snaplen_160.pcap
+	teardown_pair
+	expect 1 "SYN with MP_CAPABLE flag A" "$SYN && $MPC && tcp.options.mptcp.checksumreq.flags == 1"
+	expect 1 "ADD_ADDR 10.0.2.1 with HMAC" "ip.src == 10.0.1.1 && $ADD_ADDR && tcp.options.mptcp.echo == 0 && tcp.options.mptcp.addaddrtrunchmac"
+	expect 1 "MP_JOIN SYN/ACK (truncated HMAC)" "$SYNACK && $MPJ && tcp.options.mptcp.sendtrunchmac"
+	expect 1 "MP_JOIN third ACK (full HMAC)" "$ACKONLY && $MPJ && tcp.options.mptcp.sendhmac"
+	expect 20 "DSS mapping with checksum (length 24/28) on a cut packet" "$DSS && (tcp.option_len == 24 || tcp.option_len == 28) && frame.cap_len < frame.len"
+	expect_snapped 160
+}
+
 ALL_SCENARIOS=(
 	mp_capable_data
 	mp_join_client
@@ -615,6 +664,7 @@ ALL_SCENARIOS=(
 	mp_tcprst
 	fallback_tcp
 	ipv6_join
+	snaplen_160
 )
 
 # ------------------------------------------------------------------------- main

@@ -129,6 +129,49 @@ fn json_gives_one_object_per_frame_then_per_connection() {
     assert_eq!(join["receiver_token"].as_u64(), Some(token));
 }
 
+/// `(len, captured)` of a segment line that says a snap length cut the segment.
+fn cut_by_snap_length(line: &str) -> Option<(usize, usize)> {
+    let marker = " captured: truncated by snap length, TCP checksum not checkable) ";
+    let (before, _) = line.split_once(marker)?;
+    let (before, captured) = before.rsplit_once(" (")?;
+    let (_, len) = before.rsplit_once(" len=")?;
+    Some((len.parse().ok()?, captured.parse().ok()?))
+}
+
+#[test]
+fn frames_cut_by_a_snap_length_say_so() {
+    let stdout = decode_capture("snaplen_160.pcap", false);
+    let cut: Vec<(usize, usize)> = stdout.lines().filter_map(cut_by_snap_length).collect();
+    assert_eq!(cut.len(), 48, "{stdout}");
+    assert!(cut.iter().all(|(len, captured)| captured < len));
+    assert!(!stdout.contains("malformed") && !stdout.contains("BAD-TCP-CHECKSUM"));
+    assert!(stdout.contains("checksum_valid=unknown(mapped bytes truncated in the capture)"));
+    assert_eq!(stdout.matches("hmac_valid=yes").count(), 3);
+
+    let stdout = decode_capture("snaplen_160.pcap", true);
+    let segments: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|o: &serde_json::Value| o["type"] == "tcp")
+        .collect();
+    assert_eq!(segments.len(), 108);
+    for segment in &segments {
+        if segment["truncated"] == true {
+            assert_eq!(segment["truncated_by"], "snap_length");
+            assert!(segment["tcp_checksum_ok"].is_null());
+            let captured = segment["captured_payload"].as_u64().unwrap();
+            assert!(
+                captured < segment["payload_len"].as_u64().unwrap(),
+                "{segment}"
+            );
+        } else {
+            assert_eq!(segment["truncated"], false);
+            assert_eq!(segment["tcp_checksum_ok"], true);
+            assert!(segment.get("captured_payload").is_none());
+        }
+    }
+}
+
 #[test]
 fn a_cut_file_prints_what_it_can_then_fails() {
     let file = raw_ip_pcap(3);

@@ -4,7 +4,8 @@
 //!
 //! - [`capture`]: the file formats (pcap, pcapng) and link layers (Ethernet, Linux cooked
 //!   capture, raw IP, BSD loopback), down to numbered packets with their IP bytes located.
-//! - [`segment`]: IP and TCP headers parsed with `mptcp_proto::wire`, TCP checksum checked.
+//! - [`segment`]: IP and TCP headers parsed with `mptcp_proto::wire`, TCP checksum checked;
+//!   a packet a snap length cut short is decoded from its headers and marked truncated.
 //! - [`analyze`]: subflows, MPTCP connections, tokens, IDSNs, HMAC and checksum checks.
 //! - [`render`]: text or JSON lines.
 

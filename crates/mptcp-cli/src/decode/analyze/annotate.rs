@@ -257,7 +257,8 @@ impl Context<'_, '_> {
     }
 
     /// Checks the DSS checksum of a mapping over the reassembled subflow bytes it covers
-    /// (RFC 8684 §3.3.1); the DATA_FIN counts in `data_len` but has no byte.
+    /// (RFC 8684 §3.3.1); the DATA_FIN counts in `data_len` but has no byte. Bytes a snap
+    /// length cut off are missing, not zero: a mapping over them is not checkable.
     fn mapping_checksum(
         &self,
         dsn: u64,
@@ -280,6 +281,9 @@ impl Context<'_, '_> {
         match bytes {
             Some(bytes) => {
                 Check::compare(checksum, dss_checksum(dsn, subflow_seq, data_len, &bytes))
+            }
+            None if self.subflow.cut_off(self.dir, subflow_seq, payload_len) => {
+                Check::Unverifiable("mapped bytes truncated in the capture")
             }
             None => Check::Unverifiable("mapped bytes not all in the capture"),
         }

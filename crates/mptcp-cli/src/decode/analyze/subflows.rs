@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::ops::Range;
 
 use mptcp_proto::wire::mptcp::{MpJoin, MptcpOption};
 use mptcp_proto::wire::{SeqNum, TcpFlags};
@@ -76,6 +77,9 @@ pub struct SubflowTrace<'a> {
     pub payload: [BTreeMap<u32, &'a [u8]>; 2],
     /// Payload per direction merged into contiguous runs (start, bytes), in order.
     pub streams: [Vec<(u32, Vec<u8>)>; 2],
+    /// Per direction, the relative sequence numbers of payload that segments carried but the
+    /// capture cut off (a snap length): disjoint ranges, in order.
+    pub uncaptured: [Vec<Range<u64>>; 2],
     /// Whether a FIN or RST was seen: a later SYN on the same 4-tuple starts a new subflow.
     pub ended: bool,
 }
@@ -93,6 +97,7 @@ impl<'a> SubflowTrace<'a> {
             join: None,
             payload: [BTreeMap::new(), BTreeMap::new()],
             streams: [Vec::new(), Vec::new()],
+            uncaptured: [Vec::new(), Vec::new()],
             ended: false,
         }
     }
@@ -127,8 +132,18 @@ impl<'a> SubflowTrace<'a> {
             .map(<[u8]>::to_vec)
     }
 
+    /// Whether the capture cut off some of the bytes sent in direction `dir` at relative
+    /// sequence numbers `start..start + len`.
+    pub fn cut_off(&self, dir: Dir, start: u32, len: usize) -> bool {
+        let (start, end) = (u64::from(start), u64::from(start) + len as u64);
+        let ranges = &self.uncaptured[dir.index()];
+        let index = ranges.partition_point(|range| range.end <= start);
+        ranges.get(index).is_some_and(|range| range.start < end)
+    }
+
     /// Merges each direction's segments, in sequence order, into contiguous runs of bytes:
-    /// retransmitted or repacketised data overlaps what is there and only extends it.
+    /// retransmitted or repacketised data overlaps what is there and only extends it. Merges
+    /// the ranges the capture cut off the same way.
     fn build_streams(&mut self) {
         for (segments, runs) in self.payload.iter().zip(&mut self.streams) {
             for (&seq, data) in segments {
@@ -147,6 +162,17 @@ impl<'a> SubflowTrace<'a> {
                 }
             }
         }
+        for ranges in &mut self.uncaptured {
+            ranges.sort_by_key(|range| range.start);
+            let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+            for range in ranges.drain(..) {
+                match merged.last_mut() {
+                    Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                    _ => merged.push(range),
+                }
+            }
+            *ranges = merged;
+        }
     }
 
     fn learn(&mut self, segment: &Segment<'a>) {
@@ -163,14 +189,20 @@ impl<'a> SubflowTrace<'a> {
         if tcp.flags.contains(TcpFlags::FIN) || tcp.flags.contains(TcpFlags::RST) {
             self.ended = true;
         }
-        if !tcp.payload.is_empty()
-            && let Some(rel) = self.relative(dir, tcp.seq_number)
-        {
-            // Keep the longest segment seen at each sequence number: a retransmission may
-            // carry more than the original (repacketised).
-            let kept = self.payload[dir.index()].entry(rel).or_insert(tcp.payload);
-            if tcp.payload.len() > kept.len() {
-                *kept = tcp.payload;
+        if let Some(rel) = self.relative(dir, tcp.seq_number) {
+            if !tcp.payload.is_empty() {
+                // Keep the longest segment seen at each sequence number: a retransmission may
+                // carry more than the original (repacketised).
+                let kept = self.payload[dir.index()].entry(rel).or_insert(tcp.payload);
+                if tcp.payload.len() > kept.len() {
+                    *kept = tcp.payload;
+                }
+            }
+            // Only the captured bytes are payload; the rest is known by its length alone.
+            if segment.payload_len > tcp.payload.len() {
+                let start = u64::from(rel);
+                self.uncaptured[dir.index()]
+                    .push(start + tcp.payload.len() as u64..start + segment.payload_len as u64);
             }
         }
         let syn = tcp.flags.contains(TcpFlags::SYN);
@@ -310,5 +342,19 @@ mod tests {
         // A gap (nothing covers 13) or data past the end: not all bytes are there.
         assert_eq!(trace.bytes(dir, 11, 3), None);
         assert_eq!(trace.bytes(Dir::FromResponder, 1, 1), None);
+    }
+
+    #[test]
+    fn cut_off_ranges_merge_and_answer_overlaps() {
+        let mut trace = trace_with(&[]);
+        trace.uncaptured[0] = vec![20..30, 5..10, 8..12, 12..14];
+        trace.build_streams();
+        assert_eq!(trace.uncaptured[0], [5..14, 20..30]);
+        let dir = Dir::FromInitiator;
+        assert!(trace.cut_off(dir, 0, 6) && trace.cut_off(dir, 13, 1) && trace.cut_off(dir, 29, 9));
+        assert!(
+            !trace.cut_off(dir, 0, 5) && !trace.cut_off(dir, 14, 6) && !trace.cut_off(dir, 30, 9)
+        );
+        assert!(!trace.cut_off(Dir::FromResponder, 5, 9));
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use mptcp_proto::crypto::{MptcpVersion, key_material};
 use mptcp_proto::wire::mptcp::{Dss, DssMapping, DssNumber, MpCapable, MptcpOption};
-use mptcp_proto::wire::{SeqNum, TcpFlags, TcpOption, TcpRepr};
+use mptcp_proto::wire::{SeqNum, TcpFlags, TcpOption, TcpRepr, dss_checksum};
 
-use super::super::segment::Segment;
+use super::super::segment::{Segment, Truncation};
 use super::{Check, Dir, Side, analyze};
 
 const CLIENT_KEY: u64 = 0x1111_2222_3333_4444;
@@ -53,7 +53,9 @@ fn segment(
             options: options.into_iter().map(TcpOption::Mptcp).collect(),
             payload,
         },
-        checksum_ok: true,
+        payload_len: payload.len(),
+        checksum_ok: Some(true),
+        truncated: None,
     }
 }
 
@@ -193,4 +195,62 @@ fn a_longer_retransmission_at_the_same_sequence_number_is_kept() {
         trace.bytes(Dir::FromInitiator, 1, 6).as_deref(),
         Some(&b"abcdef"[..])
     );
+}
+
+#[test]
+fn a_mapping_over_bytes_the_snap_length_cut_off_is_not_checkable() {
+    let client_idsn = key_material(MptcpVersion::V1, CLIENT_KEY).idsn;
+    // A client segment at relative sequence number `rel` that maps `data_len` bytes there.
+    let mapped = |rel: u32, data_len: u16, checksum: u16, payload: &'static [u8]| {
+        let dss = MptcpOption::Dss(Dss {
+            data_fin: false,
+            data_ack: None,
+            mapping: Some(DssMapping {
+                dsn: DssNumber::U64(client_idsn.wrapping_add(rel.into())),
+                subflow_seq: rel,
+                data_len,
+                checksum: Some(checksum),
+            }),
+        });
+        let ack = TcpFlags::ACK;
+        segment(
+            true,
+            ack,
+            CLIENT_ISN + rel,
+            SERVER_ISN + 1,
+            vec![dss],
+            payload,
+        )
+    };
+    // 8 bytes on the wire, of which the capture kept 3.
+    let mut cut = mapped(1, 8, 0x1234, b"abc");
+    cut.payload_len = 8;
+    cut.checksum_ok = None;
+    cut.truncated = Some(Truncation::SnapLength);
+    // A mapping of bytes no captured segment carried.
+    let absent = mapped(9, 4, 0x1234, b"");
+    // Whole bytes after the cut ones still verify.
+    let dsn = client_idsn.wrapping_add(13);
+    let whole = mapped(13, 4, dss_checksum(dsn, 13, 4, b"wxyz"), b"wxyz");
+    let segments = [
+        syn(0x81),
+        syn_ack(0x81),
+        third_ack(0x81),
+        cut,
+        absent,
+        whole,
+    ];
+    let analysis = analyze(&refs(&segments));
+    let checksum = |index: usize| analysis.segments[index].options[0].checksum.clone();
+    assert_eq!(
+        checksum(3),
+        Some(Check::Unverifiable("mapped bytes truncated in the capture"))
+    );
+    assert_eq!(
+        checksum(4),
+        Some(Check::Unverifiable("mapped bytes not all in the capture"))
+    );
+    assert_eq!(checksum(5), Some(Check::Valid));
+    assert_eq!(analysis.segments[5].relative_seq, Some(13));
+    assert_eq!(analysis.segments[5].options[0].relative_dsn, Some(13));
 }

@@ -18,8 +18,19 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
             Frame::Skipped { number, what } => {
                 json!({"type": "skipped", "frame": number, "what": what})
             }
-            Frame::Malformed { number, error } => {
-                json!({"type": "malformed", "frame": number, "error": error.to_string()})
+            Frame::Malformed {
+                number,
+                addresses,
+                error,
+            } => {
+                let mut object = json!({"type": "malformed", "frame": number});
+                let map = object.as_object_mut().expect("a JSON object literal");
+                if let Some((src, dst)) = addresses {
+                    map.insert("src".into(), json!(src.to_string()));
+                    map.insert("dst".into(), json!(dst.to_string()));
+                }
+                map.insert("error".into(), json!(error.to_string()));
+                object
             }
         };
         writeln!(out, "{object}")?;
@@ -44,10 +55,15 @@ fn segment_json(segment: &Segment<'_>, notes: Option<&SegmentNotes>) -> Json {
         "seq": tcp.seq_number.0,
         "ack": tcp.ack_number.0,
         "window": tcp.window_len,
-        "payload_len": tcp.payload.len(),
+        "payload_len": segment.payload_len,
         "tcp_checksum_ok": segment.checksum_ok,
+        "truncated": segment.truncated.is_some(),
     });
     let map = object.as_object_mut().expect("a JSON object literal");
+    if let Some(truncation) = segment.truncated {
+        map.insert("captured_payload".into(), json!(tcp.payload.len()));
+        map.insert("truncated_by".into(), json!(truncation.name()));
+    }
     if let Some(notes) = notes {
         map.insert("subflow".into(), json!(notes.subflow + 1));
         insert_opt(map, "connection", notes.connection.map(|c| json!(c + 1)));

@@ -13,7 +13,16 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
         match frame {
             Frame::Tcp(segment) => write_segment(out, segment, notes)?,
             Frame::Skipped { number, what } => writeln!(out, "{number:>5} skipped: {what}")?,
-            Frame::Malformed { number, error } => writeln!(out, "{number:>5} malformed: {error}")?,
+            Frame::Malformed {
+                number,
+                addresses,
+                error,
+            } => match addresses {
+                Some((src, dst)) => {
+                    writeln!(out, "{number:>5} malformed: {src} > {dst} TCP: {error}")?
+                }
+                None => writeln!(out, "{number:>5} malformed: {error}")?,
+            },
         }
     }
     write_connections(out, &report.analysis)
@@ -38,9 +47,17 @@ fn write_segment(
         tcp.seq_number,
         tcp.ack_number,
         tcp.window_len,
-        tcp.payload.len(),
+        segment.payload_len,
     )?;
-    if !segment.checksum_ok {
+    if let Some(truncation) = segment.truncated {
+        write!(
+            out,
+            " ({} captured: {}, TCP checksum not checkable)",
+            tcp.payload.len(),
+            truncation.describe()
+        )?;
+    }
+    if segment.checksum_ok == Some(false) {
         write!(out, " BAD-TCP-CHECKSUM")?;
     }
     if let Some(notes) = notes {
