@@ -882,3 +882,70 @@ fn a_syn_flood_does_not_keep_clients_out() {
     }
     assert!(net.now - flood_end < Duration::from_secs(10));
 }
+
+/// Someone on the path (or the peer itself) sends 100 000 DSS mappings for bytes that
+/// never come, and 10 000 ADD_ADDRs with valid HMACs, on acceptable segments: what the
+/// server keeps for them stays bounded, and the data still flows intact.
+#[test]
+fn a_flood_of_mappings_and_announcements_is_bounded() {
+    let mut net = Net::new(StackConfig::default());
+    let (a, b) = net.connected();
+    assert!(exchange(&mut net, a, b, 100_000));
+    let (local, remote) = tuple(&net, b, 0);
+    let (client_key, server_key) = (net.keys[0].unwrap(), net.keys[1].unwrap());
+    let client_idsn = key_material(MptcpVersion::V1, client_key).idsn;
+    let held_before = heap::held();
+    for i in 0..110_000u32 {
+        let seen = net
+            .from_client
+            .iter()
+            .find(|(t, _)| *t == (local, remote))
+            .unwrap()
+            .1;
+        let option = if i < 100_000 {
+            // Mappings far ahead of what was received, each a new start.
+            MptcpOption::Dss(Dss {
+                data_fin: false,
+                data_ack: None,
+                mapping: Some(DssMapping {
+                    dsn: DssNumber::U64(client_idsn.wrapping_add(1 << 32) + u64::from(i) * 10),
+                    subflow_seq: 1 << 30 | i * 10,
+                    data_len: 10,
+                    checksum: None,
+                }),
+            })
+        } else {
+            let id = (i % 250) as u8 + 1;
+            let addr = IpAddr::from([10, 0, 8, id]);
+            MptcpOption::AddAddr(AddAddr {
+                echo: false,
+                addr_id: id,
+                addr,
+                port: None,
+                truncated_hmac: Some(add_addr_hmac(client_key, server_key, id, addr, None)),
+            })
+        };
+        let packet = craft(
+            remote,
+            local,
+            seen.seq,
+            seen.ack,
+            TcpFlags::ACK,
+            1000,
+            vec![TcpOption::Mptcp(option)],
+            &[],
+        );
+        net.inject(1, &packet);
+        if i % 1000 == 0 {
+            net.run_for(Duration::from_millis(1));
+        }
+    }
+    net.run_for(Duration::from_millis(10));
+    let grown = heap::held() - held_before;
+    eprintln!("mapping and ADD_ADDR flood: heap {grown:+} bytes");
+    assert!(
+        grown < 2 << 20,
+        "the flood grew the server's heap by {grown} bytes"
+    );
+    assert!(exchange(&mut net, a, b, 300_000), "data after the flood");
+}

@@ -11,6 +11,11 @@ use crate::time::Instant;
 use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags, reset_reason};
 use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpRepr, dss_checksum};
 
+/// Most mappings of the peer a subflow keeps waiting for their bytes: one per segment of
+/// the largest receive window (6 MiB of 536-byte segments is about 12 000) with room to
+/// spare.
+const MAX_PEER_MAPPINGS: usize = 16_384;
+
 impl MptcpConnection {
     /// Processes a segment that arrived on subflow `index` (the caller matched the 4-tuple
     /// and verified the checksum).
@@ -278,6 +283,16 @@ impl MptcpConnection {
             checksum: m.checksum,
             fin: data_fin,
         };
+        // What a peer can make us hold is bounded (RFC 8684 §5): a mapping of bytes already
+        // moved up, of bytes beyond the largest window we could offer, or beyond
+        // MAX_PEER_MAPPINGS waiting, is not kept (bytes that really come without their
+        // mapping are handled as stripped options in `pull`).
+        let next = sf.rx_next.unwrap_or(sf.tcp.irs + 1);
+        let stale = map.ssn_end().is_some_and(|end| end <= next);
+        let beyond = i64::from(map.ssn.diff(next)) > self.recv_max as i64;
+        if stale || beyond || sf.rx.len() >= MAX_PEER_MAPPINGS {
+            return;
+        }
         if !sf.rx.insert(map) {
             // §3.3.1: a mapping that contradicts one in force is a protocol error.
             self.abort();

@@ -64,6 +64,11 @@ impl Mappings {
         true
     }
 
+    /// How many mappings are held.
+    pub(crate) fn len(&self) -> usize {
+        self.maps.len()
+    }
+
     /// The mapping that covers subflow byte `seq`.
     pub(crate) fn find(&self, seq: SeqNum) -> Option<&Mapping> {
         self.maps.iter().rev().find(|m| m.covers(seq))

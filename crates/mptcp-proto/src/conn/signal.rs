@@ -225,7 +225,11 @@ impl MptcpConnection {
         if a.truncated_hmac != Some(expected) {
             return;
         }
-        self.signals.echoes.push_back((a.addr_id, a.addr, a.port));
+        // One echo per address id waits at most (the peer may repeat its ADD_ADDR faster
+        // than pure ACKs carry echoes).
+        if !self.signals.echoes.iter().any(|e| e.0 == a.addr_id) {
+            self.signals.echoes.push_back((a.addr_id, a.addr, a.port));
+        }
         self.request_ack();
         if self.remote_addrs.iter().any(|r| r.0 == a.addr_id) {
             return;
