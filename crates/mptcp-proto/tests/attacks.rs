@@ -909,7 +909,7 @@ fn a_flood_of_mappings_and_announcements_is_bounded() {
                 data_ack: None,
                 mapping: Some(DssMapping {
                     dsn: DssNumber::U64(client_idsn.wrapping_add(1 << 32) + u64::from(i) * 10),
-                    subflow_seq: 1 << 30 | i * 10,
+                    subflow_seq: (1 << 30) | (i * 10),
                     data_len: 10,
                     checksum: None,
                 }),
