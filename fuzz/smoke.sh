@@ -10,48 +10,30 @@
 #
 # Usage: fuzz/smoke.sh [SECONDS_PER_TARGET]   (default 60; or FUZZ_SECONDS in the environment)
 # Crashing inputs are written to fuzz/artifacts/<target>/; the grown corpus to
-# fuzz/corpus/<target>/ (both ignored by git).
+# fuzz/corpus/<target>/ (both ignored by git). The targets are listed in fuzz/common.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
+source ./common.sh
 
 seconds="${1:-${FUZZ_SECONDS:-60}}"
-targets=(parse_packet decode_capture stack_input)
-
-export RUSTC_BOOTSTRAP=1
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "== installing cargo-fuzz"
-    cargo install cargo-fuzz --locked
-fi
-cargo fuzz --version
+fuzz_setup
 
 start=$(date +%s)
 echo "== building fuzz targets"
-for target in "${targets[@]}"; do
-    cargo fuzz build "$target"
-done
+fuzz_build
 echo "   built in $(($(date +%s) - start)) s"
 
-for target in "${targets[@]}"; do
-    corpus="corpus/$target"
-    mkdir -p "$corpus"
+for target in "${FUZZ_TARGETS[@]}"; do
     echo "== fuzzing $target for $seconds s"
-    # One process; a crash stops it at once with a non-zero exit. -timeout: one input taking
-    # more than 10 s counts as a crash (a hang).
+    # One process; a crash stops it at once with a non-zero exit.
     log="${TMPDIR:-/tmp}/mptcp-fuzz-$target.log"
     status=0
-    cargo fuzz run "$target" "$corpus" "seeds/$target" -- \
-        -max_total_time="$seconds" -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
+    fuzz_run "$target" "$seconds" "$log" || status=$?
     grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^stat::' "$log" || true
     if [ "$status" -ne 0 ]; then
         echo "FAIL: $target crashed or did not build (exit $status); full log: $log"
-        # The panic message (a failed invariant says what differed), the sanitizer's verdict,
-        # and cargo-fuzz's box with the crashing input and how to reproduce and minimise it.
-        sed -n '/panicked at/,/^stack backtrace/p' "$log" | head -n 40 || true
-        grep -E '^SUMMARY|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|^error' "$log" || true
-        sed -n '/^Failing input:/,/^─/p' "$log" | grep -v -e '^[[:space:]]*$' -e '^─' || true
+        fuzz_failure "$log"
         exit 1
     fi
 done
-echo "== fuzz smoke passed: ${#targets[@]} target(s), $(($(date +%s) - start)) s in all"
+echo "== fuzz smoke passed: ${#FUZZ_TARGETS[@]} target(s), $(($(date +%s) - start)) s in all"

@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::assert_all_intact;
+use common::{assert_all_intact, sweep};
 use mptcp_sim::scenario::Scenario;
-use mptcp_sim::{RunOptions, run_scenario};
 
 const SCENARIO: &str = r#"
 seed = 0
@@ -38,14 +37,12 @@ connect = "10.0.0.2:80"
 bytes = 262_144
 "#;
 
-const SEEDS: u64 = 200;
-
 #[test]
 fn every_seed_delivers_intact() {
-    let mut scenario = Scenario::from_toml_str(SCENARIO).unwrap();
-    for seed in 1..=SEEDS {
-        scenario.seed = seed;
-        let report = run_scenario(&scenario, &RunOptions::default()).unwrap();
-        assert_all_intact(&report, 262_144);
-    }
+    let scenario = Scenario::from_toml_str(SCENARIO).unwrap();
+    sweep(
+        200,
+        |_| scenario.clone(),
+        |report| assert_all_intact(report, 262_144),
+    );
 }
