@@ -41,7 +41,7 @@ use std::time::Duration;
 use common::{Counter, Keys, Seen, byte, hostile, inspect};
 use libfuzzer_sys::fuzz_target;
 use mptcp_proto::stack::{
-    ConnectionHandle, InterfaceConfig, InterfaceId, ListenerHandle, MptcpConfig, Stack,
+    ConnectionHandle, Event, InterfaceConfig, InterfaceId, ListenerHandle, MptcpConfig, Stack,
     StackConfig, SubflowId, TcpConfig,
 };
 use mptcp_proto::time::Instant;
@@ -150,6 +150,25 @@ struct Host {
     key: u64,
 }
 
+/// Every event names a connection the application opened or accepted, or one of its
+/// listeners.
+fn check_owner(h: usize, host: &Host, event: &Event) {
+    let owned = match *event {
+        Event::Incoming(listener) => host.listeners.contains(&listener),
+        Event::Connected(c)
+        | Event::Readable(c)
+        | Event::Writable(c)
+        | Event::PeerClosed(c)
+        | Event::SendComplete(c)
+        | Event::Closed(c, _)
+        | Event::Mptcp(c, _) => host.conns.iter().any(|conn| conn.handle == c),
+    };
+    assert!(
+        owned,
+        "host {h} reported {event:?} for a handle it never gave out"
+    );
+}
+
 /// A packet on the wire.
 struct Packet {
     to: usize,
@@ -256,7 +275,8 @@ impl World {
                 if let Some(transmit) = host.stack.poll_transmit(self.now, &mut self.buf) {
                     self.put_on_wire(h, transmit.len);
                     doing = "transmitting";
-                } else if host.stack.poll_event().is_some() {
+                } else if let Some(event) = host.stack.poll_event() {
+                    check_owner(h, host, &event);
                     doing = "reporting events";
                 } else if host.stack.poll_timeout().is_some_and(|t| t <= self.now) {
                     host.stack.handle_timeout(self.now);

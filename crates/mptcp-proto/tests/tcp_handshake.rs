@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::pair::{A_ADDR, B_ADDR, Pair, WireConfig, config, sock};
-use mptcp_proto::stack::{CloseReason, Event, RecvError, StackConfig, TcpConfig};
+use mptcp_proto::stack::{CloseReason, Event, MptcpConfig, RecvError, StackConfig, TcpConfig};
 use mptcp_proto::tcp::TcpState;
 use mptcp_proto::wire::TcpFlags;
 
@@ -249,4 +249,31 @@ fn data_timeout_backs_off_and_closes() {
         gaps[n - 1] >= gaps[n - 2] * 2 - Duration::from_millis(2),
         "{gaps:?}"
     );
+}
+
+/// A connection nobody accepted is not the application's: when its listener closes (and
+/// it is reset), no event names it (found by the `stack_api` fuzz target).
+#[test]
+fn closing_a_listener_reports_nothing_for_connections_never_accepted() {
+    let mptcp = MptcpConfig::default;
+    let mut p = Pair::mptcp(
+        TcpConfig::default(),
+        mptcp(),
+        mptcp(),
+        WireConfig::default(),
+    );
+    let l = p.b().listen(sock("10.0.0.2:80"), 4).unwrap();
+    let now = p.now;
+    let a = p.a().connect(now, sock("10.0.0.2:80"), None).unwrap();
+    assert!(p.run_until(Duration::from_secs(1), |p| {
+        p.has_event(1, Event::Incoming(l))
+    }));
+    p.b().close_listener(l);
+    assert!(p.run_until(Duration::from_secs(1), |p| {
+        p.events[0]
+            .iter()
+            .any(|e| matches!(e, Event::Closed(c, _) if *c == a))
+    }));
+    p.run_for(Duration::from_secs(1));
+    assert_eq!(p.events[1], vec![Event::Incoming(l)], "{:?}", p.events[1]);
 }

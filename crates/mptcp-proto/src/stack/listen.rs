@@ -135,6 +135,7 @@ impl Stack {
         let handle = ConnectionHandle(id);
         if let Some(entry) = self.conns.get_mut(&id) {
             entry.listener = None;
+            entry.owned = true;
             if entry.conn.recv_queue_len() > 0 {
                 self.events.push_back(Event::Readable(handle));
             }

@@ -89,6 +89,9 @@ struct Entry {
     conn: MptcpConnection,
     /// The listener it came from, until accepted.
     listener: Option<u64>,
+    /// The application holds its handle (it opened or accepted it): only then are its
+    /// events reported.
+    owned: bool,
     /// The application called `close` or `abort`.
     released: bool,
 }
@@ -213,6 +216,7 @@ impl Stack {
             Entry {
                 conn,
                 listener,
+                owned: listener.is_none(),
                 released: false,
             },
         );
@@ -523,6 +527,10 @@ impl Stack {
         let Some(entry) = self.conns.get_mut(&id) else {
             return;
         };
+        let demux = &mut self.demux;
+        entry
+            .conn
+            .reap_subflows(|local, remote| demux.remove_conn(local, remote));
         let handle = ConnectionHandle(id);
         while let Some(event) = entry.conn.poll_event() {
             match (entry.listener, event) {
@@ -539,7 +547,10 @@ impl Stack {
                     entry.listener = None;
                     entry.released = true;
                 }
+                // Not accepted (a listener's, or orphaned when its listener closed or it
+                // failed before `accept`): nobody holds the handle.
                 (Some(_), _) => {}
+                (None, _) if !entry.owned => {}
                 (None, event) => self.events.push_back(match event {
                     ConnEvent::Connected => Event::Connected(handle),
                     ConnEvent::Readable => Event::Readable(handle),
@@ -552,12 +563,6 @@ impl Stack {
             }
         }
         self.open_requested_subflows(id);
-        if let Some(entry) = self.conns.get_mut(&id) {
-            let demux = &mut self.demux;
-            entry
-                .conn
-                .reap_subflows(|local, remote| demux.remove_conn(local, remote));
-        }
         self.reap(id);
     }
 
