@@ -191,6 +191,32 @@ impl Net {
         }
     }
 
+    /// A pure ACK carrying `option` from A to B on subflow `(local, remote)` (as B sees
+    /// it), with the sequence and acknowledgement numbers A last used there: a segment B's
+    /// TCP accepts, as someone on the path could forge.
+    fn on_path(
+        &self,
+        (local, remote): (SocketAddr, SocketAddr),
+        option: MptcpOption<'static>,
+    ) -> Vec<u8> {
+        let seen = self
+            .from_client
+            .iter()
+            .find(|(t, _)| *t == (local, remote))
+            .expect("A sent on that subflow")
+            .1;
+        craft(
+            remote,
+            local,
+            seen.seq,
+            seen.ack,
+            TcpFlags::ACK,
+            1000,
+            vec![TcpOption::Mptcp(option)],
+            &[],
+        )
+    }
+
     /// Hands `packet` to host `to` now, as an attacker would.
     fn inject(&mut self, to: usize, packet: &[u8]) {
         let dst = parse_ip_packet(packet).unwrap().ip.dst_addr();
@@ -357,15 +383,6 @@ fn forgeries(
     let remote_id = joined.remote_id.unwrap();
     let idsn = key_material(MptcpVersion::V1, client_key).idsn;
     let fake: IpAddr = ip("10.0.7.1");
-    static IDS: [u8; 256] = {
-        let mut ids = [0u8; 256];
-        let mut i = 0;
-        while i < 256 {
-            ids[i] = i as u8;
-            i += 1;
-        }
-        ids
-    };
     let ack = TcpFlags::ACK;
     vec![
         (
@@ -380,7 +397,7 @@ fn forgeries(
             "REMOVE_ADDR",
             ack,
             MptcpOption::RemoveAddr {
-                addr_ids: &IDS[remote_id as usize..=remote_id as usize],
+                addr_ids: Vec::leak(vec![remote_id]),
             },
         ),
         (
@@ -535,26 +552,8 @@ fn the_same_options_on_acceptable_segments_act() {
     assert!(exchange(&mut net, a, b, 100_000));
     let (local, remote) = tuple(&net, b, 1);
     let forged = forgeries(&net, b, (local, remote));
-    let on_path = |net: &Net, option: &MptcpOption<'static>| {
-        let seen = net
-            .from_client
-            .iter()
-            .find(|(t, _)| *t == (local, remote))
-            .unwrap()
-            .1;
-        craft(
-            remote,
-            local,
-            seen.seq,
-            seen.ack,
-            TcpFlags::ACK,
-            1000,
-            vec![TcpOption::Mptcp(*option)],
-            &[],
-        )
-    };
-    let prio = &forged.iter().find(|f| f.0 == "MP_PRIO").unwrap().2;
-    let packet = on_path(&net, prio);
+    let prio = forged.iter().find(|f| f.0 == "MP_PRIO").unwrap().2;
+    let packet = net.on_path((local, remote), prio);
     net.inject(1, &packet);
     net.flush();
     let joined = |net: &Net| {
@@ -566,8 +565,8 @@ fn the_same_options_on_acceptable_segments_act() {
             .unwrap()
     };
     assert!(joined(&net).peer_backup, "MP_PRIO on an acceptable segment");
-    let remove = &forged.iter().find(|f| f.0 == "REMOVE_ADDR").unwrap().2;
-    let packet = on_path(&net, remove);
+    let remove = forged.iter().find(|f| f.0 == "REMOVE_ADDR").unwrap().2;
+    let packet = net.on_path((local, remote), remove);
     net.inject(1, &packet);
     net.flush();
     assert!(
@@ -621,16 +620,7 @@ fn forgeries_without_the_keys_are_refused() {
         }),
     ];
     for option in forged {
-        let packet = craft(
-            remote,
-            local,
-            seen.seq,
-            seen.ack,
-            TcpFlags::ACK,
-            1000,
-            vec![TcpOption::Mptcp(option)],
-            &[],
-        );
+        let packet = net.on_path((local, remote), option);
         net.inject(1, &packet);
     }
     // A RST inside the window but not at RCV.NXT: a challenge ACK, nothing else.
@@ -896,12 +886,6 @@ fn a_flood_of_mappings_and_announcements_is_bounded() {
     let client_idsn = key_material(MptcpVersion::V1, client_key).idsn;
     let held_before = heap::held();
     for i in 0..110_000u32 {
-        let seen = net
-            .from_client
-            .iter()
-            .find(|(t, _)| *t == (local, remote))
-            .unwrap()
-            .1;
         let option = if i < 100_000 {
             // Mappings far ahead of what was received, each a new start.
             MptcpOption::Dss(Dss {
@@ -925,16 +909,7 @@ fn a_flood_of_mappings_and_announcements_is_bounded() {
                 truncated_hmac: Some(add_addr_hmac(client_key, server_key, id, addr, None)),
             })
         };
-        let packet = craft(
-            remote,
-            local,
-            seen.seq,
-            seen.ack,
-            TcpFlags::ACK,
-            1000,
-            vec![TcpOption::Mptcp(option)],
-            &[],
-        );
+        let packet = net.on_path((local, remote), option);
         net.inject(1, &packet);
         if i % 1000 == 0 {
             net.run_for(Duration::from_millis(1));

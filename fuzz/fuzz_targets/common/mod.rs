@@ -10,8 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use mptcp_proto::crypto::{MptcpVersion, add_addr_hmac, key_material};
 use mptcp_proto::wire::mptcp::{AddAddr, Dss, DssMapping, DssNumber, MpJoin};
 use mptcp_proto::wire::{
-    IpProtocol, IpRepr, Ipv4Repr, MptcpOption, SeqNum, TcpFlags, TcpOption, TcpOptions, TcpPacket,
-    TcpRepr, parse_ip_packet,
+    MptcpOption, SeqNum, TcpFlags, TcpOption, TcpOptions, TcpPacket, TcpRepr, parse_ip_packet,
+    tcp_packet,
 };
 
 /// A counter-based generator: keys, ISNs and ports are the same every run.
@@ -294,26 +294,5 @@ fn segment(
         options,
         payload,
     };
-    let ip = IpRepr::Ipv4(Ipv4Repr {
-        src: *src.ip(),
-        dst: *dst.ip(),
-        protocol: IpProtocol::TCP,
-        payload_len: tcp.buffer_len(),
-        ttl: 64,
-        dscp_ecn: 0,
-        ident: 0,
-        dont_frag: true,
-        more_frags: false,
-        frag_offset: 0,
-        options: &[],
-    });
-    let mut bytes = vec![0u8; ip.buffer_len()];
-    ip.emit(&mut bytes);
-    let header_len = bytes.len() - tcp.buffer_len();
-    tcp.emit(
-        &mut TcpPacket::new_unchecked(&mut bytes[header_len..]),
-        IpAddr::V4(*src.ip()),
-        IpAddr::V4(*dst.ip()),
-    );
-    bytes
+    tcp_packet(src.into(), dst.into(), &tcp)
 }

@@ -26,9 +26,7 @@ use std::time::{Duration, Instant};
 
 use mptcp_interop::{Namespace, Opening, Role, Topology, exchange, finish_kernel, wait_for};
 use mptcp_proto::wire::mptcp::{MpCapable, capable_flags};
-use mptcp_proto::wire::{
-    IpProtocol, IpRepr, Ipv4Repr, MptcpOption, SeqNum, TcpFlags, TcpOption, TcpPacket, TcpRepr,
-};
+use mptcp_proto::wire::{MptcpOption, SeqNum, TcpFlags, TcpOption, TcpRepr, tcp_packet};
 use mptcp_support::{MIB, PORT, Setup, kernel_peer};
 use mptcp_tun::{MptcpListener, RuntimeConfig};
 use rand_chacha::ChaCha8Rng;
@@ -184,28 +182,11 @@ fn spoofed_syn(rng: &mut ChaCha8Rng, to: SocketAddr) -> Vec<u8> {
         ],
         payload: &[],
     };
-    let ip = IpRepr::Ipv4(Ipv4Repr {
-        src,
-        dst,
-        protocol: IpProtocol::TCP,
-        payload_len: tcp.buffer_len(),
-        ttl: 64,
-        dscp_ecn: 0,
-        ident: 0,
-        dont_frag: true,
-        more_frags: false,
-        frag_offset: 0,
-        options: &[],
-    });
-    let mut bytes = vec![0; ip.buffer_len()];
-    ip.emit(&mut bytes);
-    let header = bytes.len() - tcp.buffer_len();
-    tcp.emit(
-        &mut TcpPacket::new_unchecked(&mut bytes[header..]),
-        src.into(),
-        dst.into(),
-    );
-    bytes
+    tcp_packet(
+        SocketAddr::new(src.into(), tcp.src_port),
+        SocketAddr::new(dst.into(), tcp.dst_port),
+        &tcp,
+    )
 }
 
 /// Our answers to [`SPOOFED`] die in "ours": a blackhole in the main table and in each

@@ -77,7 +77,7 @@ use crate::wire::MptcpOption;
 use crate::wire::mptcp::capable_flags;
 use crate::wire::{
     IPV4_MIN_HEADER_LEN, IPV6_HEADER_LEN, IpProtocol, IpRepr, Ipv4Packet, Ipv4Repr, Ipv6Repr,
-    SeqNum, TcpFlags, TcpOption, TcpPacket, TcpRepr, parse_ip_packet,
+    SeqNum, TcpFlags, TcpOption, TcpPacket, TcpRepr, parse_ip_packet, write_tcp_packet,
 };
 use cookies::{CookieJar, CookieSynAck};
 use demux::{Demux, reset_for};
@@ -637,7 +637,7 @@ impl Stack {
             });
         }
         if let Some(reply) = self.cookie_replies.pop_front() {
-            let len = self.emit_stateless(reply.local, reply.remote, &reply.repr(), buf)?;
+            let len = write_tcp_packet(reply.local.ip(), reply.remote.ip(), &reply.repr(), buf)?;
             self.stats.packets_out += 1;
             return Some(Transmit {
                 iface: reply.iface,
@@ -687,7 +687,7 @@ impl Stack {
             .map(|(id, _)| *id)
     }
 
-    fn emit_reset(&mut self, rst: &PendingReset, buf: &mut [u8]) -> Option<usize> {
+    fn emit_reset(&self, rst: &PendingReset, buf: &mut [u8]) -> Option<usize> {
         let repr = TcpRepr {
             src_port: rst.local.port(),
             dst_port: rst.remote.port(),
@@ -708,34 +708,7 @@ impl Stack {
                 .collect(),
             payload: &[],
         };
-        self.emit_stateless(rst.local, rst.remote, &repr, buf)
-    }
-
-    /// Writes a segment that belongs to no connection (a RST, a SYN/ACK with a cookie)
-    /// with its IP header; returns the packet length (`None` if `buf` is too small).
-    fn emit_stateless(
-        &mut self,
-        local: SocketAddr,
-        remote: SocketAddr,
-        repr: &TcpRepr<'_>,
-        buf: &mut [u8],
-    ) -> Option<usize> {
-        let header = if local.is_ipv4() {
-            IPV4_MIN_HEADER_LEN
-        } else {
-            IPV6_HEADER_LEN
-        };
-        let segment = repr.buffer_len();
-        let area = buf.get_mut(header..header + segment)?;
-        repr.emit(&mut TcpPacket::new_unchecked(area), local.ip(), remote.ip());
-        self.ip_ident = self.ip_ident.wrapping_add(1);
-        Some(write_ip_header(
-            buf,
-            local.ip(),
-            remote.ip(),
-            segment,
-            self.ip_ident,
-        ))
+        write_tcp_packet(rst.local.ip(), rst.remote.ip(), &repr, buf)
     }
 }
 

@@ -43,6 +43,7 @@ mod error;
 mod field;
 mod ip;
 pub mod mptcp;
+mod packet;
 mod seq;
 mod tcp;
 mod tcp_option;
@@ -60,6 +61,7 @@ pub use ip::{
     parse_ip_packet,
 };
 pub use mptcp::MptcpOption;
+pub use packet::{tcp_packet, write_tcp_packet};
 pub use seq::{DataSeq, SeqNum};
 pub use tcp::{TCP_HEADER_LEN, TcpFlags, TcpPacket, TcpRepr};
 pub use tcp_option::{

@@ -491,7 +491,7 @@ pub fn transfer(pair: &mut Pair, a_to_b: u64, b_to_a: u64, limit: Duration) -> b
     ok && up.received == a_to_b && down.received == b_to_a
 }
 
-/// Builds an IPv4 packet carrying a TCP segment from `src` to `dst`.
+/// Builds an IP packet carrying a TCP segment from `src` to `dst`.
 #[allow(clippy::too_many_arguments)]
 pub fn craft(
     src: SocketAddr,
@@ -503,7 +503,7 @@ pub fn craft(
     options: Vec<mptcp_proto::wire::TcpOption<'static>>,
     payload: &[u8],
 ) -> Vec<u8> {
-    use mptcp_proto::wire::{IpProtocol, IpRepr, Ipv4Repr, SeqNum};
+    use mptcp_proto::wire::{SeqNum, tcp_packet};
     let tcp = TcpRepr {
         src_port: src.port(),
         dst_port: dst.port(),
@@ -515,28 +515,5 @@ pub fn craft(
         options,
         payload,
     };
-    let (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) = (src.ip(), dst.ip()) else {
-        panic!("IPv4 only");
-    };
-    let ip = IpRepr::Ipv4(Ipv4Repr {
-        src: s,
-        dst: d,
-        protocol: IpProtocol::TCP,
-        payload_len: tcp.buffer_len(),
-        ttl: 64,
-        dscp_ecn: 0,
-        ident: 0,
-        dont_frag: true,
-        more_frags: false,
-        frag_offset: 0,
-        options: &[],
-    });
-    let mut bytes = vec![0; ip.buffer_len()];
-    ip.emit(&mut bytes);
-    tcp.emit(
-        &mut TcpPacket::new_unchecked(&mut bytes[20..]),
-        src.ip(),
-        dst.ip(),
-    );
-    bytes
+    tcp_packet(src, dst, &tcp)
 }

@@ -4,12 +4,11 @@
 //! [`Simulation`](crate::Simulation) can mix them.
 
 mod ping_pong;
-mod segment;
 mod sender;
 mod sink;
 
+pub use mptcp_proto::wire::{tcp_packet, write_tcp_packet};
 pub use ping_pong::{Echo, Pinger};
-pub use segment::{tcp_packet, write_tcp_packet};
 pub use sender::ConstantRateSender;
 pub use sink::{Received, Sink, checksums_ok};
 

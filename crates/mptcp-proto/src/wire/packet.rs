@@ -1,8 +1,9 @@
-//! Building raw IP packets that carry a TCP segment, with the wire codec of `mptcp_proto`.
+//! Whole IP packets that carry a TCP segment: what the stack sends, and what tests, fuzz
+//! targets and simulated hosts build.
 
 use core::net::{IpAddr, SocketAddr};
 
-use mptcp_proto::wire::{IpProtocol, IpRepr, Ipv4Repr, Ipv6Repr, TcpPacket, TcpRepr};
+use super::{IpProtocol, IpRepr, Ipv4Repr, Ipv6Repr, TcpPacket, TcpRepr};
 
 /// The IP header for a TCP segment of `tcp_len` bytes, or `None` when `src` and `dst` are
 /// of different IP versions.
