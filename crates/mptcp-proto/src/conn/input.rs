@@ -422,10 +422,17 @@ impl MptcpConnection {
     }
 
     /// The peer closed its side of subflow `index` (a subflow FIN, not a DATA_FIN): it
-    /// will not send there again, so we close our side too, as Linux does, and its data
-    /// goes on the others; otherwise both ends would keep it half-closed for ever.
+    /// will not send there again, so when another subflow can carry our data we close our
+    /// side too, as Linux does, and its data goes on the others; otherwise both ends would
+    /// keep it half-closed for ever. The last usable subflow stays open for our data (TCP
+    /// half-close); the connection's close shuts it down.
     fn subflow_peer_closed(&mut self, index: usize) {
-        if self.subflows[index].retired {
+        let others = self
+            .subflows
+            .iter()
+            .enumerate()
+            .any(|(i, s)| i != index && s.can_carry_data());
+        if self.subflows[index].retired || !others {
             return;
         }
         self.reinject_from(index);
