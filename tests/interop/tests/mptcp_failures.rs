@@ -431,8 +431,13 @@ impl Capture {
                     "-B",
                     "65536",
                     "-n",
+                    // A snap length above the largest frame (MTU 1500, offloads off)
+                    // keeps every byte; libpcap sizes its ring slots by it in immediate
+                    // mode, so `-s 0` (256 KiB slots) left room for only ~1000 frames
+                    // and a busy CI machine dropped some. A cut frame would fail the
+                    // checksum assertion, not pass silently.
                     "-s",
-                    "0",
+                    "1600",
                     "-i",
                     "any",
                     "-w",
