@@ -74,6 +74,11 @@ impl Mappings {
         self.maps.iter().rev().find(|m| m.covers(seq))
     }
 
+    /// The mappings, in subflow sequence order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Mapping> + '_ {
+        self.maps.iter()
+    }
+
     /// Drops the oldest mappings whose bytes are acknowledged both by the subflow (up to
     /// `seq`) and at the data level (up to `data_una`).
     pub(crate) fn drop_delivered(&mut self, seq: SeqNum, data_una: DataSeq) {

@@ -149,6 +149,7 @@ impl MptcpConnection {
         if !self.send_buf.is_empty() {
             let mut scratch = self.take_scratch();
             while self.schedule_one(&mut scratch) {}
+            while self.retransmit_opportunistically(now, &mut scratch) {}
             self.scratch = scratch;
         }
         self.finish_mp_fail(now);
@@ -217,7 +218,13 @@ impl MptcpConnection {
 
     /// Copies up to `len` bytes from data sequence number `dsn` into subflow `index` with
     /// their mapping (at most one segment's worth for MPTCP); returns how many.
-    fn hand_over(&mut self, index: usize, dsn: DataSeq, len: usize, scratch: &mut [u8]) -> usize {
+    pub(super) fn hand_over(
+        &mut self,
+        index: usize,
+        dsn: DataSeq,
+        len: usize,
+        scratch: &mut [u8],
+    ) -> usize {
         let mut n = len.min(scratch.len()).min(MAX_MAPPING);
         let sf = &mut self.subflows[index];
         if self.mode == Mode::Mptcp {
@@ -258,7 +265,7 @@ impl MptcpConnection {
             return usable.then_some(0);
         }
         let views = self.subflow_views();
-        self.sched.pick(&views, exclude)
+        self.sched.pick(&self.sched_context(), &views, exclude)
     }
 
     /// After the last byte is mapped: the DATA_FIN (MPTCP) or the subflow's FIN (TCP).

@@ -82,6 +82,15 @@ impl Scoreboard {
         self.segs.get(i)
     }
 
+    /// When the segment holding `seq` was last sent, if it is outstanding.
+    pub(crate) fn sent_at(&self, seq: SeqNum) -> Option<Instant> {
+        let i = self.segs.partition_point(|s| s.end() <= seq);
+        self.segs
+            .get(i)
+            .filter(|s| s.start <= seq)
+            .map(|s| s.sent_at)
+    }
+
     /// Bytes of sequence space outstanding (RFC 5681 FlightSize).
     pub(crate) fn outstanding(&self) -> usize {
         self.total
