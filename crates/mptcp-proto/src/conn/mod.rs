@@ -67,8 +67,8 @@ mod config {
         pub checksum: bool,
         /// Path manager, by name (see [`crate::pm::PATH_MANAGERS`]).
         pub path_manager: String,
-        /// Scheduler, by name (see [`crate::sched::SCHEDULERS`]).
-        pub scheduler: String,
+        /// Scheduler (see [`crate::sched::SchedulerChoice`]).
+        pub scheduler: crate::sched::SchedulerChoice,
         /// The most subflows beyond the first a connection keeps at once, whichever side
         /// opened them and whether or not their handshake completed (after Linux's
         /// `ip mptcp limits set subflows`). Joins beyond it are refused with MP_TCPRST
@@ -91,7 +91,7 @@ mod config {
                 enabled: true,
                 checksum: false,
                 path_manager: "simple".to_owned(),
-                scheduler: "default".to_owned(),
+                scheduler: crate::sched::SchedulerChoice::default(),
                 max_subflows: 8,
                 max_half_open_joins: 8,
             }
@@ -274,8 +274,7 @@ impl MptcpConnection {
             pm: crate::pm::by_name(&cfg.path_manager)
                 .unwrap_or_else(|| Box::new(crate::pm::Passive)),
             pm_started: false,
-            sched: crate::sched::by_name(&cfg.scheduler)
-                .unwrap_or_else(|| Box::new(crate::sched::MinRtt)),
+            sched: cfg.scheduler.build(),
             local_addrs,
             remote_addrs: Vec::new(),
             signals: Signals::default(),

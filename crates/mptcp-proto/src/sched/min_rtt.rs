@@ -13,6 +13,10 @@ use super::{SchedContext, Scheduler, SubflowView};
 pub struct MinRtt;
 
 impl Scheduler for MinRtt {
+    fn name(&self) -> &'static str {
+        "default"
+    }
+
     fn pick(
         &mut self,
         _ctx: &SchedContext,

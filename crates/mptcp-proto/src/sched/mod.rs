@@ -3,14 +3,19 @@
 //!
 //! A [`Scheduler`] sees the connection's send state ([`SchedContext`]) and one
 //! [`SubflowView`] per subflow, and picks where the next segment of new or re-injected data
-//! goes. Built in: `"default"` ([`MinRtt`], in `min_rtt.rs`).
+//! goes. Built in: `"default"` ([`MinRtt`], `min_rtt.rs`) and `"roundrobin"`
+//! ([`RoundRobin`], `round_robin.rs`); see docs/schedulers.md.
 
 mod min_rtt;
+mod round_robin;
 
 use core::fmt;
+use core::str::FromStr;
 use core::time::Duration;
+use std::sync::Arc;
 
 pub use min_rtt::MinRtt;
+pub use round_robin::RoundRobin;
 
 /// What a scheduler sees of the connection's send side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,6 +71,9 @@ impl SubflowView {
 
 /// Picks the subflow for the next data.
 pub trait Scheduler: fmt::Debug + Send {
+    /// The scheduler's name (the one `SchedulerChoice` parses, for built-in ones).
+    fn name(&self) -> &'static str;
+
     /// The subflow (an index of `subflows`) for the next segment, or `None` to wait.
     /// `exclude` is a subflow that must not be chosen (the one re-injected data comes
     /// from).
@@ -83,13 +91,89 @@ pub trait Scheduler: fmt::Debug + Send {
     }
 }
 
-/// The names [`by_name`] knows.
-pub const SCHEDULERS: &[&str] = &["default"];
+/// The names of the built-in schedulers, in the order a user would be offered them.
+pub const SCHEDULERS: &[&str] = &["default", "roundrobin"];
 
-/// The scheduler called `name`.
-pub fn by_name(name: &str) -> Option<Box<dyn Scheduler>> {
-    match name {
-        "default" => Some(Box::new(MinRtt)),
-        _ => None,
+/// A scheduler name that is not built in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scheduler {name:?}; valid: {}", SCHEDULERS.join(", "))]
+pub struct UnknownScheduler {
+    /// The name asked for.
+    pub name: String,
+}
+
+/// Which scheduler the connections of a stack use: a built-in one by name
+/// (`"default".parse()`), a built-in one with its parameters
+/// (`SchedulerChoice::new(RoundRobin::new(3, false))`), or one of the application's own
+/// (any `Scheduler + Clone`). Each connection gets its own copy.
+#[derive(Clone)]
+pub struct SchedulerChoice {
+    name: &'static str,
+    build: Arc<dyn Fn() -> Box<dyn Scheduler> + Send + Sync>,
+}
+
+impl SchedulerChoice {
+    /// Every connection starts with a copy of `scheduler`.
+    pub fn new<S: Scheduler + Clone + Sync + 'static>(scheduler: S) -> Self {
+        Self {
+            name: scheduler.name(),
+            build: Arc::new(move || Box::new(scheduler.clone())),
+        }
+    }
+
+    /// The scheduler's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// A scheduler for a new connection.
+    pub(crate) fn build(&self) -> Box<dyn Scheduler> {
+        (self.build)()
+    }
+}
+
+impl Default for SchedulerChoice {
+    /// `default` ([`MinRtt`]).
+    fn default() -> Self {
+        Self::new(MinRtt)
+    }
+}
+
+impl FromStr for SchedulerChoice {
+    type Err = UnknownScheduler;
+
+    /// A built-in scheduler with its default parameters.
+    ///
+    /// ```
+    /// use mptcp_proto::sched::{SchedulerChoice, SCHEDULERS};
+    /// for name in SCHEDULERS {
+    ///     assert_eq!(name.parse::<SchedulerChoice>().unwrap().name(), *name);
+    /// }
+    /// let err = "fastest".parse::<SchedulerChoice>().unwrap_err();
+    /// assert_eq!(err.to_string(), "unknown scheduler \"fastest\"; valid: default, roundrobin");
+    /// ```
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "default" => Ok(Self::new(MinRtt)),
+            "roundrobin" => Ok(Self::new(RoundRobin::default())),
+            _ => Err(UnknownScheduler {
+                name: name.to_owned(),
+            }),
+        }
+    }
+}
+
+impl PartialEq for SchedulerChoice {
+    /// Same name (parameters are not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for SchedulerChoice {}
+
+impl fmt::Debug for SchedulerChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SchedulerChoice").field(&self.name).finish()
     }
 }
