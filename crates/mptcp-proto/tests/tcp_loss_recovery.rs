@@ -357,6 +357,58 @@ fn rack_marks_a_hole_lost_by_time_without_three_duplicate_acks() {
 }
 
 #[test]
+fn fast_retransmission_of_the_first_segment_restarts_the_retransmission_timer() {
+    // No RTO floor: after a warm-up of exact 20 ms samples the RTO is SRTT plus a few ms,
+    // as a per-ACK estimator makes it on any path whose RTT barely varies.
+    let cfg = TcpConfig {
+        min_rto: ms(1),
+        ..unpaced()
+    };
+    let (mut p, a, b) = connected(cfg);
+    for _ in 0..4 {
+        send_pattern(&mut p, a, 20 * SEG);
+        deliver(&mut p, b, 20 * SEG as u64, ms(1000));
+        p.run_for(ms(100));
+    }
+    let info = p.a().tcp_info(a).unwrap();
+    let (rto, reo_wnd) = (info.rto, info.min_rtt.unwrap() / 4);
+    let flight = info.cwnd.min(info.snd_wnd) / SEG;
+    // The ACK that reaches a hole arms the timer one RTT after the hole was sent; RACK sends
+    // the hole again RACK.rtt + reo_wnd after that, and its ACK needs another RTT. A timer
+    // left running from that ACK expires first when RTO < RTT + reo_wnd.
+    assert!(rto < RTT + reo_wnd, "RTO {rto:?}");
+    let start = p.log.len();
+    // The third-last segment of a full window: two segments are SACKed above it, fewer than
+    // DupThresh, so RACK waits out the reordering window.
+    let lost = flight - 2;
+    drop_data_segments(&mut p, &[lost]);
+    let t0 = p.now;
+    send_pattern(&mut p, a, flight * SEG);
+    deliver(&mut p, b, (flight * SEG) as u64, ms(5000));
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    let hole = data[lost - 1].seq;
+    let sends = sends_of(&p, hole);
+    println!(
+        "RTO {rto:?}; window of {flight} segments at +0; segment {lost} retransmitted at \
+         +{:?}",
+        sends.iter().map(|t| *t - t0).collect::<Vec<_>>()
+    );
+    assert_eq!(sends, [t0, t0 + RTT + reo_wnd]);
+    // RFC 6298 §5.3 restarts the timer on the ACK that reaches the hole; restarted again
+    // when the hole is retransmitted, it gives the retransmission a whole RTO to be
+    // acknowledged, as RFC 6582 §3.2 step 5 does on a partial ACK.
+    assert_eq!(retransmitted(&data), [hole]);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!(
+        (info.timeouts, info.retransmits),
+        (0, 1),
+        "no spurious timeout"
+    );
+}
+
+#[test]
 fn reordering_within_the_reordering_window_is_not_taken_for_loss() {
     for (extra, spurious) in [(ms(3), false), (ms(8), true)] {
         let (mut p, a, b) = connected(unpaced());
