@@ -409,6 +409,61 @@ fn fast_retransmission_of_the_first_segment_restarts_the_retransmission_timer() 
 }
 
 #[test]
+fn a_timeout_during_recovery_does_not_raise_ssthresh_above_the_window() {
+    let (mut p, a, b) = connected(unpaced());
+    // Segment 31 is lost; when it goes again, the path's delay jumps by 300 ms for 100 ms
+    // (a route change), so the RTO (200 ms) expires before the retransmission arrives, with
+    // the segments after the hole SACKed and those sent since on their way.
+    let mut count = 0;
+    let mut hole = None;
+    let mut spike_until = None;
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 {
+            count += 1;
+            if count == 31 {
+                hole = Some(l.seq);
+                return Fate::Drop;
+            }
+            if hole == Some(l.seq) {
+                hole = None;
+                spike_until = Some(l.at + ms(100));
+            }
+            if spike_until.is_some_and(|t| l.at < t) {
+                return Fate::Delay(ms(300));
+            }
+        }
+        Fate::Deliver
+    }));
+    let total = 2 << 20;
+    let mut up = Flow::new(1, total);
+    let mut shots = Vec::new();
+    assert!(p.run_until(ms(20_000), |p| {
+        up.pump_send(&mut p.stacks[0], a);
+        up.pump_recv(&mut p.stacks[1], b);
+        shots.push(p.stacks[0].tcp_info(a).unwrap());
+        up.eof
+    }));
+    assert_eq!(up.received, total);
+    let k = shots.iter().position(|i| i.timeouts == 1).unwrap();
+    let (before, after) = (&shots[k - 1], &shots[k]);
+    println!(
+        "before the timeout: cwnd {}, ssthresh {}; after: cwnd {}, ssthresh {}",
+        before.cwnd, before.ssthresh, after.cwnd, after.ssthresh
+    );
+    // FlightSize (SND.NXT − SND.UNA) at the timeout also counts the bytes SACKed above the
+    // hole, well over the window; RFC 9438 §4.8 (with §4.6): ssthresh is β_cubic times the
+    // window that met congestion, never more.
+    assert_eq!(after.cwnd, SEG);
+    assert!(
+        after.ssthresh <= before.cwnd * 7 / 10,
+        "ssthresh {} from a window of {}",
+        after.ssthresh,
+        before.cwnd
+    );
+    assert_eq!(shots.last().unwrap().timeouts, 1);
+}
+
+#[test]
 fn reordering_within_the_reordering_window_is_not_taken_for_loss() {
     for (extra, spurious) in [(ms(3), false), (ms(8), true)] {
         let (mut p, a, b) = connected(unpaced());
