@@ -617,3 +617,65 @@ fn rfc6675_recovery_repairs_several_losses_in_one_window() {
         assert!(info.cwnd > ssthresh);
     }
 }
+
+/// A sender whose send buffer (4 MiB) lets its window run far past what the path holds, over
+/// a 10 Mbit/s bottleneck with 70 ms each way and a drop-tail queue of 50 full-sized packets:
+/// the path holds 175 KB in flight plus 75 KB queued, the SRTT climbs towards the 200 ms
+/// RTO floor as the queue fills, and every congestion epoch ends in drops at the queue.
+///
+/// Recovering from those drops must cost about what the queue dropped: the overshoot of the
+/// last slow-start round (at most the ~250 KB the path and its queue hold, 3 % of the 8 MiB)
+/// plus a few segments per later epoch, so at most 4 % of the bytes sent; and the timer must
+/// not expire while fast recovery repairs a hole, so there is no timeout. Before, the timer
+/// armed by the ACK that reached the hole expired before the hole's retransmission could be
+/// acknowledged (RTO ≈ SRTT here); the timeout went back over every unSACKed segment and set
+/// ssthresh from a FlightSize swollen by the bytes SACKed above the hole — above the window
+/// that had just overflowed the queue — so the next epoch overflowed it sooner: 22 % of the
+/// bytes sent were retransmissions, with 11 timeouts, at 7.6 Mbit/s.
+#[test]
+fn a_large_send_buffer_over_a_shallow_queue_does_not_set_off_a_retransmission_storm() {
+    const BYTES: u64 = 8 << 20;
+    const RATE: u64 = 10_000_000;
+    let sender = TcpConfig {
+        send_buffer: 4 << 20,
+        ..TcpConfig::default()
+    };
+    let wire = WireConfig {
+        delay: ms(70),
+        rate: Some(RATE),
+        queue: 50 * 1500,
+        ..WireConfig::default()
+    };
+    let mut p = Pair::new(sender, TcpConfig::default(), wire);
+    let (a, b) = p.connected();
+    let start = p.now;
+    let mut flow = Flow::new(1, BYTES);
+    assert!(p.run_until(Duration::from_secs(60), |p| {
+        flow.pump_send(&mut p.stacks[0], a);
+        flow.pump_recv(&mut p.stacks[1], b);
+        flow.eof
+    }));
+    assert_eq!(flow.received, BYTES);
+    let goodput = (BYTES * 8) as f64 / (p.now - start).as_secs_f64();
+    let info = p.a().tcp_info(a).unwrap();
+    let share = info.bytes_retransmitted as f64 / info.bytes_sent as f64;
+    println!(
+        "{} bytes sent, {} retransmitted ({:.2} %) in {} segments, {} timeouts; goodput \
+         {:.2} Mbit/s",
+        info.bytes_sent,
+        info.bytes_retransmitted,
+        share * 100.0,
+        info.retransmits,
+        info.timeouts,
+        goodput / 1e6
+    );
+    assert_eq!(info.timeouts, 0, "no spurious timeout");
+    assert!(share <= 0.04, "{:.2} % retransmitted", share * 100.0);
+    // 1448 payload bytes per 1500-byte packet cap goodput at 96.5 % of the link; the slow
+    // start and the epochs' reductions leave it above 85 %.
+    assert!(
+        goodput >= 0.85 * RATE as f64,
+        "goodput {:.2} Mbit/s",
+        goodput / 1e6
+    );
+}
