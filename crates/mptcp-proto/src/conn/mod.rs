@@ -134,7 +134,7 @@ pub(crate) struct SubflowRequest {
     pub(crate) backup: bool,
 }
 
-/// Largest size the send buffer grows to.
+/// Largest size the send buffer grows to, the connection's and each subflow's.
 const SEND_BUFFER_MAX: usize = 4 * 1024 * 1024;
 
 /// Size of the scratch space for moving bytes between the levels.

@@ -5,7 +5,7 @@
 use super::mapping::Mapping;
 use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
 use super::subflow::Join;
-use super::{MAX_MAPPING, Mode, MptcpConnection, Role};
+use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_MAX};
 use crate::stack::InterfaceId;
 use crate::tcp::TcpState;
 use crate::time::Instant;
@@ -229,6 +229,12 @@ impl MptcpConnection {
         let sf = &mut self.subflows[index];
         if self.mode == Mode::Mptcp {
             n = n.min(sf.tcp.mss.saturating_sub(OTHER_OPTIONS + DSS_LEN).max(1));
+            if sf.tcp.send_buf.free() < n {
+                // The subflow keeps its copy until its own ACK: at the configured size its
+                // buffer would cap it at that much in flight, whatever its window. Plain TCP
+                // keeps the configured size.
+                sf.tcp.expand_send_buffer(SEND_BUFFER_MAX);
+            }
         }
         n = n.min(sf.tcp.send_buf.free());
         if n == 0 {

@@ -400,6 +400,19 @@ impl TcpConnection {
         Some(n)
     }
 
+    /// Send-buffer auto-tuning for a connection fed by a layer above (after Linux's
+    /// `tcp_sndbuf_expand`): the buffer grows towards two congestion windows — what is in
+    /// flight plus as much queued behind it — by at least half its size at a time, up to
+    /// `max` bytes. It never shrinks.
+    pub(crate) fn expand_send_buffer(&mut self, max: usize) {
+        let capacity = self.send_buf.capacity();
+        let want = self.cc.window().saturating_mul(2).min(max);
+        if want > capacity {
+            self.send_buf
+                .grow(want.max(capacity + capacity / 2).min(max));
+        }
+    }
+
     /// Copies received in-order bytes into `buf` (RFC 9293 §3.10.3 RECEIVE); returns how many.
     pub fn recv(&mut self, now: Instant, buf: &mut [u8]) -> usize {
         let n = self.recv.read(buf);

@@ -232,7 +232,8 @@ impl Scoreboard {
         true
     }
 
-    /// RFC 6298 §5.4 / RFC 8985 §6.3: after a timeout every segment not SACKed is lost.
+    /// After a timeout without SACK (RFC 5681 §3.1, RFC 6298 §5.4): every segment is lost,
+    /// as the sender cannot tell which arrived.
     pub(crate) fn mark_all_lost(&mut self) {
         for i in 0..self.segs.len() {
             self.mark_lost(i);
