@@ -103,6 +103,18 @@ impl Mappings {
         }
     }
 
+    /// Whether data byte `dsn` is mapped to a subflow byte at or after `seq` (the sender:
+    /// handed to the subflow and not yet acknowledged by it, when `seq` is its SND.UNA).
+    pub(crate) fn maps_from(&self, dsn: DataSeq, seq: SeqNum) -> bool {
+        self.maps.iter().any(|m| {
+            let Some(len) = m.len else {
+                return false;
+            };
+            let offset = dsn.diff(m.dsn);
+            (0..i64::from(len)).contains(&offset) && m.ssn + offset as u32 >= seq
+        })
+    }
+
     /// The finite mappings held, as data sequence ranges (start, length).
     pub(crate) fn ranges(&self) -> impl Iterator<Item = (DataSeq, u32)> + '_ {
         self.maps.iter().filter_map(|m| Some((m.dsn, m.len?)))
@@ -153,6 +165,18 @@ mod tests {
         maps.drop_before(SeqNum(10));
         assert!(maps.find(SeqNum(5)).is_none());
         assert!(maps.find(SeqNum(12)).is_some());
+    }
+
+    #[test]
+    fn a_data_byte_is_found_on_the_subflow_only_while_its_subflow_byte_is_not_acknowledged() {
+        let mut maps = Mappings::default();
+        assert!(maps.insert(map(u32::MAX - 9, 1000, 20)));
+        // Data byte 1015 is subflow byte 5 (after the wrap).
+        assert!(maps.maps_from(DataSeq(1015), SeqNum(5)));
+        assert!(maps.maps_from(DataSeq(1015), SeqNum(u32::MAX)));
+        assert!(!maps.maps_from(DataSeq(1015), SeqNum(6)));
+        assert!(!maps.maps_from(DataSeq(1020), SeqNum(0)));
+        assert!(!maps.maps_from(DataSeq(999), SeqNum(0)));
     }
 
     #[test]

@@ -203,10 +203,20 @@ impl MptcpConnection {
                 .snd_wnd_edge
                 .unwrap_or(self.snd_una + sf.tcp.snd_wnd as u64);
             let mut room = edge.diff(self.snd_nxt).max(0) as usize;
-            if room == 0 && self.subflows.iter().all(|s| s.tcp.sb.is_empty()) {
-                // A closed window with nothing in flight: hand over one segment anyway, so
-                // the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out when it
-                // opens even if the window update is lost.
+            if room == 0
+                && self.snd_nxt == self.snd_una
+                && self.subflows.iter().all(|s| s.tcp.sb.is_empty())
+            {
+                // A closed window (the DATA_ACK at its right edge) with nothing in flight:
+                // hand over one segment anyway, so the subflow's zero-window probes (RFC
+                // 9293 §3.8.6.1) find out when it opens even if the window update is lost.
+                // Only then: while data is outstanding at the data level the peer's next
+                // DATA_ACK moves the edge, or the data-level retransmission (`arm_data_rto`)
+                // asks for one. Data handed over here is in no scoreboard until its subflow
+                // sends it, so without the `snd_nxt` check every subflow would get a
+                // segment beyond the edge in turn, and so again each time the last of them
+                // is acknowledged; Linux acknowledges such data on the subflow and drops it
+                // (`NoDSSInWindow`), leaving a hole at its DATA_ACK.
                 room = usize::MAX;
             }
             n = n.min(room);
@@ -295,21 +305,27 @@ impl MptcpConnection {
         }
     }
 
-    /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while data is mapped
-    /// but not DATA_ACKed and no working subflow holds any of it any more (every subflow
-    /// got its bytes acknowledged). The peer then dropped it at the data level — Linux does so with
-    /// data beyond its connection-level window (`NoDSSInWindow`), such as our probe of a
-    /// closed window — and only sending it again unblocks the connection.
+    /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while the oldest byte
+    /// not DATA_ACKed was handed to subflows and every working one that carried it has it
+    /// acknowledged (or none carries it any more). The peer's subflow then has it but its
+    /// connection did not take it — Linux drops data beyond its connection-level window
+    /// (`NoDSSInWindow`) or under memory pressure (`RcvPruned`) after acknowledging it on
+    /// the subflow — and only sending it again unblocks the connection. The other
+    /// subflows may be busy meanwhile: new data flowing within the window does not fill the
+    /// hole at the DATA_ACK, and waiting for them to drain would leave it open as long as
+    /// the window lets data flow. The timer restarts when the DATA_ACK advances. While we
+    /// answer the peer's MP_FAIL it does not run: `fail.rs` decides then what goes again
+    /// (nothing, if the peer kept the damaged data: §3.7, one to one after the fall back).
     fn arm_data_rto(&mut self, now: Instant) {
+        let head = self.snd_una;
         // A "potentially failed" subflow (a path that went down) may hold its data for
         // ever; that data was re-injected elsewhere and does not count.
         let stuck = self.mode == Mode::Mptcp
-            && self.snd_nxt > self.snd_una
-            && self
-                .subflows
-                .iter()
-                .filter(|s| !s.potentially_failed)
-                .all(|s| s.tcp.sb.is_empty() && !s.tcp.has_new_data());
+            && self.new_data_allowed()
+            && self.snd_nxt > head
+            && !self.subflows.iter().any(|s| {
+                !s.potentially_failed && !s.is_closed() && s.tx.maps_from(head, s.tcp.data_start())
+            });
         if !stuck {
             self.data_rto_at = None;
         } else if self.data_rto_at.is_none() {
