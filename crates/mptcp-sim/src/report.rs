@@ -87,6 +87,9 @@ pub struct ConnectionReport {
     /// The client's view of the connection at regular instants, from its connect to the end
     /// of the transfer (empty unless [`RunOptions::sample_every`](crate::RunOptions) asked).
     pub samples: Vec<Sample>,
+    /// Request/response: how long each exchange took, in order, from handing the request
+    /// to the stack to reading the last byte of its response (empty for other traffic).
+    pub exchange_times: Vec<Duration>,
 }
 
 /// What a client had sent, read and carried on each subflow at one instant.
@@ -121,6 +124,15 @@ impl ConnectionReport {
     /// From the start to the end.
     pub fn duration(&self) -> Duration {
         self.end.saturating_duration_since(self.start)
+    }
+
+    /// The `p`-th percentile (0 to 100, nearest rank) of the exchange times, if there were
+    /// exchanges.
+    pub fn exchange_percentile(&self, p: f64) -> Option<Duration> {
+        let mut times = self.exchange_times.clone();
+        times.sort_unstable();
+        let rank = (p.clamp(0.0, 100.0) / 100.0 * times.len() as f64).ceil() as usize;
+        times.get(rank.saturating_sub(1)).copied()
     }
 
     /// Payload bits read per second of [`duration`](Self::duration).
@@ -285,6 +297,7 @@ fn connection(
         problem,
         wrong_bytes: upstream.is_some_and(|r| r.mismatch.is_some()) || !down_clean,
         samples: client.samples.clone(),
+        exchange_times: client.exchange_times.clone(),
     }
 }
 

@@ -109,6 +109,9 @@ impl DemoConfig {
             mptcp_checksum: None,
             scheduler: None,
             roundrobin: None,
+            blest: None,
+            ecf: None,
+            profile: None,
         };
         let event = |at: Duration, action| EventSpec {
             at: Time(at),

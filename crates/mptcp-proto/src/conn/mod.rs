@@ -642,8 +642,15 @@ impl MptcpConnection {
                 mss: s.tcp.mss,
                 backup: s.backup || s.peer_backup,
                 potentially_failed: s.potentially_failed,
+                not_carried: self.snd_nxt.diff(self.copy_start(s)).max(0) as usize,
             })
             .collect()
+    }
+
+    /// Where subflow `s`'s own copy of the data would start: after what it was given,
+    /// and never before the DATA_ACK.
+    fn copy_start(&self, s: &Subflow) -> DataSeq {
+        s.carried_to.map_or(self.snd_una, |to| to.max(self.snd_una))
     }
 
     /// The scheduler's view of the send side.

@@ -182,6 +182,10 @@ impl MptcpConnection {
             }
             return true;
         }
+        // Then copies of data already sent, for schedulers that ask for them.
+        if self.copy_one(scratch) {
+            return true;
+        }
         let end = self.snd_una + self.send_buf.len() as u64;
         let avail = end.diff(self.snd_nxt).max(0) as usize;
         if avail == 0 || !self.new_data_allowed() {
@@ -226,6 +230,22 @@ impl MptcpConnection {
         sent > 0
     }
 
+    /// Hands a segment of its own copy of data other subflows carry to the subflow the
+    /// scheduler picks for one (`Scheduler::pick_copy`; redundant scheduling); false when
+    /// it picks none.
+    fn copy_one(&mut self, scratch: &mut [u8]) -> bool {
+        if self.mode != Mode::Mptcp {
+            return false;
+        }
+        let views = self.subflow_views();
+        let Some(index) = self.sched.pick_copy(&self.sched_context(), &views) else {
+            return false;
+        };
+        let start = self.copy_start(&self.subflows[index]);
+        let len = self.snd_nxt.diff(start).max(0) as usize;
+        len > 0 && self.hand_over(index, start, len, scratch) > 0
+    }
+
     /// Copies up to `len` bytes from data sequence number `dsn` into subflow `index` with
     /// their mapping (at most one segment's worth for MPTCP); returns how many.
     pub(super) fn hand_over(
@@ -261,6 +281,8 @@ impl MptcpConnection {
             let rel = ssn.diff(sf.tcp.iss) as u32;
             dss_checksum(dsn.0, rel, pushed as u16, &scratch[..pushed])
         });
+        let end = dsn + pushed as u64;
+        sf.carried_to = Some(sf.carried_to.map_or(end, |to| to.max(end)));
         sf.tx.insert(Mapping {
             ssn,
             dsn,

@@ -90,6 +90,9 @@ pub(crate) struct Subflow {
     pub(crate) failed_until: SeqNum,
     /// Closed on purpose (REMOVE_ADDR, the application): no new data goes to it.
     pub(crate) retired: bool,
+    /// The end of the furthest data handed to it (`None`: none yet), from which it sends
+    /// its own copy when the scheduler asks for one (`Scheduler::pick_copy`).
+    pub(crate) carried_to: Option<DataSeq>,
 }
 
 impl Subflow {
@@ -117,6 +120,7 @@ impl Subflow {
             timeouts_seen: 0,
             failed_until: SeqNum(0),
             retired: false,
+            carried_to: None,
         }
     }
 

@@ -4,9 +4,7 @@
 //! retransmission (Raiciu et al., NSDI 2012 §4.2; done by the connection,
 //! `conn/opportunistic.rs`, for schedulers that ask for it).
 
-use core::time::Duration;
-
-use super::{SchedContext, Scheduler, SubflowView};
+use super::{SchedContext, Scheduler, SubflowView, fastest_ready};
 
 /// Minimum RTT first; see the module documentation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,19 +21,7 @@ impl Scheduler for MinRtt {
         subflows: &[SubflowView],
         exclude: Option<usize>,
     ) -> Option<usize> {
-        let allowed = |s: &&SubflowView| Some(s.index) != exclude;
-        let regular_works = subflows
-            .iter()
-            .filter(allowed)
-            .any(|s| s.working() && !s.backup);
-        let eligible = |s: &&SubflowView| s.working() && !(s.backup && regular_works);
-        subflows
-            .iter()
-            .filter(allowed)
-            .filter(eligible)
-            .filter(|s| s.ready())
-            .min_by_key(|s| s.srtt.unwrap_or(Duration::MAX))
-            .map(|s| s.index)
+        fastest_ready(subflows, exclude).map(|s| s.index)
     }
 
     fn opportunistic_retransmission(&self) -> bool {
@@ -46,20 +32,12 @@ impl Scheduler for MinRtt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sched::test_view;
 
     fn view(index: usize, rtt_ms: u64, backup: bool) -> SubflowView {
         SubflowView {
-            index,
-            usable: true,
-            srtt: Some(Duration::from_millis(rtt_ms)),
-            rttvar: Duration::from_millis(rtt_ms / 4),
-            cwnd: 10_000,
-            in_flight: 0,
-            cwnd_room: 10_000,
-            unsent: 0,
-            mss: 1_000,
             backup,
-            potentially_failed: false,
+            ..test_view(index, rtt_ms)
         }
     }
 

@@ -2,11 +2,21 @@
 //! implementation; the names follow the multipath-tcp.org kernel).
 //!
 //! A [`Scheduler`] sees the connection's send state ([`SchedContext`]) and one
-//! [`SubflowView`] per subflow, and picks where the next segment of new or re-injected data
-//! goes. Built in: `"default"` ([`MinRtt`], `min_rtt.rs`) and `"roundrobin"`
-//! ([`RoundRobin`], `round_robin.rs`); see docs/schedulers.md.
+//! [`SubflowView`] per subflow. Like the Linux kernel's schedulers it makes two decisions:
+//! where the next segment of new or re-injected data goes ([`Scheduler::pick`]), and which
+//! subflow sends its own copy of data another subflow already carries
+//! ([`Scheduler::pick_copy`], for redundancy). Built in, one file each: `"default"`
+//! ([`MinRtt`]), `"roundrobin"` ([`RoundRobin`]), `"redundant"` ([`Redundant`]),
+//! `"blest"` ([`Blest`]), `"ecf"` ([`Ecf`]) and `"standby"` ([`HotStandby`]); the
+//! application profiles of draft-scharf-mptcp-api ([`Profile`]) name one of them each. See
+//! docs/schedulers.md.
 
+mod blest;
+mod ecf;
+mod hot_standby;
 mod min_rtt;
+mod profile;
+mod redundant;
 mod round_robin;
 
 use core::fmt;
@@ -14,7 +24,12 @@ use core::str::FromStr;
 use core::time::Duration;
 use std::sync::Arc;
 
+pub use blest::{BLEST_LAMBDA_RANGE, BadLambda, Blest};
+pub use ecf::Ecf;
+pub use hot_standby::HotStandby;
 pub use min_rtt::MinRtt;
+pub use profile::{PROFILES, Profile, UnknownProfile};
+pub use redundant::Redundant;
 pub use round_robin::RoundRobin;
 
 /// What a scheduler sees of the connection's send side.
@@ -55,6 +70,9 @@ pub struct SubflowView {
     pub backup: bool,
     /// Its retransmission timer fired since it last acknowledged new data.
     pub potentially_failed: bool,
+    /// Bytes other subflows carry that the peer has not DATA_ACKed and this one was never
+    /// given: what it would send as its own copy ([`Scheduler::pick_copy`]).
+    pub not_carried: usize,
 }
 
 impl SubflowView {
@@ -67,6 +85,39 @@ impl SubflowView {
     pub fn ready(&self) -> bool {
         self.working() && self.cwnd_room > 0 && self.unsent == 0
     }
+
+    /// Smoothed RTT, the longest possible before the first measurement (so a subflow
+    /// never measured is chosen last).
+    pub fn rtt(&self) -> Duration {
+        self.srtt.unwrap_or(Duration::MAX)
+    }
+}
+
+/// The subflows a scheduler may use: working ones other than `exclude`, and backups only
+/// when no other works (RFC 8684 §3.3.8: a backup carries data only when no regular
+/// subflow is available).
+pub fn candidates(
+    subflows: &[SubflowView],
+    exclude: Option<usize>,
+) -> impl Iterator<Item = &SubflowView> + Clone {
+    let allowed = move |s: &&SubflowView| Some(s.index) != exclude && s.working();
+    let regular_works = subflows.iter().filter(allowed).any(|s| !s.backup);
+    subflows
+        .iter()
+        .filter(allowed)
+        .filter(move |s| !(s.backup && regular_works))
+}
+
+/// The candidate with the lowest smoothed RTT, ready or not.
+pub fn fastest(subflows: &[SubflowView], exclude: Option<usize>) -> Option<&SubflowView> {
+    candidates(subflows, exclude).min_by_key(|s| s.rtt())
+}
+
+/// The ready candidate with the lowest smoothed RTT.
+pub fn fastest_ready(subflows: &[SubflowView], exclude: Option<usize>) -> Option<&SubflowView> {
+    candidates(subflows, exclude)
+        .filter(|s| s.ready())
+        .min_by_key(|s| s.rtt())
 }
 
 /// Picks the subflow for the next data.
@@ -84,6 +135,14 @@ pub trait Scheduler: fmt::Debug + Send {
         exclude: Option<usize>,
     ) -> Option<usize>;
 
+    /// A subflow that sends, before any new data, its own copy of the oldest data it
+    /// was not given ([`SubflowView::not_carried`]; data the peer has DATA_ACKed is
+    /// skipped), or `None`. The connection keeps the receiver's first copy. The default:
+    /// never (each byte goes once, plus re-injection).
+    fn pick_copy(&mut self, _ctx: &SchedContext, _subflows: &[SubflowView]) -> Option<usize> {
+        None
+    }
+
     /// Whether the connection re-sends data held up on a slower subflow on a faster idle
     /// one when no new data can go (see `conn/opportunistic.rs`).
     fn opportunistic_retransmission(&self) -> bool {
@@ -92,7 +151,14 @@ pub trait Scheduler: fmt::Debug + Send {
 }
 
 /// The names of the built-in schedulers, in the order a user would be offered them.
-pub const SCHEDULERS: &[&str] = &["default", "roundrobin"];
+pub const SCHEDULERS: &[&str] = &[
+    "default",
+    "roundrobin",
+    "redundant",
+    "blest",
+    "ecf",
+    "standby",
+];
 
 /// A scheduler name that is not built in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -150,12 +216,19 @@ impl FromStr for SchedulerChoice {
     ///     assert_eq!(name.parse::<SchedulerChoice>().unwrap().name(), *name);
     /// }
     /// let err = "fastest".parse::<SchedulerChoice>().unwrap_err();
-    /// assert_eq!(err.to_string(), "unknown scheduler \"fastest\"; valid: default, roundrobin");
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "unknown scheduler \"fastest\"; valid: default, roundrobin, redundant, blest, ecf, standby"
+    /// );
     /// ```
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "default" => Ok(Self::new(MinRtt)),
             "roundrobin" => Ok(Self::new(RoundRobin::default())),
+            "redundant" => Ok(Self::new(Redundant)),
+            "blest" => Ok(Self::new(Blest::default())),
+            "ecf" => Ok(Self::new(Ecf::default())),
+            "standby" => Ok(Self::new(HotStandby)),
             _ => Err(UnknownScheduler {
                 name: name.to_owned(),
             }),
@@ -175,5 +248,25 @@ impl Eq for SchedulerChoice {}
 impl fmt::Debug for SchedulerChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("SchedulerChoice").field(&self.name).finish()
+    }
+}
+
+/// A subflow view for the schedulers' unit tests: index `index`, smoothed RTT `rtt_ms`
+/// (RTT variation a quarter of it), a 10-segment window of 1000-byte segments, all free.
+#[cfg(test)]
+pub(crate) fn test_view(index: usize, rtt_ms: u64) -> SubflowView {
+    SubflowView {
+        index,
+        usable: true,
+        srtt: Some(Duration::from_millis(rtt_ms)),
+        rttvar: Duration::from_millis(rtt_ms / 4),
+        cwnd: 10_000,
+        in_flight: 0,
+        cwnd_room: 10_000,
+        unsent: 0,
+        mss: 1_000,
+        backup: false,
+        potentially_failed: false,
+        not_carried: 0,
     }
 }

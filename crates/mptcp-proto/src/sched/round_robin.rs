@@ -6,7 +6,7 @@
 //! turn it is (it may queue up to `num_segments` segments beyond its window), so every
 //! working subflow carries the same share however fast its path is.
 
-use super::{SchedContext, Scheduler, SubflowView};
+use super::{SchedContext, Scheduler, SubflowView, candidates};
 
 /// Round robin; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,9 +69,7 @@ impl Scheduler for RoundRobin {
         if count == 0 {
             return None;
         }
-        let allowed = |s: &SubflowView| Some(s.index) != exclude && s.working();
-        let regular_works = subflows.iter().any(|s| allowed(s) && !s.backup);
-        let eligible = |s: &SubflowView| allowed(s) && !(s.backup && regular_works);
+        let eligible = |s: &SubflowView| candidates(subflows, exclude).any(|c| c.index == s.index);
         for step in 0..count {
             let index = (self.turn + step) % count;
             let s = &subflows[index];
@@ -103,23 +101,7 @@ impl Scheduler for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::time::Duration;
-
-    fn view(index: usize, rtt_ms: u64) -> SubflowView {
-        SubflowView {
-            index,
-            usable: true,
-            srtt: Some(Duration::from_millis(rtt_ms)),
-            rttvar: Duration::ZERO,
-            cwnd: 10_000,
-            in_flight: 0,
-            cwnd_room: 10_000,
-            unsent: 0,
-            mss: 1_000,
-            backup: false,
-            potentially_failed: false,
-        }
-    }
+    use crate::sched::test_view as view;
 
     fn picks(s: &mut RoundRobin, subflows: &[SubflowView], n: usize) -> Vec<Option<usize>> {
         (0..n)

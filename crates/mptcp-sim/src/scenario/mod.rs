@@ -17,8 +17,12 @@
 //! recv_buffer = 65536           # optional: fixed receive buffer in bytes
 //! mptcp = false                 # optional: plain TCP (default: MPTCP, falling back to TCP)
 //! mptcp_checksum = true         # optional: ask for DSS checksums (default: no)
-//! scheduler = "roundrobin"      # optional: "default" (minimum RTT), "roundrobin"
+//! scheduler = "roundrobin"      # optional: "default" (minimum RTT), "roundrobin",
+//!                               # "redundant", "blest", "ecf", "standby"
 //! roundrobin = { num_segments = 1, cwnd_limited = false }   # optional, with "roundrobin"
+//! # blest = { lambda = 1.2 }    # optional, with "blest" (1.0 to 1.3)
+//! # ecf = { r_beta = 4 }        # optional, with "ecf"
+//! # profile = "overflow"        # instead of a scheduler: "bulk", "overflow", "hot-standby"
 //!
 //! [[routers]]
 //! name = "r"
@@ -78,7 +82,11 @@ mod units;
 
 use core::net::SocketAddr;
 
-use mptcp_proto::sched::{RoundRobin, SchedulerChoice, UnknownScheduler};
+use core::num::NonZeroU32;
+
+use mptcp_proto::sched::{
+    Blest, Ecf, Profile, RoundRobin, SchedulerChoice, UnknownProfile, UnknownScheduler,
+};
 use serde::Deserialize;
 
 pub use apps::AppSpec;
@@ -114,7 +122,7 @@ pub struct Scenario {
 }
 
 /// An end host: its name, the address of each interface, in order, and its TCP settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
     /// Unique among hosts and routers.
@@ -141,6 +149,34 @@ pub struct HostSpec {
     /// Parameters of the `roundrobin` scheduler (the seeds' module parameters).
     #[serde(default)]
     pub roundrobin: Option<RoundRobinSpec>,
+    /// Parameters of the `blest` scheduler.
+    #[serde(default)]
+    pub blest: Option<BlestSpec>,
+    /// Parameters of the `ecf` scheduler.
+    #[serde(default)]
+    pub ecf: Option<EcfSpec>,
+    /// An application profile (see `mptcp_proto::sched::PROFILES`), instead of a
+    /// scheduler: it names one.
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+/// The `blest` scheduler's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlestSpec {
+    /// Scaling of its estimate, 1.0 to 1.3 (default 1.2).
+    #[serde(default)]
+    pub lambda: Option<f64>,
+}
+
+/// The `ecf` scheduler's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcfSpec {
+    /// The inverse of its hysteresis factor (default 4).
+    #[serde(default)]
+    pub r_beta: Option<u32>,
 }
 
 /// The `roundrobin` scheduler's parameters; absent ones keep the kernel module's defaults.
@@ -156,25 +192,65 @@ pub struct RoundRobinSpec {
 }
 
 impl HostSpec {
-    /// The scheduler this host's connections use, if the scenario names one.
+    /// The scheduler this host's connections use, if the scenario names one (directly or
+    /// through a profile), with its parameters.
     pub fn scheduler_choice(&self) -> Result<Option<SchedulerChoice>, String> {
-        let choice = match (self.scheduler.as_deref(), self.roundrobin) {
-            (None, None) => return Ok(None),
-            (Some("roundrobin"), Some(rr)) => {
+        let name = match (self.scheduler.as_deref(), self.profile.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "both a scheduler and a profile (a profile names its scheduler)".into(),
+                );
+            }
+            (None, Some(profile)) => {
+                let profile: Profile =
+                    profile.parse().map_err(|e: UnknownProfile| e.to_string())?;
+                Some(profile.scheduler().name())
+            }
+            (name, None) => name,
+        };
+        let parameters = [
+            ("roundrobin", self.roundrobin.is_some()),
+            ("blest", self.blest.is_some()),
+            ("ecf", self.ecf.is_some()),
+        ];
+        for (owner, given) in parameters {
+            if given && name != Some(owner) {
+                return Err(format!(
+                    "{owner} parameters without scheduler = \"{owner}\""
+                ));
+            }
+        }
+        let choice = match name {
+            None => return Ok(None),
+            Some("roundrobin") => {
+                let rr = self.roundrobin.unwrap_or(RoundRobinSpec {
+                    num_segments: None,
+                    cwnd_limited: None,
+                });
+                if rr.num_segments == Some(0) {
+                    return Err("roundrobin.num_segments of 0".to_owned());
+                }
                 let defaults = RoundRobin::default();
                 SchedulerChoice::new(RoundRobin::new(
                     rr.num_segments.unwrap_or(defaults.num_segments()),
                     rr.cwnd_limited.unwrap_or(defaults.cwnd_limited()),
                 ))
             }
-            (_, Some(_)) => {
-                return Err("roundrobin parameters without scheduler = \"roundrobin\"".to_owned());
-            }
-            (Some(name), None) => name.parse().map_err(|e: UnknownScheduler| e.to_string())?,
+            Some("blest") => match self.blest.and_then(|b| b.lambda) {
+                Some(lambda) => {
+                    SchedulerChoice::new(Blest::new(lambda).map_err(|e| e.to_string())?)
+                }
+                None => SchedulerChoice::new(Blest::default()),
+            },
+            Some("ecf") => match self.ecf.and_then(|e| e.r_beta) {
+                Some(r_beta) => {
+                    let r_beta = NonZeroU32::new(r_beta).ok_or("ecf.r_beta of 0")?;
+                    SchedulerChoice::new(Ecf::new(r_beta))
+                }
+                None => SchedulerChoice::new(Ecf::default()),
+            },
+            Some(name) => name.parse().map_err(|e: UnknownScheduler| e.to_string())?,
         };
-        if self.roundrobin.and_then(|rr| rr.num_segments) == Some(0) {
-            return Err("roundrobin.num_segments of 0".to_owned());
-        }
         Ok(Some(choice))
     }
 }

@@ -82,6 +82,11 @@ pub(crate) struct Client {
     pub(crate) sampled_out: bool,
     /// The last time the on/off schedule was advanced.
     last_tick: Instant,
+    /// Request/response: when the request being answered was handed to the stack.
+    asked_at: Instant,
+    /// Request/response: how long each complete exchange took, from handing the request
+    /// to the stack to reading the last byte of its response.
+    pub(crate) exchange_times: Vec<Duration>,
     shut: bool,
     /// `close` was called: the handle is no longer ours to use.
     released: bool,
@@ -164,6 +169,8 @@ impl Client {
             samples: Vec::new(),
             sampled_out: false,
             last_tick: Instant::ZERO,
+            asked_at: Instant::ZERO,
+            exchange_times: Vec::new(),
             shut: false,
             released: false,
         })
@@ -259,7 +266,10 @@ impl Client {
                 self.last_tick = now;
                 match self.kind {
                     ClientKind::Bulk { bytes } => self.upstream.want(bytes),
-                    ClientKind::RequestResponse { request, .. } => self.upstream.want(request),
+                    ClientKind::RequestResponse { request, .. } => {
+                        self.asked_at = now;
+                        self.upstream.want(request);
+                    }
                     ClientKind::Download { .. } | ClientKind::OnOff { .. } => {}
                 }
                 self.pump(stack, conn);
@@ -327,6 +337,13 @@ impl Client {
         } = self.kind
         {
             let answered = (self.downstream.received / response).min(u64::from(count));
+            if answered > self.exchange_times.len() as u64 {
+                // Responses are read in order; several complete in one read only when
+                // requests were pipelined, which this client does not do.
+                let took = now.saturating_duration_since(self.asked_at);
+                self.exchange_times.push(took);
+                self.asked_at = now;
+            }
             if answered < u64::from(count) {
                 self.upstream.want((answered + 1) * request);
             }

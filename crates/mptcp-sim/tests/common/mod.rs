@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own part.
 
+pub mod two_paths;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,7 +23,12 @@ pub fn shipped(name: &str) -> Scenario {
 
 /// Runs `scenario` without captures.
 pub fn run(scenario: &Scenario) -> ScenarioReport {
-    run_scenario(scenario, &RunOptions::default()).expect("the scenario runs")
+    run_with(scenario, &RunOptions::default())
+}
+
+/// Runs `scenario` with `options`.
+pub fn run_with(scenario: &Scenario, options: &RunOptions) -> ScenarioReport {
+    run_scenario(scenario, options).expect("the scenario runs")
 }
 
 /// Asserts that every connection finished intact and received `bytes` payload bytes.
