@@ -19,6 +19,12 @@ use super::{Mode, MptcpConnection};
 use crate::time::Instant;
 use crate::wire::DataSeq;
 
+/// A copy goes only when the faster subflow would deliver it at least a quarter of its
+/// own round trip sooner: on paths of nearly equal RTT the estimates' jitter would
+/// otherwise send copies all the time (against the Linux kernel over two equal veth paths,
+/// 14 % of the bytes went twice) for no gain.
+const GAIN_DIVISOR: u32 = 4;
+
 impl MptcpConnection {
     /// Re-sends one segment held by a slower subflow on a faster idle one; false when
     /// there is nothing to do.
@@ -87,7 +93,7 @@ impl MptcpConnection {
                 // round trip from now at the earliest.
                 let ssn = map.ssn + start.diff(map.dsn) as u32;
                 let expected = sf.tcp.sb.sent_at(ssn).unwrap_or(now) + own;
-                if now + rtt < expected {
+                if now + rtt + rtt / GAIN_DIVISOR < expected {
                     oldest = Some(start);
                 }
             }
