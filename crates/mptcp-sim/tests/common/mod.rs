@@ -21,7 +21,12 @@ pub fn shipped(name: &str) -> Scenario {
 
 /// Runs `scenario` without captures.
 pub fn run(scenario: &Scenario) -> ScenarioReport {
-    run_scenario(scenario, &RunOptions::default()).expect("the scenario runs")
+    run_with(scenario, &RunOptions::default())
+}
+
+/// Runs `scenario` with `options`.
+pub fn run_with(scenario: &Scenario, options: &RunOptions) -> ScenarioReport {
+    run_scenario(scenario, options).expect("the scenario runs")
 }
 
 /// Asserts that every connection finished intact and received `bytes` payload bytes.
@@ -59,6 +64,16 @@ pub const SWEEP_SEEDS_VAR: &str = "MPTCP_SWEEP_SEEDS";
 /// sweep panics naming them. Returns N.
 pub fn sweep(
     default_seeds: u64,
+    scenario: impl FnMut(u64) -> Scenario,
+    check: impl FnMut(&ScenarioReport),
+) -> u64 {
+    sweep_with(default_seeds, &RunOptions::default(), scenario, check)
+}
+
+/// [`sweep`], running each scenario with `options` (samples, captures).
+pub fn sweep_with(
+    default_seeds: u64,
+    options: &RunOptions,
     mut scenario: impl FnMut(u64) -> Scenario,
     mut check: impl FnMut(&ScenarioReport),
 ) -> u64 {
@@ -73,7 +88,7 @@ pub fn sweep(
     for seed in 1..=seeds {
         let mut scenario = scenario(seed);
         scenario.seed = seed;
-        let report = run(&scenario);
+        let report = run_with(&scenario, options);
         not_intact += u32::from(report.connections.iter().any(|c| !c.intact));
         not_finished += u32::from(report.connections.iter().any(|c| !c.finished));
         if catch_unwind(AssertUnwindSafe(|| check(&report))).is_err() {
