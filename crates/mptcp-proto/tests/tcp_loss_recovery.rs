@@ -254,6 +254,47 @@ fn tail_loss_probe_is_not_scheduled_after_the_rto() {
 }
 
 #[test]
+fn tail_loss_probe_does_not_postpone_the_rto_of_a_path_that_died() {
+    let (mut p, a, _b) = connected(unpaced());
+    let rto = p.a().tcp_info(a).unwrap().rto;
+    let start = p.log.len();
+    // Ten full segments; the path dies after the fifth: nothing of A's gets through again.
+    let mut count = 0;
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 {
+            count += 1;
+            if count > 5 {
+                return Fate::Drop;
+            }
+        }
+        Fate::Deliver
+    }));
+    send_pattern(&mut p, a, 10 * SEG);
+    // Up to the first timeout (the next comes 2·RTO later).
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    let probe = &data[10];
+    let ack_at = last_ack_arrival(&p, probe.at);
+    let srtt = p.a().tcp_info(a).unwrap().srtt.unwrap();
+    // RFC 8985 §7.2: the probe goes 2·SRTT after the last ACK; §7.3: then the RTO, which
+    // the probe leaves where that ACK armed it (RFC 6298 §5.3) rather than restarting it:
+    // the first segment that never arrived goes again one RTO after the last ACK, not
+    // 2·SRTT later (which, for MPTCP, is that much longer before a dead path's data moves).
+    let timeout = &data[11];
+    println!(
+        "last ACK at +{:?}; probe at +{:?}; RTO {rto:?}: segment 6 again at +{:?}",
+        ack_at - p.log[start].at,
+        probe.at - p.log[start].at,
+        timeout.at - p.log[start].at,
+    );
+    assert_eq!(probe.at, ack_at + 2 * srtt);
+    assert_eq!(timeout.seq, data[5].seq);
+    assert_eq!(timeout.at, ack_at + rto);
+    assert_eq!(p.a().tcp_info(a).unwrap().timeouts, 1);
+}
+
+#[test]
 fn tail_loss_probe_sends_new_data_when_there_is_some() {
     let (mut p, a, b) = connected(unpaced());
     let start = p.log.len();
