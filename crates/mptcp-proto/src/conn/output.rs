@@ -7,7 +7,6 @@ use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags}
 use super::subflow::Join;
 use super::{MAX_MAPPING, Mode, MptcpConnection, Role};
 use crate::stack::InterfaceId;
-use crate::tcp::TcpState;
 use crate::time::Instant;
 use crate::wire::{DataSeq, dss_checksum};
 
@@ -158,27 +157,8 @@ impl MptcpConnection {
 
     /// Hands one segment's worth of data to a subflow; false when nothing more can go.
     fn schedule_one(&mut self, scratch: &mut [u8]) -> bool {
-        // Re-injected data first (RFC 8684 §3.3.6), on another subflow than its own.
-        while let Some(&(dsn, len, from)) = self.reinject.front() {
-            let end = dsn + u64::from(len);
-            if end <= self.snd_una {
-                self.reinject.pop_front();
-                continue;
-            }
-            let start = dsn.max(self.snd_una);
-            let Some(index) = self.pick_subflow(Some(from)) else {
-                return false;
-            };
-            let n = self.hand_over(index, start, end.diff(start) as usize, scratch);
-            if n == 0 {
-                return false;
-            }
-            let front = self.reinject.front_mut().expect("looked at above");
-            if start + n as u64 >= end {
-                self.reinject.pop_front();
-            } else {
-                *front = (start + n as u64, end.diff(start + n as u64) as u32, from);
-            }
+        // Re-injected data first (RFC 8684 §3.3.6).
+        if self.reinject_one(scratch) {
             return true;
         }
         let end = self.snd_una + self.send_buf.len() as u64;
@@ -202,7 +182,7 @@ impl MptcpConnection {
                 .snd_wnd_edge
                 .unwrap_or(self.snd_una + sf.tcp.snd_wnd as u64);
             let mut room = edge.diff(self.snd_nxt).max(0) as usize;
-            if room == 0 && self.subflows.iter().all(|s| s.tcp.sb.is_empty()) {
+            if room == 0 && self.nothing_in_flight() {
                 // A closed window with nothing in flight: hand over one segment anyway, so
                 // the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out when it
                 // opens even if the window update is lost.
@@ -217,7 +197,13 @@ impl MptcpConnection {
 
     /// Copies up to `len` bytes from data sequence number `dsn` into subflow `index` with
     /// their mapping (at most one segment's worth for MPTCP); returns how many.
-    fn hand_over(&mut self, index: usize, dsn: DataSeq, len: usize, scratch: &mut [u8]) -> usize {
+    pub(super) fn hand_over(
+        &mut self,
+        index: usize,
+        dsn: DataSeq,
+        len: usize,
+        scratch: &mut [u8],
+    ) -> usize {
         let mut n = len.min(scratch.len()).min(MAX_MAPPING);
         let sf = &mut self.subflows[index];
         if self.mode == Mode::Mptcp {
@@ -250,7 +236,7 @@ impl MptcpConnection {
 
     /// The subflow the next data goes to: for TCP the only one; for MPTCP the
     /// scheduler's choice (never `exclude`).
-    fn pick_subflow(&mut self, exclude: Option<usize>) -> Option<usize> {
+    pub(super) fn pick_subflow(&mut self, exclude: Option<usize>) -> Option<usize> {
         if self.mode == Mode::Tcp {
             let sf = self.subflows.first()?;
             let usable =
@@ -284,19 +270,19 @@ impl MptcpConnection {
 
     /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while data is mapped
     /// but not DATA_ACKed and no working subflow holds any of it any more (every subflow
-    /// got its bytes acknowledged). The peer then dropped it at the data level — Linux does so with
-    /// data beyond its connection-level window (`NoDSSInWindow`), such as our probe of a
-    /// closed window — and only sending it again unblocks the connection.
+    /// got its bytes acknowledged). The peer then dropped it at the data level — Linux does
+    /// so with data beyond its connection-level window (`NoDSSInWindow`), such as our probe
+    /// of a closed window — and only sending it again unblocks the connection. It is a last
+    /// resort, 64 KiB per working subflow's RTO: the data of a subflow that died goes again
+    /// in full at that subflow's own RTO (`reinject.rs`).
     fn arm_data_rto(&mut self, now: Instant) {
-        // A "potentially failed" subflow (a path that went down) may hold its data for
-        // ever; that data was re-injected elsewhere and does not count.
         let stuck = self.mode == Mode::Mptcp
             && self.snd_nxt > self.snd_una
-            && self
+            && self.nothing_in_flight()
+            && !self
                 .subflows
                 .iter()
-                .filter(|s| !s.potentially_failed)
-                .all(|s| s.tcp.sb.is_empty() && !s.tcp.has_new_data());
+                .any(|s| !s.potentially_failed && s.tcp.has_new_data());
         if !stuck {
             self.data_rto_at = None;
         } else if self.data_rto_at.is_none() {
@@ -304,12 +290,25 @@ impl MptcpConnection {
         }
     }
 
-    /// Retransmission timeout of the DATA_FIN: the first live subflow's RTO.
-    fn fin_rto(&self) -> core::time::Duration {
+    /// Whether no working subflow has data in flight. A "potentially failed" subflow (a
+    /// path that went down) may hold its data for ever; that data was re-injected
+    /// elsewhere and does not count.
+    fn nothing_in_flight(&self) -> bool {
         self.subflows
             .iter()
-            .find(|s| s.tcp.state() != TcpState::Closed)
-            .map_or(core::time::Duration::from_secs(1), |s| s.tcp.rtt.rto())
+            .filter(|s| !s.potentially_failed)
+            .all(|s| s.tcp.sb.is_empty())
+    }
+
+    /// Retransmission timeout of the DATA_FIN and of the data level: the RTO of the
+    /// subflow that carries them ([`ack_carrier`](Self::ack_carrier)), a working one. Not
+    /// the first subflow's: when its path died, its RTO doubles at every one of its
+    /// timeouts, and the data level would wait 0.2, 0.4, 0.8 ... 51 s in turn.
+    fn fin_rto(&self) -> core::time::Duration {
+        self.ack_carrier()
+            .map_or(core::time::Duration::from_secs(1), |i| {
+                self.subflows[i].tcp.rtt.rto()
+            })
     }
 
     /// The next instant a timer of the connection or of a subflow is due.
@@ -341,8 +340,8 @@ impl MptcpConnection {
             // index is excluded) and whatever the window: it starts at the DATA_ACK.
             self.data_rto_at = None;
             let len = self.snd_nxt.diff(self.snd_una).clamp(0, MAX_MAPPING as i64) as u32;
-            if len > 0 && !self.reinject.iter().any(|r| r.0 == self.snd_una) {
-                self.reinject.push_front((self.snd_una, len, usize::MAX));
+            if len > 0 {
+                self.resend_oldest(len);
             }
             self.request_ack();
         }

@@ -155,6 +155,11 @@ impl Subflow {
             && !self.tcp.fin_queued
     }
 
+    /// Whether it can carry data and is not suspected of having failed.
+    pub(crate) fn works(&self) -> bool {
+        self.can_carry_data() && !self.potentially_failed
+    }
+
     /// Whether the TCP connection is over.
     pub(crate) fn is_closed(&self) -> bool {
         self.tcp.state() == TcpState::Closed
