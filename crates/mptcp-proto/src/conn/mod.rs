@@ -417,6 +417,14 @@ impl MptcpConnection {
         self.fin_acked
     }
 
+    /// How many subflows are neither closed nor in TIME-WAIT.
+    pub(crate) fn open_subflows(&self) -> usize {
+        self.subflows
+            .iter()
+            .filter(|s| !matches!(s.tcp.state(), TcpState::Closed | TcpState::TimeWait))
+            .count()
+    }
+
     /// A snapshot of the first subflow (like `TCP_INFO`).
     pub fn info(&self) -> Option<TcpInfo> {
         self.subflows.first().map(|s| s.tcp.info())
