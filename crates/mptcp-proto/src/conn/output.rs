@@ -182,10 +182,16 @@ impl MptcpConnection {
                 .snd_wnd_edge
                 .unwrap_or(self.snd_una + sf.tcp.snd_wnd as u64);
             let mut room = edge.diff(self.snd_nxt).max(0) as usize;
-            if room == 0 && self.nothing_in_flight() {
-                // A closed window with nothing in flight: hand over one segment anyway, so
-                // the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out when it
-                // opens even if the window update is lost.
+            if room == 0 && self.snd_nxt == self.snd_una && self.nothing_in_flight() {
+                // A closed window with everything acknowledged: hand over one segment
+                // anyway, so the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out
+                // when it opens even if the window update is lost. Not while data the
+                // subflows delivered waits for its DATA_ACK: the peer dropped it (Linux
+                // drops data beyond the window it announced, `NoDSSInWindow`, after
+                // acknowledging it on the subflow), and only the data-level timer, which
+                // sends it again, unblocks the connection; new data beyond the window
+                // would be dropped in turn and, keeping a subflow busy, hold that timer
+                // off for ever (one segment per round trip, none of it delivered).
                 room = usize::MAX;
             }
             n = n.min(room);
