@@ -11,6 +11,10 @@
 //! Everything is bounded in time: connect, accept, read and write use
 //! `--io-timeout-ms`, and a watchdog ends the process after `--deadline-ms`.
 //!
+//! Its last line sums the connection up, down to the longest time between two reads
+//! that returned data (`longest_read_stall`), which tells how long the peer's data
+//! stopped coming, for example while a path failed over.
+//!
 //! Exit status: 0 success, 1 transfer or verification failure, 2 usage error,
 //! 3 the deadline passed.
 
@@ -337,6 +341,8 @@ struct Received {
     /// Bytes that differ from the pattern (counted from the first one on).
     bad_bytes: u64,
     end: RecvEnd,
+    /// The longest time between two reads that returned data.
+    longest_stall: Duration,
 }
 
 fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received> {
@@ -345,6 +351,8 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
     let mut got = 0u64;
     let mut first_bad = None;
     let mut bad_bytes = 0;
+    let mut last_read: Option<Instant> = None;
+    let mut longest_stall = Duration::ZERO;
     // An aborting side stops at exactly `--expect` bytes, even while the other
     // side goes on sending: what it leaves unread is part of the abort.
     let limit = c.expect.filter(|_| c.linger0);
@@ -359,6 +367,11 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
         match (&*stream).read(&mut buf[..want]) {
             Ok(0) => break RecvEnd::Eof,
             Ok(n) => {
+                let now = Instant::now();
+                if let Some(last) = last_read {
+                    longest_stall = longest_stall.max(now - last);
+                }
+                last_read = Some(now);
                 if first_bad.is_none() {
                     first_bad = first_mismatch(tag, got, &buf[..n]);
                 }
@@ -377,6 +390,7 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
         first_bad,
         bad_bytes,
         end,
+        longest_stall,
     })
 }
 
@@ -456,11 +470,12 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
         format!("FAILED ({})", problems.join("; "))
     };
     let line = format!(
-        "kernel-peer {}: local={local} peer={peer} proto={proto}{info_text} sent={sent} received={} end={} verify={verdict} elapsed={:.3}s",
+        "kernel-peer {}: local={local} peer={peer} proto={proto}{info_text} sent={sent} received={} end={} verify={verdict} elapsed={:.3}s longest_read_stall={:.1}ms",
         role.name(),
         received.bytes,
         received.end.name(),
         started.elapsed().as_secs_f64(),
+        received.longest_stall.as_secs_f64() * 1e3,
     );
     if problems.is_empty() {
         Ok(line)
