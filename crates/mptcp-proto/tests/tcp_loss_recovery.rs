@@ -398,6 +398,113 @@ fn rack_marks_a_hole_lost_by_time_without_three_duplicate_acks() {
 }
 
 #[test]
+fn fast_retransmission_of_the_first_segment_restarts_the_retransmission_timer() {
+    // No RTO floor: after a warm-up of exact 20 ms samples the RTO is SRTT plus a few ms,
+    // as a per-ACK estimator makes it on any path whose RTT barely varies.
+    let cfg = TcpConfig {
+        min_rto: ms(1),
+        ..unpaced()
+    };
+    let (mut p, a, b) = connected(cfg);
+    for _ in 0..4 {
+        send_pattern(&mut p, a, 20 * SEG);
+        deliver(&mut p, b, 20 * SEG as u64, ms(1000));
+        p.run_for(ms(100));
+    }
+    let info = p.a().tcp_info(a).unwrap();
+    let (rto, reo_wnd) = (info.rto, info.min_rtt.unwrap() / 4);
+    let flight = info.cwnd.min(info.snd_wnd) / SEG;
+    // The ACK that reaches a hole arms the timer one RTT after the hole was sent; RACK sends
+    // the hole again RACK.rtt + reo_wnd after that, and its ACK needs another RTT. A timer
+    // left running from that ACK expires first when RTO < RTT + reo_wnd.
+    assert!(rto < RTT + reo_wnd, "RTO {rto:?}");
+    let start = p.log.len();
+    // The third-last segment of a full window: two segments are SACKed above it, fewer than
+    // DupThresh, so RACK waits out the reordering window.
+    let lost = flight - 2;
+    drop_data_segments(&mut p, &[lost]);
+    let t0 = p.now;
+    send_pattern(&mut p, a, flight * SEG);
+    deliver(&mut p, b, (flight * SEG) as u64, ms(5000));
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    let hole = data[lost - 1].seq;
+    let sends = sends_of(&p, hole);
+    println!(
+        "RTO {rto:?}; window of {flight} segments at +0; segment {lost} retransmitted at \
+         +{:?}",
+        sends.iter().map(|t| *t - t0).collect::<Vec<_>>()
+    );
+    assert_eq!(sends, [t0, t0 + RTT + reo_wnd]);
+    // RFC 6298 §5.3 restarts the timer on the ACK that reaches the hole; restarted again
+    // when the hole is retransmitted, it gives the retransmission a whole RTO to be
+    // acknowledged, as RFC 6582 §3.2 step 5 does on a partial ACK.
+    assert_eq!(retransmitted(&data), [hole]);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!(
+        (info.timeouts, info.retransmits),
+        (0, 1),
+        "no spurious timeout"
+    );
+}
+
+#[test]
+fn a_timeout_during_recovery_does_not_raise_ssthresh_above_the_window() {
+    let (mut p, a, b) = connected(unpaced());
+    // Segment 31 is lost; when it goes again, the path's delay jumps by 300 ms for 100 ms
+    // (a route change), so the RTO (200 ms) expires before the retransmission arrives, with
+    // the segments after the hole SACKed and those sent since on their way.
+    let mut count = 0;
+    let mut hole = None;
+    let mut spike_until = None;
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 {
+            count += 1;
+            if count == 31 {
+                hole = Some(l.seq);
+                return Fate::Drop;
+            }
+            if hole == Some(l.seq) {
+                hole = None;
+                spike_until = Some(l.at + ms(100));
+            }
+            if spike_until.is_some_and(|t| l.at < t) {
+                return Fate::Delay(ms(300));
+            }
+        }
+        Fate::Deliver
+    }));
+    let total = 2 << 20;
+    let mut up = Flow::new(1, total);
+    let mut shots = Vec::new();
+    assert!(p.run_until(ms(20_000), |p| {
+        up.pump_send(&mut p.stacks[0], a);
+        up.pump_recv(&mut p.stacks[1], b);
+        shots.push(p.stacks[0].tcp_info(a).unwrap());
+        up.eof
+    }));
+    assert_eq!(up.received, total);
+    let k = shots.iter().position(|i| i.timeouts == 1).unwrap();
+    let (before, after) = (&shots[k - 1], &shots[k]);
+    println!(
+        "before the timeout: cwnd {}, ssthresh {}; after: cwnd {}, ssthresh {}",
+        before.cwnd, before.ssthresh, after.cwnd, after.ssthresh
+    );
+    // FlightSize (SND.NXT − SND.UNA) at the timeout also counts the bytes SACKed above the
+    // hole, well over the window; RFC 9438 §4.8 (with §4.6): ssthresh is β_cubic times the
+    // window that met congestion, never more.
+    assert_eq!(after.cwnd, SEG);
+    assert!(
+        after.ssthresh <= before.cwnd * 7 / 10,
+        "ssthresh {} from a window of {}",
+        after.ssthresh,
+        before.cwnd
+    );
+    assert_eq!(shots.last().unwrap().timeouts, 1);
+}
+
+#[test]
 fn reordering_within_the_reordering_window_is_not_taken_for_loss() {
     for (extra, spurious) in [(ms(3), false), (ms(8), true)] {
         let (mut p, a, b) = connected(unpaced());
@@ -550,4 +657,66 @@ fn rfc6675_recovery_repairs_several_losses_in_one_window() {
         // After recovery the window grows again from ssthresh.
         assert!(info.cwnd > ssthresh);
     }
+}
+
+/// A sender whose send buffer (4 MiB) lets its window run far past what the path holds, over
+/// a 10 Mbit/s bottleneck with 70 ms each way and a drop-tail queue of 50 full-sized packets:
+/// the path holds 175 KB in flight plus 75 KB queued, the SRTT climbs towards the 200 ms
+/// RTO floor as the queue fills, and every congestion epoch ends in drops at the queue.
+///
+/// Recovering from those drops must cost about what the queue dropped: the overshoot of the
+/// last slow-start round (at most the ~250 KB the path and its queue hold, 3 % of the 8 MiB)
+/// plus a few segments per later epoch, so at most 4 % of the bytes sent; and the timer must
+/// not expire while fast recovery repairs a hole, so there is no timeout. Before, the timer
+/// armed by the ACK that reached the hole expired before the hole's retransmission could be
+/// acknowledged (RTO ≈ SRTT here); the timeout went back over every unSACKed segment and set
+/// ssthresh from a FlightSize swollen by the bytes SACKed above the hole — above the window
+/// that had just overflowed the queue — so the next epoch overflowed it sooner: 22 % of the
+/// bytes sent were retransmissions, with 11 timeouts, at 7.6 Mbit/s.
+#[test]
+fn a_large_send_buffer_over_a_shallow_queue_does_not_set_off_a_retransmission_storm() {
+    const BYTES: u64 = 8 << 20;
+    const RATE: u64 = 10_000_000;
+    let sender = TcpConfig {
+        send_buffer: 4 << 20,
+        ..TcpConfig::default()
+    };
+    let wire = WireConfig {
+        delay: ms(70),
+        rate: Some(RATE),
+        queue: 50 * 1500,
+        ..WireConfig::default()
+    };
+    let mut p = Pair::new(sender, TcpConfig::default(), wire);
+    let (a, b) = p.connected();
+    let start = p.now;
+    let mut flow = Flow::new(1, BYTES);
+    assert!(p.run_until(Duration::from_secs(60), |p| {
+        flow.pump_send(&mut p.stacks[0], a);
+        flow.pump_recv(&mut p.stacks[1], b);
+        flow.eof
+    }));
+    assert_eq!(flow.received, BYTES);
+    let goodput = (BYTES * 8) as f64 / (p.now - start).as_secs_f64();
+    let info = p.a().tcp_info(a).unwrap();
+    let share = info.bytes_retransmitted as f64 / info.bytes_sent as f64;
+    println!(
+        "{} bytes sent, {} retransmitted ({:.2} %) in {} segments, {} timeouts; goodput \
+         {:.2} Mbit/s",
+        info.bytes_sent,
+        info.bytes_retransmitted,
+        share * 100.0,
+        info.retransmits,
+        info.timeouts,
+        goodput / 1e6
+    );
+    assert_eq!(info.timeouts, 0, "no spurious timeout");
+    assert!(share <= 0.04, "{:.2} % retransmitted", share * 100.0);
+    // 1448 payload bytes per 1500-byte packet cap goodput at 96.5 % of the link; the slow
+    // start and the epochs' reductions leave it above 85 %.
+    assert!(
+        goodput >= 0.85 * RATE as f64,
+        "goodput {:.2} Mbit/s",
+        goodput / 1e6
+    );
 }

@@ -251,5 +251,9 @@ pub fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
     if let Some(checksum) = host.mptcp_checksum {
         config.mptcp.checksum = checksum;
     }
+    if let Ok(Some(scheduler)) = host.scheduler_choice() {
+        // Validated with the scenario.
+        config.mptcp.scheduler = scheduler;
+    }
     config
 }

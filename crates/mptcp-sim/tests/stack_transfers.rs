@@ -7,6 +7,9 @@
 mod common;
 
 use common::{assert_all_intact, run, shipped};
+use mptcp_sim::ScenarioReport;
+use mptcp_sim::link::Direction;
+use mptcp_sim::run::stack_hosts;
 use mptcp_sim::scenario::{AppSpec, LossSpec, ReorderSpec, Scenario};
 
 const MIB_64: u64 = 64 << 20;
@@ -22,12 +25,27 @@ fn clean_with(change: impl FnOnce(&mut Scenario)) -> Scenario {
 
 #[test]
 fn clean_link_near_line_rate() {
-    let report = run(&shipped("clean_100mbit_20ms"));
+    let scenario = shipped("clean_100mbit_20ms");
+    let mut built = scenario.build(stack_hosts(&scenario)).unwrap();
+    built.run();
+    let hosts = scenario
+        .hosts
+        .iter()
+        .filter_map(|h| built.simulation.host(built.node(&h.name)?));
+    let report = ScenarioReport::collect(scenario.seed, built.end, 0, hosts);
     assert_all_intact(&report, MIB_64);
     let conn = &report.connections[0];
     // 1448 payload bytes per 1500-byte packet cap goodput at 96.5 Mbit/s.
     assert!(conn.goodput_bps() > 90e6, "{}", conn.goodput_bps());
-    assert_eq!(conn.retransmits, 0);
+    // The only losses are the queue's, once the window outgrows the path and its queue;
+    // every retransmission repairs one of them (none is spurious).
+    let stats = built.simulation.link_stats(built.links[0], Direction::AToB);
+    let drops = stats.unwrap().dropped.total();
+    assert!(
+        conn.retransmits <= drops,
+        "{} retransmits, {drops} drops",
+        conn.retransmits
+    );
 }
 
 #[test]

@@ -107,6 +107,8 @@ impl DemoConfig {
             recv_buffer: None,
             mptcp: None,
             mptcp_checksum: None,
+            scheduler: None,
+            roundrobin: None,
         };
         let event = |at: Duration, action| EventSpec {
             at: Time(at),

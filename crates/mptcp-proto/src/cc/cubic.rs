@@ -13,7 +13,7 @@ use core::time::Duration;
 use super::hystart::{CSS_GROWTH_DIVISOR, HyStart, Phase};
 use super::{
     AckEvent, CcContext, CongestionController, CongestionControllerFactory, CongestionEvent,
-    ReductionGate, abc_increase, initial_window,
+    ReductionGate, abc_increase, initial_window, reduction_base,
 };
 use crate::time::Instant;
 
@@ -256,7 +256,7 @@ impl Cubic {
         s.hystart.finish();
         // ssthresh = flight_size · β_cubic; cwnd = max(ssthresh, floor);
         // ssthresh = max(ssthresh, 2).
-        let reduced = beta_of(flight);
+        let reduced = beta_of(reduction_base(flight, s.cwnd));
         s.cwnd = reduced.max(floor_segments * mss);
         s.ssthresh = reduced.max(2 * mss);
         s.epoch = None;
@@ -337,7 +337,7 @@ impl CongestionController for Cubic {
                 if !self.state.timed_out {
                     self.remember_congestion();
                     let s = &mut self.state;
-                    s.ssthresh = beta_of(flight).max(2 * self.mss);
+                    s.ssthresh = beta_of(reduction_base(flight, s.cwnd)).max(2 * self.mss);
                 }
                 let s = &mut self.state;
                 s.hystart.finish();

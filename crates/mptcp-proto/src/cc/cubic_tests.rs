@@ -117,6 +117,19 @@ fn loss_is_a_multiplicative_decrease_by_beta() {
 }
 
 #[test]
+fn a_flight_swollen_by_sacked_bytes_does_not_raise_the_window() {
+    // SND.NXT − SND.UNA is four windows: the bytes SACKed above a hole that waits for its
+    // retransmission. The decrease starts from the window, never from more.
+    let mut cubic = in_ca(50);
+    let loss = CongestionEvent::Loss { sent_at: t(0) };
+    cubic.on_congestion_event(t(5), loss, &ctx(200 * MSS, 100));
+    assert_eq!((cubic.window(), cubic.ssthresh()), (35 * MSS, 35 * MSS));
+    let mut cubic = in_ca(50);
+    cubic.on_congestion_event(t(5), CongestionEvent::Timeout, &ctx(200 * MSS, 100));
+    assert_eq!((cubic.window(), cubic.ssthresh()), (MSS, 35 * MSS));
+}
+
+#[test]
 fn reacts_once_per_window() {
     let mut cubic = after_loss_at_100();
     let old = CongestionEvent::Loss { sent_at: t(9_999) };

@@ -25,7 +25,9 @@
 //!   already set `cwnd = ssthresh` and does not inflate it or grow it on ACKs until
 //!   [`CongestionController::on_recovery_end`] (or until all bytes in flight at the reduction
 //!   have been acknowledged, whichever comes first).
-//! - [`CcContext::bytes_in_flight`] at a congestion event is FlightSize (SND.NXT − SND.UNA).
+//! - [`CcContext::bytes_in_flight`] at a congestion event is FlightSize (SND.NXT − SND.UNA);
+//!   Reno and CUBIC reduce from the smaller of it and `cwnd`, so a reduction never raises
+//!   the window.
 //! - An [`AckEvent`] with `bytes_acked == 0` (a pure duplicate ACK) changes nothing.
 
 use core::fmt::Debug;
@@ -47,7 +49,7 @@ pub struct CcContext<'a> {
     ///
     /// For a [`CongestionEvent`] this is RFC 5681's FlightSize, SND.NXT − SND.UNA: segments
     /// just declared lost still count. Reno and CUBIC derive ssthresh from it (RFC 5681 §3.1
-    /// equation (4), RFC 9438 §4.6).
+    /// equation (4), RFC 9438 §4.6), bounded by their window.
     pub bytes_in_flight: usize,
     /// The other subflows of the same MPTCP connection (empty for plain TCP).
     pub siblings: &'a [SiblingView],
@@ -174,6 +176,19 @@ pub fn factory_by_name(name: &str) -> Option<Arc<dyn CongestionControllerFactory
 /// The initial window of RFC 6928 §2: `min(10·MSS, max(2·MSS, 14600))` bytes.
 pub fn initial_window(mss: usize) -> usize {
     (10 * mss).min((2 * mss).max(14_600))
+}
+
+/// The window a multiplicative decrease starts from: FlightSize (RFC 5681 §3.1 equation
+/// (4), RFC 9438 §4.6), but never more than `cwnd`.
+///
+/// FlightSize is SND.NXT − SND.UNA. With SACK (RFC 6675) a sender keeps sending while a hole
+/// waits for its retransmission, so FlightSize also counts every byte SACKed above the hole,
+/// up to the whole send buffer: data the receiver holds, not data the path held when it
+/// dropped a segment. Taken as it is, a "reduction" would then raise the window above the
+/// one that just overflowed the path (RFC 9438 §4.6 asks for other measures in that case).
+/// `cwnd` bounds it; FlightSize still bounds a window the sender did not fill.
+pub(crate) fn reduction_base(flight: usize, cwnd: usize) -> usize {
+    flight.min(cwnd)
 }
 
 /// The slow-start increase of one ACK under Appropriate Byte Counting (RFC 3465 §2.2): the

@@ -8,7 +8,7 @@
 
 use super::{
     AckEvent, CcContext, CongestionController, CongestionControllerFactory, CongestionEvent,
-    ReductionGate, abc_increase, initial_window,
+    ReductionGate, abc_increase, initial_window, reduction_base,
 };
 use crate::time::Instant;
 
@@ -81,9 +81,10 @@ impl Reno {
         }
     }
 
-    /// RFC 5681 §3.1 equation (4): `ssthresh = max(FlightSize / 2, 2·SMSS)`.
+    /// RFC 5681 §3.1 equation (4): `ssthresh = max(FlightSize / 2, 2·SMSS)`, FlightSize
+    /// bounded by the window (see [`reduction_base`]).
     fn halved(&self, flight: usize) -> usize {
-        (flight / 2).max(2 * self.mss)
+        (reduction_base(flight, self.state.cwnd) / 2).max(2 * self.mss)
     }
 }
 
@@ -332,6 +333,18 @@ mod tests {
     }
 
     #[test]
+    fn a_flight_swollen_by_sacked_bytes_does_not_raise_the_window() {
+        // SND.NXT − SND.UNA is four windows: the bytes SACKed above a hole that waits for
+        // its retransmission. The decrease starts from the window, never from more.
+        let mut reno = in_ca(20 * MSS);
+        reno.on_congestion_event(t(100), loss(50), &ctx(80 * MSS));
+        assert_eq!((reno.window(), reno.ssthresh()), (10 * MSS, 10 * MSS));
+        let mut reno = in_ca(20 * MSS);
+        reno.on_congestion_event(t(100), CongestionEvent::Timeout, &ctx(80 * MSS));
+        assert_eq!((reno.window(), reno.ssthresh()), (MSS, 10 * MSS));
+    }
+
+    #[test]
     fn reacts_once_per_window_and_not_during_recovery() {
         let mut reno = in_ca(40 * MSS);
         reno.on_congestion_event(t(100), loss(80), &ctx(40 * MSS));
@@ -384,6 +397,10 @@ mod tests {
         // Slow start after an RTO counts at most one segment per ACK (RFC 3465 §2.3).
         reno.on_ack(t(3100), &ack(3 * MSS), &ctx(0));
         assert_eq!(reno.window(), 2 * MSS);
+        for i in 0..8 {
+            reno.on_ack(t(3200 + i), &ack(MSS), &ctx(0));
+        }
+        assert_eq!(reno.window(), 10 * MSS);
         // After new data was acknowledged, a timeout computes ssthresh afresh.
         reno.on_congestion_event(t(4000), CongestionEvent::Timeout, &ctx(8 * MSS));
         assert_eq!((reno.window(), reno.ssthresh()), (MSS, 4 * MSS));

@@ -243,6 +243,8 @@ impl MptcpConnection {
         let n = (ack.diff(self.snd_una) as usize).min(self.send_buf.len());
         self.send_buf.consume(n);
         self.snd_una += n as u64;
+        // The data-level retransmission timer starts again for the new oldest byte.
+        self.data_rto_at = None;
         if self.fin_dsn.is_some_and(|fin| ack > fin) {
             self.note_fin_acked();
         }

@@ -74,6 +74,11 @@ impl Mappings {
         self.maps.iter().rev().find(|m| m.covers(seq))
     }
 
+    /// The mappings, in subflow sequence order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Mapping> + '_ {
+        self.maps.iter()
+    }
+
     /// Drops the oldest mappings whose bytes are acknowledged both by the subflow (up to
     /// `seq`) and at the data level (up to `data_una`).
     pub(crate) fn drop_delivered(&mut self, seq: SeqNum, data_una: DataSeq) {
@@ -96,6 +101,18 @@ impl Mappings {
         {
             self.maps.pop_front();
         }
+    }
+
+    /// Whether data byte `dsn` is mapped to a subflow byte at or after `seq` (the sender:
+    /// handed to the subflow and not yet acknowledged by it, when `seq` is its SND.UNA).
+    pub(crate) fn maps_from(&self, dsn: DataSeq, seq: SeqNum) -> bool {
+        self.maps.iter().any(|m| {
+            let Some(len) = m.len else {
+                return false;
+            };
+            let offset = dsn.diff(m.dsn);
+            (0..i64::from(len)).contains(&offset) && m.ssn + offset as u32 >= seq
+        })
     }
 
     /// The finite mappings held, as data sequence ranges (start, length).
@@ -148,6 +165,18 @@ mod tests {
         maps.drop_before(SeqNum(10));
         assert!(maps.find(SeqNum(5)).is_none());
         assert!(maps.find(SeqNum(12)).is_some());
+    }
+
+    #[test]
+    fn a_data_byte_is_found_on_the_subflow_only_while_its_subflow_byte_is_not_acknowledged() {
+        let mut maps = Mappings::default();
+        assert!(maps.insert(map(u32::MAX - 9, 1000, 20)));
+        // Data byte 1015 is subflow byte 5 (after the wrap).
+        assert!(maps.maps_from(DataSeq(1015), SeqNum(5)));
+        assert!(maps.maps_from(DataSeq(1015), SeqNum(u32::MAX)));
+        assert!(!maps.maps_from(DataSeq(1015), SeqNum(6)));
+        assert!(!maps.maps_from(DataSeq(1020), SeqNum(0)));
+        assert!(!maps.maps_from(DataSeq(999), SeqNum(0)));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod input;
 mod join;
 mod limits;
 mod mapping;
+mod opportunistic;
 mod options;
 mod output;
 mod reinject;
@@ -37,10 +38,11 @@ use std::collections::VecDeque;
 
 use crate::crypto::{MptcpVersion, key_material};
 use crate::pm::{PathManager, PmAction, PmContext};
-use crate::sched::{Scheduler, SubflowView};
+use crate::sched::{SchedContext, Scheduler, SubflowView};
 use crate::stack::InterfaceId;
 use crate::tcp::{
     Autotune, ByteRing, CloseReason, RecvBuffer, TcpConfig, TcpConnection, TcpInfo, TcpState,
+    TuneRtts,
 };
 use crate::time::Instant;
 use crate::wire::{DataSeq, SeqNum};
@@ -67,8 +69,8 @@ mod config {
         pub checksum: bool,
         /// Path manager, by name (see [`crate::pm::PATH_MANAGERS`]).
         pub path_manager: String,
-        /// Scheduler, by name (see [`crate::sched::SCHEDULERS`]).
-        pub scheduler: String,
+        /// Scheduler (see [`crate::sched::SchedulerChoice`]).
+        pub scheduler: crate::sched::SchedulerChoice,
         /// The most subflows beyond the first a connection keeps at once, whichever side
         /// opened them and whether or not their handshake completed (after Linux's
         /// `ip mptcp limits set subflows`). Joins beyond it are refused with MP_TCPRST
@@ -91,7 +93,7 @@ mod config {
                 enabled: true,
                 checksum: false,
                 path_manager: "simple".to_owned(),
-                scheduler: "default".to_owned(),
+                scheduler: crate::sched::SchedulerChoice::default(),
                 max_subflows: 8,
                 max_half_open_joins: 8,
             }
@@ -134,7 +136,7 @@ pub(crate) struct SubflowRequest {
     pub(crate) backup: bool,
 }
 
-/// Largest size the send buffer grows to.
+/// Largest size the send buffer grows to, the connection's and each subflow's.
 const SEND_BUFFER_MAX: usize = 4 * 1024 * 1024;
 
 /// Size of the scratch space for moving bytes between the levels.
@@ -185,6 +187,8 @@ pub struct MptcpConnection {
     tx_cursor: usize,
     /// Data to send again (see `reinject.rs`).
     reinject: VecDeque<Reinjection>,
+    /// End of the data re-sent opportunistically so far (see `opportunistic.rs`).
+    opportunistic_to: Option<DataSeq>,
     /// We closed the connection abruptly: RSTs carry MP_FASTCLOSE (RFC 8684 §3.5).
     fastclose: bool,
     /// An MP_FAIL exchange in progress (RFC 8684 §3.7).
@@ -272,14 +276,14 @@ impl MptcpConnection {
             pm: crate::pm::by_name(&cfg.path_manager)
                 .unwrap_or_else(|| Box::new(crate::pm::Passive)),
             pm_started: false,
-            sched: crate::sched::by_name(&cfg.scheduler)
-                .unwrap_or_else(|| Box::new(crate::sched::MinRtt)),
+            sched: cfg.scheduler.build(),
             local_addrs,
             remote_addrs: Vec::new(),
             signals: Signals::default(),
             requests: VecDeque::new(),
             tx_cursor: 0,
             reinject: VecDeque::new(),
+            opportunistic_to: None,
             fastclose: false,
             fail: None,
             infinite_tx: None,
@@ -476,17 +480,27 @@ impl MptcpConnection {
         Some(n)
     }
 
-    /// Send-buffer auto-tuning (after Linux's `tcp_sndbuf_expand`): the buffer holds what
-    /// every subflow has in flight until the DATA_ACK, so it grows to twice the sum of
-    /// the congestion windows, up to [`SEND_BUFFER_MAX`].
+    /// Send-buffer auto-tuning (after Linux's `tcp_sndbuf_expand`): the buffer holds
+    /// everything sent until the DATA_ACK, and a byte sent on the slowest subflow is
+    /// acknowledged only after its round trip, while every other subflow goes on sending
+    /// at its rate (window / RTT). So it grows to twice what all subflows send in the
+    /// largest RTT, up to [`SEND_BUFFER_MAX`].
     fn grow_send_buffer(&mut self) {
-        let windows: usize = self
-            .subflows
-            .iter()
-            .filter(|s| !s.is_closed())
-            .map(|s| s.tcp.cc.window())
-            .sum();
-        let want = (2 * windows).min(SEND_BUFFER_MAX);
+        let live = || self.subflows.iter().filter(|s| !s.is_closed());
+        let max_rtt = live().filter_map(|s| s.tcp.rtt.srtt()).max();
+        let in_max_rtt: usize = live()
+            .map(|s| {
+                let window = s.tcp.cc.window();
+                match (max_rtt, s.tcp.rtt.srtt()) {
+                    (Some(max), Some(own)) if !own.is_zero() => {
+                        let scaled = window as u128 * max.as_nanos() / own.as_nanos();
+                        usize::try_from(scaled).unwrap_or(usize::MAX)
+                    }
+                    _ => window,
+                }
+            })
+            .fold(0, usize::saturating_add);
+        let want = in_max_rtt.saturating_mul(2).min(SEND_BUFFER_MAX);
         let capacity = self.send_buf.capacity();
         if want > capacity {
             // By half the capacity at least: growing copies the whole buffer, and windows
@@ -518,10 +532,17 @@ impl MptcpConnection {
 
     /// Grows the receive buffer when the application reads fast (see [`Autotune`]); the
     /// subflows' buffers grow with it, so that their windows never limit the connection's.
+    /// Reads are counted over the fastest subflow's round trip, and the buffer must cover
+    /// the slowest one's (RFC 8684 §3.3.5: it holds what every subflow delivers while the
+    /// slowest one's data is awaited).
     fn autotune(&mut self, now: Instant, read: usize) {
-        let srtt = self.subflows.first().and_then(|s| s.tcp.rtt.srtt());
+        let rtts = || self.subflows.iter().filter_map(|s| s.tcp.path_rtt());
+        let rtts = TuneRtts {
+            period: rtts().min(),
+            span: rtts().max(),
+        };
         let cap = self.recv.capacity();
-        if let Some(grown) = self.tune.on_read(now, read, cap, self.recv_max, srtt) {
+        if let Some(grown) = self.tune.on_read(now, read, cap, self.recv_max, rtts) {
             self.recv.grow(grown);
             for sf in &mut self.subflows {
                 sf.tcp.recv.grow(grown);
@@ -623,12 +644,30 @@ impl MptcpConnection {
                 index,
                 usable: s.can_carry_data(),
                 srtt: s.tcp.rtt.srtt(),
+                rttvar: s.tcp.rtt.rttvar(),
+                cwnd: s.tcp.cc.window(),
+                in_flight: s.tcp.sb.in_flight(),
                 cwnd_room: s.cwnd_room(),
                 unsent: s.unsent(),
+                mss: s.tcp.mss,
                 backup: s.backup || s.peer_backup,
                 potentially_failed: s.potentially_failed,
             })
             .collect()
+    }
+
+    /// The scheduler's view of the send side.
+    fn sched_context(&self) -> SchedContext {
+        let in_flight = self.snd_nxt.diff(self.snd_una).max(0) as usize;
+        let peer_window = match self.snd_wnd_edge {
+            Some(edge) => edge.diff(self.snd_una).max(0) as usize,
+            None => self.subflows.first().map_or(0, |s| s.tcp.snd_wnd),
+        };
+        SchedContext {
+            window: peer_window.min(SEND_BUFFER_MAX),
+            in_flight,
+            queued: self.send_buf.len().saturating_sub(in_flight),
+        }
     }
 
     /// Starts the receive side once the peer's IDSN is known (`idsn`; any base for TCP).

@@ -5,7 +5,7 @@
 use super::mapping::Mapping;
 use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
 use super::subflow::Join;
-use super::{MAX_MAPPING, Mode, MptcpConnection, Role};
+use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_MAX};
 use crate::stack::InterfaceId;
 use crate::time::Instant;
 use crate::wire::{DataSeq, dss_checksum};
@@ -148,6 +148,7 @@ impl MptcpConnection {
         if !self.send_buf.is_empty() {
             let mut scratch = self.take_scratch();
             while self.schedule_one(&mut scratch) {}
+            while self.retransmit_opportunistically(now, &mut scratch) {}
             self.scratch = scratch;
         }
         self.finish_mp_fail(now);
@@ -183,15 +184,16 @@ impl MptcpConnection {
                 .unwrap_or(self.snd_una + sf.tcp.snd_wnd as u64);
             let mut room = edge.diff(self.snd_nxt).max(0) as usize;
             if room == 0 && self.snd_nxt == self.snd_una && self.nothing_in_flight() {
-                // A closed window with everything acknowledged: hand over one segment
-                // anyway, so the subflow's zero-window probes (RFC 9293 §3.8.6.1) find out
-                // when it opens even if the window update is lost. Not while data the
-                // subflows delivered waits for its DATA_ACK: the peer dropped it (Linux
-                // drops data beyond the window it announced, `NoDSSInWindow`, after
-                // acknowledging it on the subflow), and only the data-level timer, which
-                // sends it again, unblocks the connection; new data beyond the window
-                // would be dropped in turn and, keeping a subflow busy, hold that timer
-                // off for ever (one segment per round trip, none of it delivered).
+                // A closed window (the DATA_ACK at its right edge) with nothing in flight:
+                // hand over one segment anyway, so the subflow's zero-window probes (RFC
+                // 9293 §3.8.6.1) find out when it opens even if the window update is lost.
+                // Only then: while data is outstanding at the data level the peer's next
+                // DATA_ACK moves the edge, or the data-level retransmission (`arm_data_rto`)
+                // asks for one. Data handed over here is in no scoreboard until its subflow
+                // sends it, so without the `snd_nxt` check every subflow would get a
+                // segment beyond the edge in turn, and so again each time the last of them
+                // is acknowledged; Linux acknowledges such data on the subflow and drops it
+                // (`NoDSSInWindow`), leaving a hole at its DATA_ACK.
                 room = usize::MAX;
             }
             n = n.min(room);
@@ -214,6 +216,12 @@ impl MptcpConnection {
         let sf = &mut self.subflows[index];
         if self.mode == Mode::Mptcp {
             n = n.min(sf.tcp.mss.saturating_sub(OTHER_OPTIONS + DSS_LEN).max(1));
+            if sf.tcp.send_buf.free() < n {
+                // The subflow keeps its copy until its own ACK: at the configured size its
+                // buffer would cap it at that much in flight, whatever its window. Plain TCP
+                // keeps the configured size.
+                sf.tcp.expand_send_buffer(SEND_BUFFER_MAX);
+            }
         }
         n = n.min(sf.tcp.send_buf.free());
         if n == 0 {
@@ -250,7 +258,7 @@ impl MptcpConnection {
             return usable.then_some(0);
         }
         let views = self.subflow_views();
-        self.sched.pick(&views, exclude)
+        self.sched.pick(&self.sched_context(), &views, exclude)
     }
 
     /// After the last byte is mapped: the DATA_FIN (MPTCP) or the subflow's FIN (TCP).
@@ -274,21 +282,27 @@ impl MptcpConnection {
         }
     }
 
-    /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while data is mapped
-    /// but not DATA_ACKed and no working subflow holds any of it any more (every subflow
-    /// got its bytes acknowledged). The peer then dropped it at the data level — Linux does
-    /// so with data beyond its connection-level window (`NoDSSInWindow`), such as our probe
-    /// of a closed window — and only sending it again unblocks the connection. It is a last
-    /// resort, 64 KiB per working subflow's RTO: the data of a subflow that died goes again
-    /// in full at that subflow's own RTO (`reinject.rs`).
+    /// The data-level retransmission timer (RFC 8684 §3.3.6): runs while the oldest byte
+    /// not DATA_ACKed was handed to subflows and every working one that carried it has it
+    /// acknowledged (or none carries it any more). The peer's subflow then has it but its
+    /// connection did not take it — Linux drops data beyond its connection-level window
+    /// (`NoDSSInWindow`) or under memory pressure (`RcvPruned`) after acknowledging it on
+    /// the subflow — and only sending it again unblocks the connection. The other
+    /// subflows may be busy meanwhile: new data flowing within the window does not fill the
+    /// hole at the DATA_ACK, and waiting for them to drain would leave it open as long as
+    /// the window lets data flow. The timer restarts when the DATA_ACK advances. While we
+    /// answer the peer's MP_FAIL it does not run: `fail.rs` decides then what goes again
+    /// (nothing, if the peer kept the damaged data: §3.7, one to one after the fall back).
     fn arm_data_rto(&mut self, now: Instant) {
+        let head = self.snd_una;
+        // A "potentially failed" subflow (a path that went down) may hold its data for
+        // ever; that data was re-injected elsewhere and does not count.
         let stuck = self.mode == Mode::Mptcp
-            && self.snd_nxt > self.snd_una
-            && self.nothing_in_flight()
-            && !self
-                .subflows
-                .iter()
-                .any(|s| !s.potentially_failed && s.tcp.has_new_data());
+            && self.new_data_allowed()
+            && self.snd_nxt > head
+            && !self.subflows.iter().any(|s| {
+                !s.potentially_failed && !s.is_closed() && s.tx.maps_from(head, s.tcp.data_start())
+            });
         if !stuck {
             self.data_rto_at = None;
         } else if self.data_rto_at.is_none() {

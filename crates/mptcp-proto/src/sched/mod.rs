@@ -1,11 +1,34 @@
 //! Schedulers: which subflow carries the next data (RFC 8684 leaves this to the
 //! implementation; the names follow the multipath-tcp.org kernel).
 //!
-//! A [`Scheduler`] sees one [`SubflowView`] per subflow and picks where new or re-injected
-//! data goes. Built in: `"default"`, the kernel's minimum-RTT scheduler.
+//! A [`Scheduler`] sees the connection's send state ([`SchedContext`]) and one
+//! [`SubflowView`] per subflow, and picks where the next segment of new or re-injected data
+//! goes. Built in: `"default"` ([`MinRtt`], `min_rtt.rs`) and `"roundrobin"`
+//! ([`RoundRobin`], `round_robin.rs`); see docs/schedulers.md.
+
+mod min_rtt;
+mod round_robin;
 
 use core::fmt;
+use core::str::FromStr;
 use core::time::Duration;
+use std::sync::Arc;
+
+pub use min_rtt::MinRtt;
+pub use round_robin::RoundRobin;
+
+/// What a scheduler sees of the connection's send side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SchedContext {
+    /// The most bytes that may be in flight at the data level: the peer's
+    /// connection-level receive window (RFC 8684 §3.3.4), or our send buffer's limit if
+    /// that is smaller.
+    pub window: usize,
+    /// Bytes handed to subflows and not yet DATA_ACKed.
+    pub in_flight: usize,
+    /// Bytes the application queued that no subflow has been given yet.
+    pub queued: usize,
+}
 
 /// What a scheduler sees of one subflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +39,18 @@ pub struct SubflowView {
     pub usable: bool,
     /// Smoothed RTT, once measured.
     pub srtt: Option<Duration>,
+    /// RTT variation (RFC 6298).
+    pub rttvar: Duration,
+    /// Congestion window in bytes.
+    pub cwnd: usize,
+    /// Bytes sent and not acknowledged by the peer's subflow.
+    pub in_flight: usize,
     /// Congestion-window bytes not in flight.
     pub cwnd_room: usize,
     /// Bytes handed to it and not yet sent.
     pub unsent: usize,
+    /// Its maximum segment size.
+    pub mss: usize,
     /// Either side asked for it as a backup (RFC 8684 §3.3.8).
     pub backup: bool,
     /// Its retransmission timer fired since it last acknowledged new data.
@@ -28,84 +59,121 @@ pub struct SubflowView {
 
 impl SubflowView {
     /// Usable and not suspected of having failed.
-    fn working(&self) -> bool {
+    pub fn working(&self) -> bool {
         self.usable && !self.potentially_failed
     }
 
     /// Working, with room in its window and nothing waiting.
-    fn ready(&self) -> bool {
+    pub fn ready(&self) -> bool {
         self.working() && self.cwnd_room > 0 && self.unsent == 0
     }
 }
 
 /// Picks the subflow for the next data.
 pub trait Scheduler: fmt::Debug + Send {
-    /// The subflow (an index of `subflows`) for new data, or `None` to wait. `exclude` is a
-    /// subflow that must not be chosen (the one re-injected data comes from).
-    fn pick(&mut self, subflows: &[SubflowView], exclude: Option<usize>) -> Option<usize>;
-}
+    /// The scheduler's name (the one `SchedulerChoice` parses, for built-in ones).
+    fn name(&self) -> &'static str;
 
-/// The names [`by_name`] knows.
-pub const SCHEDULERS: &[&str] = &["default"];
+    /// The subflow (an index of `subflows`) for the next segment, or `None` to wait.
+    /// `exclude` is a subflow that must not be chosen (the one re-injected data comes
+    /// from).
+    fn pick(
+        &mut self,
+        ctx: &SchedContext,
+        subflows: &[SubflowView],
+        exclude: Option<usize>,
+    ) -> Option<usize>;
 
-/// The scheduler called `name`.
-pub fn by_name(name: &str) -> Option<Box<dyn Scheduler>> {
-    match name {
-        "default" => Some(Box::new(MinRtt)),
-        _ => None,
+    /// Whether the connection re-sends data held up on a slower subflow on a faster idle
+    /// one when no new data can go (see `conn/opportunistic.rs`).
+    fn opportunistic_retransmission(&self) -> bool {
+        false
     }
 }
 
-/// Minimum RTT first among the subflows with room in their congestion window; backup
-/// subflows only when no other subflow works (the multipath-tcp.org kernel's default).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MinRtt;
+/// The names of the built-in schedulers, in the order a user would be offered them.
+pub const SCHEDULERS: &[&str] = &["default", "roundrobin"];
 
-impl Scheduler for MinRtt {
-    fn pick(&mut self, subflows: &[SubflowView], exclude: Option<usize>) -> Option<usize> {
-        let allowed = |s: &&SubflowView| Some(s.index) != exclude;
-        let regular_works = subflows
-            .iter()
-            .filter(allowed)
-            .any(|s| s.working() && !s.backup);
-        subflows
-            .iter()
-            .filter(allowed)
-            .filter(|s| s.ready() && !(s.backup && regular_works))
-            .min_by_key(|s| s.srtt.unwrap_or(Duration::MAX))
-            .map(|s| s.index)
-    }
+/// A scheduler name that is not built in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scheduler {name:?}; valid: {}", SCHEDULERS.join(", "))]
+pub struct UnknownScheduler {
+    /// The name asked for.
+    pub name: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Which scheduler the connections of a stack use: a built-in one by name
+/// (`"default".parse()`), a built-in one with its parameters
+/// (`SchedulerChoice::new(RoundRobin::new(3, false))`), or one of the application's own
+/// (any `Scheduler + Clone`). Each connection gets its own copy.
+#[derive(Clone)]
+pub struct SchedulerChoice {
+    name: &'static str,
+    build: Arc<dyn Fn() -> Box<dyn Scheduler> + Send + Sync>,
+}
 
-    fn view(index: usize, rtt_ms: u64, backup: bool) -> SubflowView {
-        SubflowView {
-            index,
-            usable: true,
-            srtt: Some(Duration::from_millis(rtt_ms)),
-            cwnd_room: 10_000,
-            unsent: 0,
-            backup,
-            potentially_failed: false,
+impl SchedulerChoice {
+    /// Every connection starts with a copy of `scheduler`.
+    pub fn new<S: Scheduler + Clone + Sync + 'static>(scheduler: S) -> Self {
+        Self {
+            name: scheduler.name(),
+            build: Arc::new(move || Box::new(scheduler.clone())),
         }
     }
 
-    #[test]
-    fn lowest_rtt_with_room_wins_and_backups_wait_for_the_others_to_fail() {
-        let mut s = MinRtt;
-        let mut subflows = [view(0, 60, false), view(1, 20, false), view(2, 5, true)];
-        assert_eq!(s.pick(&subflows, None), Some(1));
-        assert_eq!(s.pick(&subflows, Some(1)), Some(0));
-        subflows[1].cwnd_room = 0;
-        assert_eq!(s.pick(&subflows, None), Some(0));
-        subflows[0].unsent = 100;
-        // Regular subflows work but are busy: wait rather than use the backup.
-        assert_eq!(s.pick(&subflows, None), None);
-        subflows[0].potentially_failed = true;
-        subflows[1].usable = false;
-        assert_eq!(s.pick(&subflows, None), Some(2));
+    /// The scheduler's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// A scheduler for a new connection.
+    pub(crate) fn build(&self) -> Box<dyn Scheduler> {
+        (self.build)()
+    }
+}
+
+impl Default for SchedulerChoice {
+    /// `default` ([`MinRtt`]).
+    fn default() -> Self {
+        Self::new(MinRtt)
+    }
+}
+
+impl FromStr for SchedulerChoice {
+    type Err = UnknownScheduler;
+
+    /// A built-in scheduler with its default parameters.
+    ///
+    /// ```
+    /// use mptcp_proto::sched::{SchedulerChoice, SCHEDULERS};
+    /// for name in SCHEDULERS {
+    ///     assert_eq!(name.parse::<SchedulerChoice>().unwrap().name(), *name);
+    /// }
+    /// let err = "fastest".parse::<SchedulerChoice>().unwrap_err();
+    /// assert_eq!(err.to_string(), "unknown scheduler \"fastest\"; valid: default, roundrobin");
+    /// ```
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "default" => Ok(Self::new(MinRtt)),
+            "roundrobin" => Ok(Self::new(RoundRobin::default())),
+            _ => Err(UnknownScheduler {
+                name: name.to_owned(),
+            }),
+        }
+    }
+}
+
+impl PartialEq for SchedulerChoice {
+    /// Same name (parameters are not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for SchedulerChoice {}
+
+impl fmt::Debug for SchedulerChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SchedulerChoice").field(&self.name).finish()
     }
 }

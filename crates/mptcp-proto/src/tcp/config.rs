@@ -12,7 +12,9 @@ pub struct TcpConfig {
     /// minus 40 (IPv4) or 60 (IPv6) bytes of headers.
     pub mss: Option<u16>,
     /// Send buffer size in bytes: data the application queued and the peer has not
-    /// acknowledged.
+    /// acknowledged. In a [`Stack`](crate::stack::Stack) it is where a connection's buffer
+    /// starts, and the buffer of each MPTCP subflow; those grow towards twice the congestion
+    /// windows, up to 4 MiB (as Linux auto-tunes a socket's send buffer).
     pub send_buffer: usize,
     /// Initial receive buffer size in bytes; auto-tuned up to `recv_buffer_max`.
     pub recv_buffer: usize,

@@ -6,12 +6,12 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::VecDeque;
 
-use super::autotune::Autotune;
+use super::autotune::{Autotune, TuneRtts};
 use super::config::TcpConfig;
 use super::rack::Rack;
 use super::recv_buffer::RecvBuffer;
 use super::ring::ByteRing;
-use super::rtt::RttEstimator;
+use super::rtt::{ReceiverRtt, RttEstimator};
 use super::scoreboard::Scoreboard;
 use super::state::{CloseReason, TcpEvent, TcpState};
 use crate::cc::{CcContext, CongestionController};
@@ -172,6 +172,8 @@ pub struct TcpConnection {
     // Loss recovery and congestion control.
     pub(crate) sb: Scoreboard,
     pub(crate) rtt: RttEstimator,
+    /// The round trip as the receiver sees it (timestamps echoed on data).
+    pub(crate) rcv_rtt: ReceiverRtt,
     pub(crate) rack: Rack,
     pub(crate) cc: Box<dyn CongestionController>,
     /// Recovery point (RFC 6675 §5 RecoveryPoint) while in fast or RTO recovery.
@@ -282,6 +284,7 @@ impl TcpConnection {
             last_ack_sent: SeqNum(0),
             sb: Scoreboard::default(),
             rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto),
+            rcv_rtt: ReceiverRtt::default(),
             rack: Rack::default(),
             cc: cfg.congestion_control.build(now, mss),
             recovery: None,
@@ -395,6 +398,19 @@ impl TcpConnection {
             self.writable_wanted = true;
         }
         Some(n)
+    }
+
+    /// Send-buffer auto-tuning for a connection fed by a layer above (after Linux's
+    /// `tcp_sndbuf_expand`): the buffer grows towards two congestion windows — what is in
+    /// flight plus as much queued behind it — by at least half its size at a time, up to
+    /// `max` bytes. It never shrinks.
+    pub(crate) fn expand_send_buffer(&mut self, max: usize) {
+        let capacity = self.send_buf.capacity();
+        let want = self.cc.window().saturating_mul(2).min(max);
+        if want > capacity {
+            self.send_buf
+                .grow(want.max(capacity + capacity / 2).min(max));
+        }
     }
 
     /// Copies received in-order bytes into `buf` (RFC 9293 §3.10.3 RECEIVE); returns how many.
@@ -558,13 +574,23 @@ impl TcpConnection {
         ts_clock(now, self.ts_offset)
     }
 
+    /// The round trip the receive buffer must cover: the larger of the sender's SRTT and
+    /// the receiver's estimate (a host that only receives has only the latter once queues
+    /// build).
+    pub(crate) fn path_rtt(&self) -> Option<Duration> {
+        self.rtt.srtt().max(self.rcv_rtt.get())
+    }
+
     /// Receive-buffer auto-tuning on an application read of `read` bytes.
     fn autotune(&mut self, now: Instant, read: usize) {
         let cap = self.recv.capacity();
-        if let Some(grown) =
-            self.tune
-                .on_read(now, read, cap, self.cfg.recv_buffer_max, self.rtt.srtt())
-        {
+        if let Some(grown) = self.tune.on_read(
+            now,
+            read,
+            cap,
+            self.cfg.recv_buffer_max,
+            TuneRtts::single(self.path_rtt()),
+        ) {
             self.recv.grow(grown);
         }
     }

@@ -11,6 +11,8 @@ use crate::wire::{SeqNum, TcpFlags, TcpRepr};
 
 /// RFC 6675 §2 DupThresh, for peers without SACK (RFC 5681 §3.2 fast retransmit).
 const DUP_THRESH: u32 = 3;
+/// Echoed timestamps older than this (ms; the largest RTO) are not round-trip samples.
+const MAX_ECHO_AGE_MS: u32 = 60_000;
 
 impl TcpConnection {
     /// Takes the peer's SYN: its ISN and options (RFC 9293 §3.7.1 MSS, RFC 7323 §2.2 window
@@ -380,6 +382,16 @@ impl TcpConnection {
                     self.abort_rst = true;
                     self.set_closed(CloseReason::Aborted);
                     return;
+                }
+                if let (true, Some((_, echo))) = (self.ts_ok, seg.timestamp()) {
+                    if echo != 0 {
+                        let elapsed = self.ts_now(now).wrapping_sub(echo);
+                        // A stale or forged echo far in the past says nothing of the path.
+                        if elapsed < MAX_ECHO_AGE_MS {
+                            self.rcv_rtt
+                                .on_echo(Duration::from_millis(u64::from(elapsed)));
+                        }
+                    }
                 }
                 let before = self.recv.rcv_nxt();
                 let out = self.recv.write(seq, seg.payload);

@@ -23,7 +23,7 @@ mod scoreboard;
 mod state;
 mod timers;
 
-pub(crate) use autotune::Autotune;
+pub(crate) use autotune::{Autotune, TuneRtts};
 pub use config::TcpConfig;
 pub use connection::{ConnectionParams, TcpConnection, TcpInfo};
 pub(crate) use connection::{initial_window, our_window_scale, ts_clock};

@@ -341,7 +341,15 @@ impl TcpConnection {
         self.stats.bytes_retransmitted += sent as u64;
         self.stats.bytes_sent += sent as u64;
         self.after_data_sent(now, sent);
-        if self.rto_at.is_none() {
+        // RFC 6298 §5.1 starts the timer only if it is not running. But when the segment at
+        // SND.UNA goes again, the timer armed by the last ACK that advanced (§5.3) measures
+        // from before this retransmission: the ACK that reached the hole came one RTT after
+        // the hole was sent, RACK waited out its reordering window, and the retransmission
+        // needs a whole RTT more. Once queueing pushes the SRTT towards the RTO, that timer
+        // expires before the retransmission can be acknowledged, and a spurious timeout
+        // collapses the window. Restart it, as RFC 6582 §3.2 step 5 does on a partial ACK
+        // (and Linux does when it retransmits the head).
+        if self.rto_at.is_none() || i == 0 {
             self.rto_at = Some(now + self.rtt.rto());
         }
         Some(total)

@@ -127,6 +127,30 @@ impl Rack {
         }
         out
     }
+
+    /// RFC 8985 §6.3: on a retransmission timeout, the first outstanding segment is lost (it
+    /// was sent an RTO ago); any other is lost only if it was sent at least RACK.rtt plus the
+    /// reordering window ago. Segments sent since then are still on their way: marking them
+    /// too would send again a whole window the receiver is about to get (go-back-N); if they
+    /// are lost, RACK finds them as the next ACKs arrive.
+    pub(crate) fn mark_losses_on_rto(
+        &self,
+        sb: &mut Scoreboard,
+        now: Instant,
+        min_rtt: Option<Duration>,
+        srtt: Duration,
+    ) {
+        // The timeout starts a recovery: no reordering allowance unless reordering was seen.
+        let reo_wnd = self.reo_wnd(sb, true, min_rtt, srtt);
+        for i in 0..sb.len() {
+            let Some(seg) = sb.get(i).copied() else {
+                break;
+            };
+            if i == 0 || seg.sent_at + self.rtt + reo_wnd <= now {
+                sb.mark_lost(i);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -186,5 +210,44 @@ mod tests {
         assert_eq!(d.lost_sent_at, Some(Instant::ZERO));
         assert_eq!(sb.lost_segs(), 2);
         assert_eq!(d.recheck_in, Some(Duration::from_millis(2)));
+    }
+
+    #[test]
+    fn timeout_marks_the_first_segment_and_those_sent_over_an_rtt_ago() {
+        let lost = |sb: &Scoreboard| -> Vec<bool> {
+            (0..sb.len()).map(|i| sb.get(i).unwrap().lost).collect()
+        };
+        let mut sb = Scoreboard::default();
+        // Sent at 0, 10, 20 (SACKed at 70: RACK.rtt = 50 ms), 90 and 95.
+        for (k, at) in [0, 10, 20, 90, 95].into_iter().enumerate() {
+            sb.push(seg(k as u32, at));
+        }
+        let mut rack = Rack::default();
+        let mut delivered = Vec::new();
+        sb.sack(
+            &[crate::wire::SackBlock {
+                left: 200,
+                right: 300,
+            }],
+            |s| delivered.push(*s),
+        );
+        let min_rtt = Some(Duration::from_millis(50));
+        for s in &delivered {
+            rack.on_delivered(s, Instant::from_millis(70), min_rtt);
+        }
+        let srtt = Duration::from_millis(50);
+        rack.mark_losses_on_rto(&mut sb, Instant::from_millis(100), min_rtt, srtt);
+        // Segments 0 and 1 are older than RACK.rtt (no reordering window: the timeout starts
+        // a recovery); 2 arrived; 3 and 4 left 10 and 5 ms ago and are still on their way.
+        assert_eq!(lost(&sb), [true, true, false, false, false]);
+        assert_eq!(sb.lost_segs(), 2);
+
+        // The first outstanding segment is lost however recently it went: the timer ran
+        // out on it.
+        let mut sb = Scoreboard::default();
+        sb.push(seg(0, 99));
+        sb.push(seg(1, 99));
+        rack.mark_losses_on_rto(&mut sb, Instant::from_millis(100), min_rtt, srtt);
+        assert_eq!(lost(&sb), [true, false]);
     }
 }

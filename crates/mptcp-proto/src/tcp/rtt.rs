@@ -97,6 +97,30 @@ impl RttEstimator {
     }
 }
 
+/// The receiver's estimate of the round trip (after Linux's `tcp_rcv_rtt_measure_ts`): a
+/// data segment echoes (RFC 7323 §4.3) the timestamp of an ACK of ours the sender had
+/// received, so the time since that ACK left is one round trip including every queue on
+/// the way. A host that only receives has no other measure of the path's RTT once queues
+/// build; the receive buffer must cover it (RFC 8684 §3.3.5 for the connection level).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReceiverRtt {
+    smoothed: Option<Duration>,
+}
+
+impl ReceiverRtt {
+    /// A data segment echoed a timestamp of ours sent `elapsed` ago; smoothed with gain
+    /// 1/8 as RFC 6298's SRTT.
+    pub(crate) fn on_echo(&mut self, elapsed: Duration) {
+        let sample = elapsed.max(GRANULARITY);
+        self.smoothed = Some(self.smoothed.map_or(sample, |s| (s * 7 + sample) / 8));
+    }
+
+    /// The estimate, once a sample arrived.
+    pub(crate) fn get(&self) -> Option<Duration> {
+        self.smoothed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +153,16 @@ mod tests {
         rtt.on_sample(ms(1));
         assert!(rtt.rto() >= ms(200));
         assert_eq!(rtt.min_rtt(), Some(ms(1)));
+    }
+
+    #[test]
+    fn the_receiver_estimate_follows_echoed_timestamps() {
+        let mut rtt = ReceiverRtt::default();
+        assert_eq!(rtt.get(), None);
+        rtt.on_echo(ms(0));
+        assert_eq!(rtt.get(), Some(GRANULARITY));
+        rtt.on_echo(ms(161));
+        // 7/8 * 1 + 1/8 * 161 = 21
+        assert_eq!(rtt.get(), Some(ms(21)));
     }
 }

@@ -82,6 +82,15 @@ impl Scoreboard {
         self.segs.get(i)
     }
 
+    /// When the segment holding `seq` was last sent, if it is outstanding.
+    pub(crate) fn sent_at(&self, seq: SeqNum) -> Option<Instant> {
+        let i = self.segs.partition_point(|s| s.end() <= seq);
+        self.segs
+            .get(i)
+            .filter(|s| s.start <= seq)
+            .map(|s| s.sent_at)
+    }
+
     /// Bytes of sequence space outstanding (RFC 5681 FlightSize).
     pub(crate) fn outstanding(&self) -> usize {
         self.total
@@ -223,7 +232,8 @@ impl Scoreboard {
         true
     }
 
-    /// RFC 6298 §5.4 / RFC 8985 §6.3: after a timeout every segment not SACKed is lost.
+    /// After a timeout without SACK (RFC 5681 §3.1, RFC 6298 §5.4): every segment is lost,
+    /// as the sender cannot tell which arrived.
     pub(crate) fn mark_all_lost(&mut self) {
         for i in 0..self.segs.len() {
             self.mark_lost(i);

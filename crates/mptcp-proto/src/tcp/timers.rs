@@ -2,6 +2,8 @@
 //! delayed ACK, persist (zero-window probes, RFC 9293 §3.8.6.1), keep-alive (§3.8.4) and
 //! TIME-WAIT (§3.4.2). All deadlines are instants handed in by the caller.
 
+use core::time::Duration;
+
 use super::connection::{Probe, TcpConnection};
 use super::state::{CloseReason, TcpState};
 use crate::cc::CongestionEvent;
@@ -134,12 +136,19 @@ impl TcpConnection {
                     self.set_closed(CloseReason::TimedOut);
                     return;
                 }
-                // RFC 5681 §3.1 / RFC 6675 §5.1: the window collapses and everything
-                // outstanding is presumed lost (RFC 8985 §6.3).
+                // RFC 5681 §3.1 / RFC 6675 §5.1: the window collapses.
                 let ctx = self.cc_context();
                 self.cc
                     .on_congestion_event(now, CongestionEvent::Timeout, &ctx);
-                self.sb.mark_all_lost();
+                if self.sack_ok {
+                    // RFC 8985 §6.3: the first segment and those sent over an RTT ago.
+                    let srtt = self.rtt.srtt().unwrap_or(Duration::from_secs(1));
+                    self.rack
+                        .mark_losses_on_rto(&mut self.sb, now, self.rtt.min_rtt(), srtt);
+                } else {
+                    // Without SACK nothing tells which segments arrived: all go again.
+                    self.sb.mark_all_lost();
+                }
                 self.recovery = Some(self.snd_nxt);
                 self.fast_retransmit = true;
                 self.rtt.on_timeout();

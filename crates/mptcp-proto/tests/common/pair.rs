@@ -3,7 +3,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use mptcp_proto::stack::{
@@ -104,6 +104,10 @@ pub enum Fate {
 /// impairments apply.
 pub type Hook = Box<dyn FnMut(&Logged) -> Fate>;
 
+/// Sees (and may rewrite) every IP packet a side (0: A, 1: B) puts on the wire, before
+/// anything else does: a middlebox, or a stand-in for a peer's behaviour.
+pub type Tamper = Box<dyn FnMut(Instant, usize, &mut Vec<u8>)>;
+
 /// A packet on the wire: arrival time, tie-breaker, receiving side, bytes.
 type InFlight = (Instant, u64, usize, Vec<u8>);
 
@@ -120,6 +124,11 @@ pub struct Pair {
     pub drop_next: [(TcpFlags, usize); 2],
     /// Per-packet drop or delay decision, e.g. to lose one chosen segment.
     pub hook: Option<Hook>,
+    /// Per-packet rewrite, before the hook.
+    pub tamper: Option<Tamper>,
+    /// Each side's interface addresses: a packet is delivered to the interface holding
+    /// its destination address (the first one if none does).
+    addrs: [Vec<Vec<IpAddr>>; 2],
     queue: BinaryHeap<Reverse<InFlight>>,
     link_free: [Instant; 2],
     counter: u64,
@@ -172,6 +181,8 @@ impl Pair {
     /// Two hosts with these whole configurations.
     pub fn with_configs(a: StackConfig, b: StackConfig, wire: WireConfig) -> Self {
         let seed = wire.seed;
+        let addrs = |c: &StackConfig| c.interfaces.iter().map(|i| i.addrs.clone()).collect();
+        let addrs = [addrs(&a), addrs(&b)];
         Self {
             stacks: [
                 Stack::new(a, Box::new(Rng(seed ^ 0xA))),
@@ -182,6 +193,8 @@ impl Pair {
             blackhole: [false; 2],
             drop_next: [(TcpFlags::empty(), 0); 2],
             hook: None,
+            tamper: None,
+            addrs,
             queue: BinaryHeap::new(),
             link_free: [Instant::ZERO; 2],
             counter: 0,
@@ -189,6 +202,15 @@ impl Pair {
             events: [Vec::new(), Vec::new()],
             log: Vec::new(),
         }
+    }
+
+    /// The interface of side `to` that holds the destination address of `packet`.
+    fn iface_of(&self, to: usize, packet: &[u8]) -> InterfaceId {
+        let dst = parse_ip_packet(packet).ok().map(|ip| ip.ip.dst_addr());
+        let index = self.addrs[to]
+            .iter()
+            .position(|addrs| dst.is_some_and(|d| addrs.contains(&d)));
+        InterfaceId(index.unwrap_or(0))
     }
 
     pub fn a(&mut self) -> &mut Stack {
@@ -200,7 +222,10 @@ impl Pair {
     }
 
     /// Puts a packet from side `from` on the wire.
-    pub fn enqueue(&mut self, from: usize, packet: Vec<u8>) {
+    pub fn enqueue(&mut self, from: usize, mut packet: Vec<u8>) {
+        if let Some(tamper) = self.tamper.as_mut() {
+            tamper(self.now, from, &mut packet);
+        }
         let mut dropped = self.blackhole[from];
         let info = parse_ip_packet(&packet).ok().and_then(|ip| {
             let tcp = TcpPacket::new_checked(ip.payload).ok()?;
@@ -294,7 +319,6 @@ impl Pair {
             let mut any = false;
             for side in 0..2 {
                 while let Some(t) = self.stacks[side].poll_transmit(self.now, &mut buf) {
-                    assert_eq!(t.iface, InterfaceId(0));
                     let packet = buf[..t.len].to_vec();
                     self.enqueue(side, packet);
                     any = true;
@@ -336,7 +360,8 @@ impl Pair {
             }
             let Reverse((_, _, to, packet)) = self.queue.pop().unwrap();
             let now = self.now;
-            self.stacks[to].handle_packet(now, InterfaceId(0), &packet);
+            let iface = self.iface_of(to, &packet);
+            self.stacks[to].handle_packet(now, iface, &packet);
         }
         for side in 0..2 {
             if self.stacks[side]

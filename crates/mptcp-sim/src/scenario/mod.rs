@@ -17,6 +17,8 @@
 //! recv_buffer = 65536           # optional: fixed receive buffer in bytes
 //! mptcp = false                 # optional: plain TCP (default: MPTCP, falling back to TCP)
 //! mptcp_checksum = true         # optional: ask for DSS checksums (default: no)
+//! scheduler = "roundrobin"      # optional: "default" (minimum RTT), "roundrobin"
+//! roundrobin = { num_segments = 1, cwnd_limited = false }   # optional, with "roundrobin"
 //!
 //! [[routers]]
 //! name = "r"
@@ -76,6 +78,7 @@ mod units;
 
 use core::net::SocketAddr;
 
+use mptcp_proto::sched::{RoundRobin, SchedulerChoice, UnknownScheduler};
 use serde::Deserialize;
 
 pub use apps::AppSpec;
@@ -131,6 +134,49 @@ pub struct HostSpec {
     /// Whether the host asks for DSS checksums (default: no).
     #[serde(default)]
     pub mptcp_checksum: Option<bool>,
+    /// The MPTCP scheduler of every connection, by name (see
+    /// `mptcp_proto::sched::SCHEDULERS`). The stack's default if absent.
+    #[serde(default)]
+    pub scheduler: Option<String>,
+    /// Parameters of the `roundrobin` scheduler (the seeds' module parameters).
+    #[serde(default)]
+    pub roundrobin: Option<RoundRobinSpec>,
+}
+
+/// The `roundrobin` scheduler's parameters; absent ones keep the kernel module's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundRobinSpec {
+    /// Segments per turn (default 1).
+    #[serde(default)]
+    pub num_segments: Option<u32>,
+    /// Skip subflows whose congestion window is full (default true).
+    #[serde(default)]
+    pub cwnd_limited: Option<bool>,
+}
+
+impl HostSpec {
+    /// The scheduler this host's connections use, if the scenario names one.
+    pub fn scheduler_choice(&self) -> Result<Option<SchedulerChoice>, String> {
+        let choice = match (self.scheduler.as_deref(), self.roundrobin) {
+            (None, None) => return Ok(None),
+            (Some("roundrobin"), Some(rr)) => {
+                let defaults = RoundRobin::default();
+                SchedulerChoice::new(RoundRobin::new(
+                    rr.num_segments.unwrap_or(defaults.num_segments()),
+                    rr.cwnd_limited.unwrap_or(defaults.cwnd_limited()),
+                ))
+            }
+            (_, Some(_)) => {
+                return Err("roundrobin parameters without scheduler = \"roundrobin\"".to_owned());
+            }
+            (Some(name), None) => name.parse().map_err(|e: UnknownScheduler| e.to_string())?,
+        };
+        if self.roundrobin.and_then(|rr| rr.num_segments) == Some(0) {
+            return Err("roundrobin.num_segments of 0".to_owned());
+        }
+        Ok(Some(choice))
+    }
 }
 
 /// A router and its static routing table.
@@ -411,6 +457,9 @@ impl Scenario {
                     place,
                     &format!("unknown congestion control {name:?} (known: {known})"),
                 ));
+            }
+            if let Err(problem) = host.scheduler_choice() {
+                return Err(invalid(place, &problem));
             }
             if host.recv_buffer == Some(0) {
                 return Err(invalid(place, "a receive buffer of 0 bytes"));
