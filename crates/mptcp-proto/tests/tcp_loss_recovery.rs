@@ -720,3 +720,89 @@ fn a_large_send_buffer_over_a_shallow_queue_does_not_set_off_a_retransmission_st
         goodput / 1e6
     );
 }
+
+/// Proportional Rate Reduction (RFC 6937): when many segments of one flight are lost at
+/// once, RACK marks them all lost within a few ACKs and `pipe` falls far below the reduced
+/// window. Sending `cwnd − pipe` would then let that whole difference out back to back, into
+/// the queue that just overflowed. With PRR, pipe at or below ssthresh grows back by at most
+/// what each ACK delivered plus one segment (PRR-SSRB, §3): B acknowledges each out-of-order
+/// segment at once, so every ACK in recovery delivers one segment and A answers it with at
+/// most two, the ACK clock of slow start rather than a burst. Everything is repaired once,
+/// without a timeout.
+///
+/// A 10 Mbit/s bottleneck (with a queue deep enough not to drop) spaces the segments, so B
+/// acknowledges them one or two at a time; A does not pace, so anything the windows allow
+/// leaves at the instant an ACK arrives.
+#[test]
+fn many_losses_at_once_are_repaired_without_a_burst() {
+    let wire = WireConfig {
+        delay: DELAY,
+        rate: Some(10_000_000),
+        queue: 1000 * 1500,
+        ..WireConfig::default()
+    };
+    let mut p = Pair::new(unpaced(), TcpConfig::default(), wire);
+    let (a, b) = p.connected();
+    let start = p.log.len();
+    // Fifty segments in a row of the fourth flight of slow start (71–150): their first
+    // transmissions
+    // (retransmissions may go before the last of them leaves).
+    let lost = 81..=130;
+    let mut seen = std::collections::HashSet::new();
+    let dropping = lost.clone();
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 && seen.insert(l.seq) && dropping.contains(&seen.len()) {
+            return Fate::Drop;
+        }
+        Fate::Deliver
+    }));
+    let total = 600 * 1024;
+    let mut up = Flow::new(1, total);
+    assert!(p.run_until(ms(10_000), |p| {
+        up.pump_send(&mut p.stacks[0], a);
+        up.pump_recv(&mut p.stacks[1], b);
+        up.eof
+    }));
+    assert_eq!(up.received, total);
+
+    let data = data_from_a(&p, start);
+    let mut firsts = std::collections::HashSet::new();
+    let new: Vec<&Logged> = data.iter().filter(|l| firsts.insert(l.seq)).collect();
+    let holes: Vec<u32> = lost.map(|k| new[k - 1].seq).collect();
+    // Each lost segment goes exactly twice; nothing else is retransmitted.
+    assert_eq!(retransmitted(&data), holes);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!(info.timeouts, 0, "no RTO");
+    assert_eq!(info.retransmits, holes.len() as u64);
+
+    // Recovery: from the first retransmission until the last hole is acknowledged.
+    let first_rtx = sends_of(&p, holes[0])[1];
+    let last_end = holes[holes.len() - 1].wrapping_add(SEG as u32);
+    let repaired = p
+        .log
+        .iter()
+        .find(|l| l.from == 1 && l.ack.wrapping_sub(last_end) as i32 >= 0 && l.at >= first_rtx)
+        .map(|l| l.at + DELAY)
+        .unwrap();
+    let mut bursts: Vec<(Instant, usize)> = Vec::new();
+    for l in data
+        .iter()
+        .filter(|l| l.at >= first_rtx && l.at <= repaired)
+    {
+        match bursts.last_mut() {
+            Some((at, n)) if *at == l.at => *n += 1,
+            _ => bursts.push((l.at, 1)),
+        }
+    }
+    let sizes: Vec<usize> = bursts.iter().map(|&(_, n)| n).collect();
+    println!(
+        "recovery from +{:?} to +{:?}: segments sent per ACK {sizes:?}",
+        first_rtx - data[0].at,
+        repaired - data[0].at,
+    );
+    assert!(sizes.len() >= holes.len() / 2, "sent in response to ACKs");
+    assert!(
+        sizes.iter().all(|&n| n <= 2),
+        "at most one delivered segment plus one per ACK: {sizes:?}"
+    );
+}

@@ -141,9 +141,10 @@ impl Subflow {
         end.diff(self.tcp.snd_nxt).max(0) as usize
     }
 
-    /// Bytes of congestion window not in flight.
+    /// Bytes the subflow's congestion control lets out now (congestion window not in
+    /// flight, or in fast recovery what PRR allows).
     pub(crate) fn cwnd_room(&self) -> usize {
-        self.tcp.cc.window().saturating_sub(self.tcp.sb.in_flight())
+        self.tcp.cwnd_room()
     }
 
     /// Whether the subflow may carry data: established, its handshake done, not closing.

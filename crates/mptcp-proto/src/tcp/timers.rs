@@ -150,6 +150,9 @@ impl TcpConnection {
                     self.sb.mark_all_lost();
                 }
                 self.recovery = Some(self.snd_nxt);
+                // Recovery after a timeout is slow start from one segment (RFC 5681 §3.1),
+                // not PRR's reduction.
+                self.prr = None;
                 self.fast_retransmit = true;
                 self.rtt.on_timeout();
                 self.tlp_at = None;
