@@ -97,12 +97,14 @@ byte pattern that the receiving application checks byte by byte, so `intact` mea
 arrived, in order, unchanged, and no more than were sent.
 
 The table shows per connection: payload bytes received, duration (from the client's connect to \
-the last byte), goodput, segments retransmitted by both ends, the client's smoothed RTT, and \
-whether the transfer is intact. The exit code is 1 if any transfer is not intact or did not \
+the last byte), goodput, segments retransmitted by both ends, the client's smoothed RTT, the \
+longest stall (the longest an application went without reading while data was still to come, \
+either direction) and whether the transfer is intact. The exit code is 1 if any transfer is not intact or did not \
 finish by the scenario's end.
 
 With --json: one JSON object with the run and, per connection, bytes_sent, bytes_received, \
-intact, finished, duration_s, goodput_bps, retransmits, srtt_ms and problem.",
+intact, finished, duration_s, goodput_bps, retransmits, srtt_ms, stall_up_ms (the server \
+reading the client's bytes), stall_down_ms (the client reading the server's) and problem.",
         after_help = "Examples:
   mptcp sim scenarios/clean_100mbit_20ms.toml
   mptcp sim --seed 7 --pcap out/ scenarios/lossy_1pct.toml

@@ -53,6 +53,15 @@ fn json_summary_and_captures_tshark_reads() {
     assert_eq!(exchange["intact"], true);
     assert!(exchange["duration_s"].as_f64().unwrap() > 200.0 * 0.04);
     assert!(exchange["goodput_bps"].as_f64().unwrap() > 0.0);
+    // The longest time each side went without reading while data was still to come: at
+    // least the round trip between a response and the next request, well under the run.
+    for stall in ["stall_up_ms", "stall_down_ms"] {
+        let ms = exchange[stall].as_f64().unwrap();
+        assert!(
+            ms > 0.0 && ms < 1e3 * exchange["duration_s"].as_f64().unwrap(),
+            "{stall} {ms}"
+        );
+    }
     assert_eq!(connections[1]["kind"], "on-off");
     assert_eq!(connections[1]["intact"], true);
 

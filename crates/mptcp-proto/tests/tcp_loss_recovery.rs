@@ -254,6 +254,47 @@ fn tail_loss_probe_is_not_scheduled_after_the_rto() {
 }
 
 #[test]
+fn tail_loss_probe_does_not_postpone_the_rto_of_a_path_that_died() {
+    let (mut p, a, _b) = connected(unpaced());
+    let rto = p.a().tcp_info(a).unwrap().rto;
+    let start = p.log.len();
+    // Ten full segments; the path dies after the fifth: nothing of A's gets through again.
+    let mut count = 0;
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 {
+            count += 1;
+            if count > 5 {
+                return Fate::Drop;
+            }
+        }
+        Fate::Deliver
+    }));
+    send_pattern(&mut p, a, 10 * SEG);
+    // Up to the first timeout (the next comes 2·RTO later).
+    p.run_for(ms(500));
+
+    let data = data_from_a(&p, start);
+    let probe = &data[10];
+    let ack_at = last_ack_arrival(&p, probe.at);
+    let srtt = p.a().tcp_info(a).unwrap().srtt.unwrap();
+    // RFC 8985 §7.2: the probe goes 2·SRTT after the last ACK; §7.3: then the RTO, which
+    // the probe leaves where that ACK armed it (RFC 6298 §5.3) rather than restarting it:
+    // the first segment that never arrived goes again one RTO after the last ACK, not
+    // 2·SRTT later (which, for MPTCP, is that much longer before a dead path's data moves).
+    let timeout = &data[11];
+    println!(
+        "last ACK at +{:?}; probe at +{:?}; RTO {rto:?}: segment 6 again at +{:?}",
+        ack_at - p.log[start].at,
+        probe.at - p.log[start].at,
+        timeout.at - p.log[start].at,
+    );
+    assert_eq!(probe.at, ack_at + 2 * srtt);
+    assert_eq!(timeout.seq, data[5].seq);
+    assert_eq!(timeout.at, ack_at + rto);
+    assert_eq!(p.a().tcp_info(a).unwrap().timeouts, 1);
+}
+
+#[test]
 fn tail_loss_probe_sends_new_data_when_there_is_some() {
     let (mut p, a, b) = connected(unpaced());
     let start = p.log.len();
@@ -677,5 +718,91 @@ fn a_large_send_buffer_over_a_shallow_queue_does_not_set_off_a_retransmission_st
         goodput >= 0.85 * RATE as f64,
         "goodput {:.2} Mbit/s",
         goodput / 1e6
+    );
+}
+
+/// Proportional Rate Reduction (RFC 6937): when many segments of one flight are lost at
+/// once, RACK marks them all lost within a few ACKs and `pipe` falls far below the reduced
+/// window. Sending `cwnd − pipe` would then let that whole difference out back to back, into
+/// the queue that just overflowed. With PRR, pipe at or below ssthresh grows back by at most
+/// what each ACK delivered plus one segment (PRR-SSRB, §3): B acknowledges each out-of-order
+/// segment at once, so every ACK in recovery delivers one segment and A answers it with at
+/// most two, the ACK clock of slow start rather than a burst. Everything is repaired once,
+/// without a timeout.
+///
+/// A 10 Mbit/s bottleneck (with a queue deep enough not to drop) spaces the segments, so B
+/// acknowledges them one or two at a time; A does not pace, so anything the windows allow
+/// leaves at the instant an ACK arrives.
+#[test]
+fn many_losses_at_once_are_repaired_without_a_burst() {
+    let wire = WireConfig {
+        delay: DELAY,
+        rate: Some(10_000_000),
+        queue: 1000 * 1500,
+        ..WireConfig::default()
+    };
+    let mut p = Pair::new(unpaced(), TcpConfig::default(), wire);
+    let (a, b) = p.connected();
+    let start = p.log.len();
+    // Fifty segments in a row of the fourth flight of slow start (71–150): their first
+    // transmissions
+    // (retransmissions may go before the last of them leaves).
+    let lost = 81..=130;
+    let mut seen = std::collections::HashSet::new();
+    let dropping = lost.clone();
+    p.hook = Some(Box::new(move |l: &Logged| {
+        if l.from == 0 && l.len > 0 && seen.insert(l.seq) && dropping.contains(&seen.len()) {
+            return Fate::Drop;
+        }
+        Fate::Deliver
+    }));
+    let total = 600 * 1024;
+    let mut up = Flow::new(1, total);
+    assert!(p.run_until(ms(10_000), |p| {
+        up.pump_send(&mut p.stacks[0], a);
+        up.pump_recv(&mut p.stacks[1], b);
+        up.eof
+    }));
+    assert_eq!(up.received, total);
+
+    let data = data_from_a(&p, start);
+    let mut firsts = std::collections::HashSet::new();
+    let new: Vec<&Logged> = data.iter().filter(|l| firsts.insert(l.seq)).collect();
+    let holes: Vec<u32> = lost.map(|k| new[k - 1].seq).collect();
+    // Each lost segment goes exactly twice; nothing else is retransmitted.
+    assert_eq!(retransmitted(&data), holes);
+    let info = p.a().tcp_info(a).unwrap();
+    assert_eq!(info.timeouts, 0, "no RTO");
+    assert_eq!(info.retransmits, holes.len() as u64);
+
+    // Recovery: from the first retransmission until the last hole is acknowledged.
+    let first_rtx = sends_of(&p, holes[0])[1];
+    let last_end = holes[holes.len() - 1].wrapping_add(SEG as u32);
+    let repaired = p
+        .log
+        .iter()
+        .find(|l| l.from == 1 && l.ack.wrapping_sub(last_end) as i32 >= 0 && l.at >= first_rtx)
+        .map(|l| l.at + DELAY)
+        .unwrap();
+    let mut bursts: Vec<(Instant, usize)> = Vec::new();
+    for l in data
+        .iter()
+        .filter(|l| l.at >= first_rtx && l.at <= repaired)
+    {
+        match bursts.last_mut() {
+            Some((at, n)) if *at == l.at => *n += 1,
+            _ => bursts.push((l.at, 1)),
+        }
+    }
+    let sizes: Vec<usize> = bursts.iter().map(|&(_, n)| n).collect();
+    println!(
+        "recovery from +{:?} to +{:?}: segments sent per ACK {sizes:?}",
+        first_rtx - data[0].at,
+        repaired - data[0].at,
+    );
+    assert!(sizes.len() >= holes.len() / 2, "sent in response to ACKs");
+    assert!(
+        sizes.iter().all(|&n| n <= 2),
+        "at most one delivered segment plus one per ACK: {sizes:?}"
     );
 }

@@ -66,7 +66,7 @@ mod sim;
 mod stack_host;
 
 pub use host::Host;
-pub use report::{ConnectionReport, Sample, ScenarioReport, SubflowSample, TrafficKind};
+pub use report::{ConnectionReport, Sample, ScenarioReport, Stall, SubflowSample, TrafficKind};
 pub use router::Router;
 pub use run::{RunError, RunOptions, run_scenario, run_scenario_observed};
 pub use sim::{LinkId, NodeId, Simulation, TopologyError, TraceEvent};

@@ -17,6 +17,8 @@ pub enum TrafficKind {
     Bulk,
     /// A bulk transfer of a known size, server to client.
     Download,
+    /// Bulk transfers of known sizes both ways at once.
+    Exchange,
     /// Requests and responses.
     RequestResponse,
     /// Rate-limited on/off traffic for the whole scenario.
@@ -24,11 +26,13 @@ pub enum TrafficKind {
 }
 
 impl TrafficKind {
-    /// The name used in scenario files ("bulk", "download", "request-response", "on-off").
+    /// The name used in scenario files ("bulk", "download", "exchange", "request-response",
+    /// "on-off").
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bulk => "bulk",
             Self::Download => "download",
+            Self::Exchange => "exchange",
             Self::RequestResponse => "request-response",
             Self::OnOff => "on-off",
         }
@@ -84,22 +88,56 @@ pub struct ConnectionReport {
     /// Some byte an application read differed from what its peer sent at that position:
     /// damaged data reached an application (never acceptable; a reset is).
     pub wrong_bytes: bool,
+    /// The longest the server went without reading the client's bytes while more were to
+    /// come: the longest gap between two reads that returned data, or, when the client's
+    /// bytes stopped short, from the last read to the end of the run (`None`: nothing
+    /// read).
+    pub stall_up: Option<Stall>,
+    /// The same for the client reading the server's bytes.
+    pub stall_down: Option<Stall>,
     /// The client's view of the connection at regular instants, from its connect to the end
     /// of the transfer (empty unless [`RunOptions::sample_every`](crate::RunOptions) asked).
     pub samples: Vec<Sample>,
     /// Request/response: how long each exchange took, in order, from handing the request
     /// to the stack to reading the last byte of its response (empty for other traffic).
     pub exchange_times: Vec<Duration>,
+    /// The server's view of the connection at the same instants, from its accept to its
+    /// close (`sent` counts its responses, `received` the client's bytes).
+    pub server_samples: Vec<Sample>,
 }
 
-/// What a client had sent, read and carried on each subflow at one instant.
+/// A time an application went without reading while data was still to come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    /// The last read before it.
+    pub from: Instant,
+    /// The read that ended it (the end of the run, for a transfer that stopped short).
+    pub until: Instant,
+}
+
+impl Stall {
+    /// How long it lasted.
+    pub fn length(&self) -> Duration {
+        self.until.saturating_duration_since(self.from)
+    }
+
+    /// The longer of `a` and `b`.
+    pub fn longest(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.length() > a.length() { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// What one end of a connection had sent, read and carried on each subflow at one instant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
     /// When.
     pub at: Instant,
-    /// Payload bytes the client handed to its stack so far.
+    /// Payload bytes this end's application handed to its stack so far.
     pub sent: u64,
-    /// Payload bytes the client read (and checked) so far.
+    /// Payload bytes this end's application read (and checked) so far.
     pub received: u64,
     /// The counters of each subflow of the connection (one for plain TCP).
     pub subflows: Vec<SubflowSample>,
@@ -110,14 +148,20 @@ pub struct Sample {
 pub struct SubflowSample {
     /// The subflow.
     pub id: SubflowId,
-    /// The client's address and port.
+    /// This end's address and port.
     pub local: SocketAddr,
-    /// The server's address and port.
+    /// The other end's address and port.
     pub remote: SocketAddr,
-    /// Payload bytes the client sent on it, retransmissions included.
+    /// Payload bytes this end sent on it, retransmissions included.
     pub bytes_sent: u64,
-    /// Payload bytes the client received on it in order.
+    /// Payload bytes this end received on it in order.
     pub bytes_received: u64,
+    /// Segments this end retransmitted on it.
+    pub retransmits: u64,
+    /// Its retransmission timeout (backed off, if it is).
+    pub rto: Duration,
+    /// Its smoothed RTT, once measured.
+    pub srtt: Option<Duration>,
 }
 
 impl ConnectionReport {
@@ -224,20 +268,29 @@ fn connection(
     let down_clean = down.mismatch.is_none();
     let responded = session.map_or(0, |(_, s)| s.responded());
     let server_eof = session.and_then(|(_, s)| s.eof);
-    let (kind, expected, finished, end, counts_right) = match client.kind {
+    // Per kind: what each direction carries (`None`: as much as the client sent), whether
+    // the transfer completed, and when.
+    let (kind, up_expected, down_expected, finished, end) = match client.kind {
         ClientKind::Bulk { bytes } => (
             TrafficKind::Bulk,
             Some(bytes),
+            0,
             server_eof.is_some(),
             server_eof,
-            up_received == bytes && down.received == 0,
         ),
         ClientKind::Download { bytes } => (
             TrafficKind::Download,
-            Some(bytes),
+            Some(0),
+            bytes,
             client.eof.is_some(),
             client.eof,
-            up_received == 0 && down.received == bytes,
+        ),
+        ClientKind::Exchange { up, down } => (
+            TrafficKind::Exchange,
+            Some(up),
+            down,
+            client.eof.is_some() && server_eof.is_some(),
+            client.eof.max(server_eof),
         ),
         ClientKind::RequestResponse {
             request,
@@ -248,23 +301,34 @@ fn connection(
             let answered = down.received >= responses;
             (
                 TrafficKind::RequestResponse,
-                Some(requests + responses),
+                Some(requests),
+                responses,
                 answered && server_eof.is_some(),
                 server_eof.max(down.last),
-                up_received == requests && down.received == responses,
             )
         }
         ClientKind::OnOff { .. } => (
             TrafficKind::OnOff,
             None,
+            0,
             client.connected.is_some()
                 && client.failure.is_none()
                 && client.closed.is_none()
                 && session.is_some_and(|(_, s)| s.failure.is_none() && s.closed.is_none()),
             None,
-            up_received <= client.sent() && down.received == 0,
         ),
     };
+    let expected = up_expected.map(|up| up + down_expected);
+    let counts_right = up_expected.map_or(up_received <= client.sent(), |up| up_received == up)
+        && down.received == down_expected;
+    // A direction that stopped short stalled from its last read to the end of the run.
+    let short = |received: u64, expected: Option<u64>| {
+        expected
+            .is_some_and(|e| received < e)
+            .then_some(scenario_end)
+    };
+    let stall_up = upstream.and_then(|r| r.longest_stall(short(r.received, up_expected)));
+    let stall_down = down.longest_stall(short(down.received, Some(down_expected)));
     let finished = finished && session.is_some();
     let intact = up_clean && down_clean && counts_right && (finished || expected.is_none());
     let tcp = [client.tcp, session.and_then(|(_, s)| s.tcp)];
@@ -296,8 +360,11 @@ fn connection(
         client_subflows: client.subflows.clone(),
         problem,
         wrong_bytes: upstream.is_some_and(|r| r.mismatch.is_some()) || !down_clean,
+        stall_up,
+        stall_down,
         samples: client.samples.clone(),
         exchange_times: client.exchange_times.clone(),
+        server_samples: session.map_or_else(Vec::new, |(_, s)| s.samples.clone()),
     }
 }
 

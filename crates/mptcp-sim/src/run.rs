@@ -25,8 +25,9 @@ pub struct RunOptions {
     /// `link<index>.pcap` or `link<index>-<name>.pcap` after the link's place and name in the
     /// scenario.
     pub pcap_dir: Option<PathBuf>,
-    /// Sample every client connection this often (virtual time) into
-    /// [`ConnectionReport::samples`](crate::ConnectionReport::samples): bytes sent and read,
+    /// Sample both ends of every connection this often (virtual time) into
+    /// [`ConnectionReport::samples`](crate::ConnectionReport::samples) and
+    /// [`server_samples`](crate::ConnectionReport::server_samples): bytes sent and read,
     /// and each subflow's counters. `None`: no samples.
     pub sample_every: Option<Duration>,
 }

@@ -21,6 +21,7 @@
 //!   reader task's batch or an application call that queued output.
 
 use core::net::IpAddr;
+use core::time::Duration;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -174,6 +175,38 @@ impl Runtime {
     pub fn stats(&self) -> StackStats {
         self.handle.shared.lock().stack.stats()
     }
+
+    /// Waits until every connection has finished its closing handshake — each subflow
+    /// closed, or in TIME-WAIT, from which our last ACK has gone — or until `limit` has
+    /// passed, and returns how many subflows were still open
+    /// ([`Stack::open_subflows`]). The closing handshake needs the runtime: a program that
+    /// drops it right after [`MptcpStream::close_gracefully`](crate::MptcpStream::close_gracefully)
+    /// leaves its subflows in FIN-WAIT and the peer's in LAST-ACK, retransmitting FINs
+    /// nobody answers. Connections still open (not closed by either side) count, so close
+    /// them first; a subflow whose path died never finishes, hence the limit.
+    ///
+    /// ```no_run
+    /// # async fn demo(runtime: mptcp_tun::Runtime, stream: mptcp_tun::MptcpStream) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// stream.close_gracefully().await?;
+    /// runtime.linger(Duration::from_secs(5)).await;
+    /// drop(runtime); // nothing of the closing handshake is left to do
+    /// # Ok(()) }
+    /// ```
+    pub async fn linger(&self, limit: Duration) -> usize {
+        let shared = &self.handle.shared;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let passed = shared.passed();
+            let open = shared.lock().stack.open_subflows();
+            if open == 0 || shared.is_stopped() {
+                return open;
+            }
+            if tokio::time::timeout_at(deadline, passed).await.is_err() {
+                return shared.lock().stack.open_subflows();
+            }
+        }
+    }
 }
 
 impl Drop for Runtime {
@@ -265,6 +298,7 @@ async fn drive<D: Device>(shared: Arc<Shared>, devices: Arc<[D]>, len: usize) {
             }
         }
         wake.drain(..).for_each(Waker::wake);
+        shared.pass_done();
         if sent == BATCH {
             // More may be waiting; let other tasks run, then go on draining.
             tokio::task::yield_now().await;

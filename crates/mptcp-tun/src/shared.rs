@@ -103,6 +103,8 @@ pub(crate) struct Shared {
     inner: Mutex<Inner>,
     /// Wakes the driver: there may be output to send or a new deadline.
     driver: Notify,
+    /// Wakes whoever waits for the stack to move on: the driver ran a pass.
+    passes: Notify,
     pub(crate) clock: Clock,
     stopped: AtomicBool,
 }
@@ -124,6 +126,7 @@ impl Shared {
                 listeners: HashMap::new(),
             }),
             driver: Notify::new(),
+            passes: Notify::new(),
             clock,
             stopped: AtomicBool::new(false),
         }
@@ -143,6 +146,21 @@ impl Shared {
     /// Waits for a [`kick`](Self::kick) (one given while nobody waited is kept).
     pub(crate) async fn kicked(&self) {
         self.driver.notified().await;
+    }
+
+    /// Tells the tasks waiting in [`passed`](Self::passed) that the driver ran a pass
+    /// (packets went in or out, timers ran).
+    pub(crate) fn pass_done(&self) {
+        self.passes.notify_waiters();
+    }
+
+    /// Waits for the driver's next pass. Create it before looking at the stack, so that a
+    /// pass in between is not missed: [`Notified::enable`](tokio::sync::futures::Notified)
+    /// is done here.
+    pub(crate) fn passed(&self) -> impl Future<Output = ()> + '_ {
+        let mut notified = Box::pin(self.passes.notified());
+        notified.as_mut().enable();
+        notified
     }
 
     /// Whether the runtime has stopped.

@@ -123,8 +123,10 @@ impl MptcpStream {
 
     /// Closes the connection gracefully, the way `SO_LINGER` does for a socket:
     /// [`shutdown_complete`](Self::shutdown_complete), then releases the connection. The
-    /// closing handshake ends on its own afterwards while the runtime runs; dropping the
-    /// runtime right after this returns loses nothing the peer is waiting for.
+    /// peer then has all our data; the closing handshake of the subflows (their FINs and
+    /// the last ACKs) goes on while the runtime runs: a program that ends next lets it
+    /// finish with [`Runtime::linger`](crate::Runtime::linger) before dropping the
+    /// runtime.
     ///
     /// It does not wait for the peer's end of stream: read to the end first when the
     /// peer's data matters (received data left unread makes the release a reset, as

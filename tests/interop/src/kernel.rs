@@ -95,6 +95,21 @@ pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
 }
 
+/// The read stalls a kernel-peer line lists (`read_stalls=FROM-UNTIL,...`, with
+/// `--report-stalls-over-ms`): when each began and ended, in [`monotonic_ns`] time.
+///
+/// [`monotonic_ns`]: crate::monotonic_ns
+pub fn read_stalls(line: &str) -> Vec<(u64, u64)> {
+    field(line, "read_stalls")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|stall| {
+            let (from, until) = stall.split_once('-')?;
+            Some((from.parse().ok()?, until.parse().ok()?))
+        })
+        .collect()
+}
+
 /// The kernel's counter `name` in `ns`, e.g. `MPTcpExtMPFastcloseRx` or
 /// `TcpRetransSegs` (`nstat -saz`: absolute, no history written).
 ///

@@ -16,6 +16,7 @@
 //!   peer ([`finish_kernel`]) and reads the kernel's counters ([`nstat`]).
 //! - [`transfer`]: the pattern over our side's streams: [`write_pattern`],
 //!   [`recv_pattern`], [`exchange`] of both directions at once, per [`Role`].
+//! - [`clock`]: the machine's monotonic clock, shared with `kernel-peer`;
 //! - [`command`]: setup commands with timeouts and quoted error messages;
 //!   [`Spawned`] guards long-running children.
 //! - [`ImpairedDevice`]: seeded random packet loss in each direction between
@@ -28,6 +29,7 @@
 //! the test created: nothing is configured in the root namespace.
 
 pub mod addr;
+pub mod clock;
 pub mod command;
 pub mod error;
 pub mod impair;
@@ -44,10 +46,11 @@ pub mod veth;
 pub use mptcp_cli::pattern;
 
 pub use addr::IfAddr;
+pub use clock::monotonic_ns;
 pub use command::{Finished, Spawned};
 pub use error::{Error, Result};
 pub use impair::{ImpairCounters, ImpairedDevice, Loss, Tally};
-pub use kernel::{Opening, field, finish_kernel, nstat, proc_counters, wait_counter};
+pub use kernel::{Opening, field, finish_kernel, nstat, proc_counters, read_stalls, wait_counter};
 pub use netns::Namespace;
 pub use ours::{OurStack, create_tun, create_tun_with, runtime};
 pub use peer::KernelPeer;

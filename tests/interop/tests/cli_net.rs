@@ -85,6 +85,27 @@ fn kernel_mptcp() -> KernelPeer {
     KernelPeer::new(PEER).deadline(Duration::from_secs(45))
 }
 
+/// The kernel's TCP sockets (MPTCP subflows included) caught mid-way through closing —
+/// FIN-WAIT-1/2, CLOSING, CLOSE-WAIT, LAST-ACK — once packets in flight have landed, as
+/// `ss` lines. A peer that exits before its closing handshake is over leaves the
+/// kernel's there: waiting for a FIN, or retransmitting its own to nobody.
+fn kernel_sockets_closing(topo: &Topology) -> Vec<String> {
+    std::thread::sleep(Duration::from_millis(300));
+    let states = [
+        "fin-wait-1",
+        "fin-wait-2",
+        "closing",
+        "close-wait",
+        "last-ack",
+    ];
+    let mut args = vec!["-tanH"];
+    for state in states {
+        args.extend(["state", state]);
+    }
+    let out = topo.kernel().exec("ss", &args).unwrap();
+    out.stdout.lines().map(str::to_owned).collect()
+}
+
 /// The subflows of a report that completed their handshake.
 fn established(json: &Json) -> Vec<&Json> {
     json["subflows"]
@@ -231,6 +252,9 @@ fn connect_over_two_paths_opens_a_second_subflow() {
     assert!(kernel.contains("proto=mptcp "), "{kernel}");
     assert!(kernel.contains("extra_subflows=1 "), "{kernel}");
     eprintln!("{json}\n{kernel}");
+    // Both subflows went through their closing handshake before we exited.
+    let closing = kernel_sockets_closing(&topo);
+    assert!(closing.is_empty(), "{closing:#?}");
 }
 
 /// A kernel client (`peer`) connects to `mptcp listen` on `listen_at`, reaching it at `to`;
@@ -275,6 +299,9 @@ fn kernel_client_to_our_listener(
     assert_eq!(established(&json).len(), 1, "{json}");
     let kernel = peer.finish(client).unwrap().stdout;
     assert!(kernel.contains("verify=ok"), "{kernel}");
+    // Our listener waited for the closing handshake before exiting.
+    let closing = kernel_sockets_closing(&topo);
+    assert!(closing.is_empty(), "{protocol}: {closing:#?}");
 }
 
 #[test]

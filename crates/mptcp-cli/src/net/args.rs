@@ -35,7 +35,9 @@ Without --send or --send-file, standard input is sent. What arrives goes to stan
 early is fine: the sending goes on to the end.
 
 Before it exits, the command waits until the peer has acknowledged everything it sent, the end \
-of its stream (FIN or DATA_FIN) included.
+of its stream (FIN or DATA_FIN) included, and then, for up to 3 s, until the closing handshake \
+of every subflow is over (our FIN acknowledged and the peer's answered), so that the peer is \
+not left waiting for an ACK from a process that is gone.
 
 At the end it prints bytes sent and received, duration, goodput, the peer, the protocol and \
 the subflows on standard error, or with --json one JSON object on standard output: command, \

@@ -1,5 +1,6 @@
 //! `mptcp connect` and `mptcp listen` from parsed arguments to exit status: open the data,
-//! set up the host, make or accept the connection, exchange, close gracefully, report.
+//! set up the host, make or accept the connection, exchange, close gracefully, report, and
+//! let the closing handshake finish before the stack goes.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::task::Poll;
@@ -109,10 +110,12 @@ async fn connect_async(args: &ConnectArgs, target: SocketAddr) -> u8 {
             return finish(&report, &args.data);
         }
     };
-    transfer(
+    let code = transfer(
         COMMAND, &args.net, stream, source, sink, &args.data, SERVER_TAG,
     )
-    .await
+    .await;
+    host.linger(COMMAND).await;
+    code
 }
 
 async fn listen_async(args: &ListenArgs) -> u8 {
@@ -171,10 +174,12 @@ async fn listen_async(args: &ListenArgs) -> u8 {
             return finish(&report, &args.data);
         }
     };
-    transfer(
+    let code = transfer(
         COMMAND, &args.net, stream, source, sink, &args.data, CLIENT_TAG,
     )
-    .await
+    .await;
+    host.linger(COMMAND).await;
+    code
 }
 
 /// The addresses to listen on: the one asked for, or the unspecified address of each family

@@ -1,8 +1,9 @@
 //! The stack as a host on the network: the TUN device it creates, the routes that lead its
 //! addresses into the device, and the `mptcp-tun` runtime on top.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::Command;
+use std::time::Duration;
 
 use mptcp_tun::{Handle, Interface, Runtime, RuntimeConfig, TunDevice, TunError};
 
@@ -85,7 +86,26 @@ impl Host {
     pub(crate) fn handle(&self) -> Handle {
         self.runtime.handle()
     }
+
+    /// Lets the closing handshake of the connection finish before the stack goes with the
+    /// process — at most [`LINGER`]: a subflow whose path died never finishes — and says
+    /// on standard error when it did not finish.
+    pub(crate) async fn linger(&self, command: &str) {
+        let open = self.runtime.linger(LINGER).await;
+        if open > 0 {
+            let _ = writeln!(
+                io::stderr(),
+                "mptcp {command}: {open} subflow(s) still closing after {} s (a path down?); \
+                 exiting anyway",
+                LINGER.as_secs()
+            );
+        }
+    }
 }
+
+/// How long a command waits at its end for the closing handshake (our subflows' FINs
+/// acknowledged, the peer's answered): [`Runtime::linger`].
+const LINGER: Duration = Duration::from_secs(3);
 
 /// The runtime's settings from the options: MPTCP unless `--tcp`, with `--checksum` and
 /// `--path-manager`.

@@ -18,7 +18,8 @@
 //! - [`outcome`] / [`report`]: how the run ended and over what protocol, for people and for
 //!   `--json`;
 //! - `command`: the two commands from arguments to exit status, ending with a graceful close
-//!   ([`MptcpStream::close_gracefully`](mptcp_tun::MptcpStream::close_gracefully)).
+//!   ([`MptcpStream::shutdown_complete`](mptcp_tun::MptcpStream::shutdown_complete)) and
+//!   the end of the closing handshake ([`Runtime::linger`](mptcp_tun::Runtime::linger)).
 //!
 //! Connections speak MPTCP unless `--tcp` asks for plain TCP; a peer without MPTCP gets plain
 //! TCP (the report says `tcp-fallback`).

@@ -37,6 +37,8 @@ fn connection(conn: &ConnectionReport) -> Json {
         "timeouts": conn.timeouts,
         "srtt_ms": millis(conn.srtt),
         "min_rtt_ms": millis(conn.min_rtt),
+        "stall_up_ms": millis(conn.stall_up.map(|s| s.length())),
+        "stall_down_ms": millis(conn.stall_down.map(|s| s.length())),
         "problem": conn.problem,
     })
 }

@@ -1,6 +1,9 @@
 //! `mptcp sim`: the report as a table, one row per connection, and a line per problem.
 
+use core::time::Duration;
 use std::io::{self, Write};
+
+use mptcp_sim::Stall;
 
 use super::SimRun;
 
@@ -18,14 +21,17 @@ pub fn write_text(out: &mut impl Write, run: &SimRun) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "{:>3}  {:<28} {:<16} {:>12} {:>10} {:>13} {:>7} {:>9}  intact",
-        "#", "connection", "kind", "bytes", "duration", "goodput", "retrans", "srtt"
+        "{:>3}  {:<28} {:<16} {:>12} {:>10} {:>13} {:>7} {:>9} {:>10}  intact",
+        "#", "connection", "kind", "bytes", "duration", "goodput", "retrans", "srtt", "stall"
     )?;
     for (index, conn) in report.connections.iter().enumerate() {
-        let srtt = conn.srtt.map_or_else(
-            || "-".to_owned(),
-            |srtt| format!("{:.1} ms", srtt.as_secs_f64() * 1e3),
-        );
+        let millis = |d: Option<Duration>| {
+            d.map_or_else(
+                || "-".to_owned(),
+                |d| format!("{:.1} ms", d.as_secs_f64() * 1e3),
+            )
+        };
+        let stall = Stall::longest(conn.stall_up, conn.stall_down).map(|s| s.length());
         let intact = match (conn.intact, conn.finished) {
             (true, true) => "yes",
             (true, false) => "NO (unfinished)",
@@ -33,14 +39,15 @@ pub fn write_text(out: &mut impl Write, run: &SimRun) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{index:>3}  {:<28} {:<16} {:>12} {:>8.3} s {:>8.2} Mbit/s {:>7} {:>9}  {intact}",
+            "{index:>3}  {:<28} {:<16} {:>12} {:>8.3} s {:>8.2} Mbit/s {:>7} {:>9} {:>10}  {intact}",
             format!("{} -> {}", conn.client, conn.remote),
             conn.kind.as_str(),
             conn.bytes_received,
             conn.duration().as_secs_f64(),
             conn.goodput_bps() / 1e6,
             conn.retransmits,
-            srtt,
+            millis(conn.srtt),
+            millis(stall),
         )?;
     }
     for (index, conn) in report.connections.iter().enumerate() {

@@ -166,7 +166,7 @@ impl MptcpConnection {
             }
             // The peer dropped the damaged data: send it again, checked.
             let len = self.snd_nxt.diff(self.snd_una).max(0) as u32;
-            self.reinject.push_back((self.snd_una, len, usize::MAX));
+            self.resend_oldest(len);
             self.fail = Some(Failure::Received {
                 drained: None,
                 resending: true,

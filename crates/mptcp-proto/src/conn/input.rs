@@ -390,9 +390,10 @@ impl MptcpConnection {
     }
 
     /// A retransmission timeout makes a subflow "potentially failed" (after the
-    /// multipath-tcp.org kernel): its outstanding data is re-injected on the others.
+    /// multipath-tcp.org kernel) when another subflow can carry data: everything it holds
+    /// is re-injected on the others at once (`reinject.rs`), and it gets no new data.
     fn check_timeouts(&mut self, index: usize) {
-        let several = self.subflows.len() > 1;
+        let several = self.other_can_carry(index);
         let sf = &mut self.subflows[index];
         let timeouts = sf.tcp.stats.timeouts;
         if timeouts > sf.timeouts_seen {
@@ -408,33 +409,13 @@ impl MptcpConnection {
         }
     }
 
-    /// Queues the data subflow `index` carries and the peer has not acknowledged at the
-    /// data level, to go again on another subflow.
-    pub(super) fn reinject_from(&mut self, index: usize) {
-        if self.mode != Mode::Mptcp {
-            return;
-        }
-        let una = self.snd_una;
-        for (dsn, len) in self.subflows[index].tx.ranges() {
-            let end = dsn + u64::from(len);
-            if end > una && !self.reinject.iter().any(|r| r.0 == dsn) {
-                self.reinject.push_back((dsn, len, index));
-            }
-        }
-    }
-
     /// The peer closed its side of subflow `index` (a subflow FIN, not a DATA_FIN): it
     /// will not send there again, so when another subflow can carry our data we close our
     /// side too, as Linux does, and its data goes on the others; otherwise both ends would
     /// keep it half-closed for ever. The last usable subflow stays open for our data (TCP
     /// half-close); the connection's close shuts it down.
     fn subflow_peer_closed(&mut self, index: usize) {
-        let others = self
-            .subflows
-            .iter()
-            .enumerate()
-            .any(|(i, s)| i != index && s.can_carry_data());
-        if self.subflows[index].retired || !others {
+        if self.subflows[index].retired || !self.other_can_carry(index) {
             return;
         }
         self.reinject_from(index);

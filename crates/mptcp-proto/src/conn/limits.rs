@@ -139,15 +139,7 @@ impl MptcpConnection {
                 self.closed_recent.pop_front();
             }
             self.closed_recent.push_back(sf.info());
-            // Indices past it move down by one; re-injections it carried no longer need
-            // to avoid it.
-            for entry in &mut self.reinject {
-                if entry.2 == index {
-                    entry.2 = usize::MAX;
-                } else if entry.2 != usize::MAX && entry.2 > index {
-                    entry.2 -= 1;
-                }
-            }
+            self.reinjections_after_removal(index);
             if self.tx_cursor > index {
                 self.tx_cursor -= 1;
             }

@@ -29,6 +29,7 @@ mod mapping;
 mod opportunistic;
 mod options;
 mod output;
+mod reinject;
 mod signal;
 mod subflow;
 
@@ -46,6 +47,7 @@ use crate::tcp::{
 use crate::time::Instant;
 use crate::wire::{DataSeq, SeqNum};
 use fail::{Failure, InfiniteMapping};
+use reinject::Reinjection;
 use signal::Signals;
 use subflow::{Join, Subflow};
 
@@ -183,8 +185,8 @@ pub struct MptcpConnection {
     requests: VecDeque<SubflowRequest>,
     /// Subflow whose turn it is to send first.
     tx_cursor: usize,
-    /// Data to send again on another subflow: start, length, subflow it was on.
-    reinject: VecDeque<(DataSeq, u32, usize)>,
+    /// Data to send again (see `reinject.rs`).
+    reinject: VecDeque<Reinjection>,
     /// End of the data re-sent opportunistically so far (see `opportunistic.rs`).
     opportunistic_to: Option<DataSeq>,
     /// We closed the connection abruptly: RSTs carry MP_FASTCLOSE (RFC 8684 §3.5).
@@ -417,6 +419,14 @@ impl MptcpConnection {
     /// included: after a shutdown, nothing of ours is left in flight.
     pub fn send_complete(&self) -> bool {
         self.fin_acked
+    }
+
+    /// How many subflows are neither closed nor in TIME-WAIT.
+    pub(crate) fn open_subflows(&self) -> usize {
+        self.subflows
+            .iter()
+            .filter(|s| !matches!(s.tcp.state(), TcpState::Closed | TcpState::TimeWait))
+            .count()
     }
 
     /// A snapshot of the first subflow (like `TCP_INFO`).
@@ -676,19 +686,32 @@ impl MptcpConnection {
     }
 
     /// Makes some subflow send an ACK soon (it carries the DATA_ACK, the window, the
-    /// DATA_FIN and any pending signal): one that works, if any does — an ACK on a
-    /// "potentially failed" subflow (a path that went down) may never arrive.
+    /// DATA_FIN and any pending signal): the [`ack_carrier`](Self::ack_carrier).
     fn request_ack(&mut self) {
-        let live =
-            |s: &Subflow| s.join == Join::Done && s.tcp.state().is_synchronized() && !s.is_closed();
-        let index = self
-            .subflows
-            .iter()
-            .position(|s| live(s) && !s.potentially_failed)
-            .or_else(|| self.subflows.iter().position(live));
-        if let Some(index) = index {
+        if let Some(index) = self.ack_carrier() {
             self.subflows[index].tcp.ack_now = true;
         }
+    }
+
+    /// The subflow that carries what the connection level sends on its own (DATA_ACK,
+    /// DATA_FIN, signals): the first one that works, if any does — an ACK on a "potentially
+    /// failed" subflow (a path that went down, perhaps the first subflow's) may never
+    /// arrive — else the first one alive.
+    fn ack_carrier(&self) -> Option<usize> {
+        let live =
+            |s: &Subflow| s.join == Join::Done && s.tcp.state().is_synchronized() && !s.is_closed();
+        self.subflows
+            .iter()
+            .position(|s| live(s) && !s.potentially_failed)
+            .or_else(|| self.subflows.iter().position(live))
+    }
+
+    /// Whether a subflow other than `index` can carry data.
+    fn other_can_carry(&self, index: usize) -> bool {
+        self.subflows
+            .iter()
+            .enumerate()
+            .any(|(i, s)| i != index && s.can_carry_data())
     }
 }
 

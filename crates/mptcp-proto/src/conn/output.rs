@@ -7,7 +7,6 @@ use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags}
 use super::subflow::Join;
 use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_MAX};
 use crate::stack::InterfaceId;
-use crate::tcp::TcpState;
 use crate::time::Instant;
 use crate::wire::{DataSeq, dss_checksum};
 
@@ -159,27 +158,8 @@ impl MptcpConnection {
 
     /// Hands one segment's worth of data to a subflow; false when nothing more can go.
     fn schedule_one(&mut self, scratch: &mut [u8]) -> bool {
-        // Re-injected data first (RFC 8684 §3.3.6), on another subflow than its own.
-        while let Some(&(dsn, len, from)) = self.reinject.front() {
-            let end = dsn + u64::from(len);
-            if end <= self.snd_una {
-                self.reinject.pop_front();
-                continue;
-            }
-            let start = dsn.max(self.snd_una);
-            let Some(index) = self.pick_subflow(Some(from)) else {
-                return false;
-            };
-            let n = self.hand_over(index, start, end.diff(start) as usize, scratch);
-            if n == 0 {
-                return false;
-            }
-            let front = self.reinject.front_mut().expect("looked at above");
-            if start + n as u64 >= end {
-                self.reinject.pop_front();
-            } else {
-                *front = (start + n as u64, end.diff(start + n as u64) as u32, from);
-            }
+        // Re-injected data first (RFC 8684 §3.3.6).
+        if self.reinject_one(scratch) {
             return true;
         }
         // Then copies of data already sent, for schedulers that ask for them.
@@ -207,10 +187,7 @@ impl MptcpConnection {
                 .snd_wnd_edge
                 .unwrap_or(self.snd_una + sf.tcp.snd_wnd as u64);
             let mut room = edge.diff(self.snd_nxt).max(0) as usize;
-            if room == 0
-                && self.snd_nxt == self.snd_una
-                && self.subflows.iter().all(|s| s.tcp.sb.is_empty())
-            {
+            if room == 0 && self.snd_nxt == self.snd_una && self.nothing_in_flight() {
                 // A closed window (the DATA_ACK at its right edge) with nothing in flight:
                 // hand over one segment anyway, so the subflow's zero-window probes (RFC
                 // 9293 §3.8.6.1) find out when it opens even if the window update is lost.
@@ -295,7 +272,7 @@ impl MptcpConnection {
 
     /// The subflow the next data goes to: for TCP the only one; for MPTCP the
     /// scheduler's choice (never `exclude`).
-    fn pick_subflow(&mut self, exclude: Option<usize>) -> Option<usize> {
+    pub(super) fn pick_subflow(&mut self, exclude: Option<usize>) -> Option<usize> {
         if self.mode == Mode::Tcp {
             let sf = self.subflows.first()?;
             let usable =
@@ -355,12 +332,25 @@ impl MptcpConnection {
         }
     }
 
-    /// Retransmission timeout of the DATA_FIN: the first live subflow's RTO.
-    fn fin_rto(&self) -> core::time::Duration {
+    /// Whether no working subflow has data in flight. A "potentially failed" subflow (a
+    /// path that went down) may hold its data for ever; that data was re-injected
+    /// elsewhere and does not count.
+    fn nothing_in_flight(&self) -> bool {
         self.subflows
             .iter()
-            .find(|s| s.tcp.state() != TcpState::Closed)
-            .map_or(core::time::Duration::from_secs(1), |s| s.tcp.rtt.rto())
+            .filter(|s| !s.potentially_failed)
+            .all(|s| s.tcp.sb.is_empty())
+    }
+
+    /// Retransmission timeout of the DATA_FIN and of the data level: the RTO of the
+    /// subflow that carries them ([`ack_carrier`](Self::ack_carrier)), a working one. Not
+    /// the first subflow's: when its path died, its RTO doubles at every one of its
+    /// timeouts, and the data level would wait 0.2, 0.4, 0.8 ... 51 s in turn.
+    fn fin_rto(&self) -> core::time::Duration {
+        self.ack_carrier()
+            .map_or(core::time::Duration::from_secs(1), |i| {
+                self.subflows[i].tcp.rtt.rto()
+            })
     }
 
     /// The next instant a timer of the connection or of a subflow is due.
@@ -392,8 +382,8 @@ impl MptcpConnection {
             // index is excluded) and whatever the window: it starts at the DATA_ACK.
             self.data_rto_at = None;
             let len = self.snd_nxt.diff(self.snd_una).clamp(0, MAX_MAPPING as i64) as u32;
-            if len > 0 && !self.reinject.iter().any(|r| r.0 == self.snd_una) {
-                self.reinject.push_front((self.snd_una, len, usize::MAX));
+            if len > 0 {
+                self.resend_oldest(len);
             }
             self.request_ack();
         }

@@ -145,9 +145,10 @@ impl Subflow {
         end.diff(self.tcp.snd_nxt).max(0) as usize
     }
 
-    /// Bytes of congestion window not in flight.
+    /// Bytes the subflow's congestion control lets out now (congestion window not in
+    /// flight, or in fast recovery what PRR allows).
     pub(crate) fn cwnd_room(&self) -> usize {
-        self.tcp.cc.window().saturating_sub(self.tcp.sb.in_flight())
+        self.tcp.cwnd_room()
     }
 
     /// Whether the subflow may carry data: established, its handshake done, not closing.
@@ -157,6 +158,11 @@ impl Subflow {
             && self.tcp.state().is_synchronized()
             && self.tcp.state().can_send()
             && !self.tcp.fin_queued
+    }
+
+    /// Whether it can carry data and is not suspected of having failed.
+    pub(crate) fn works(&self) -> bool {
+        self.can_carry_data() && !self.potentially_failed
     }
 
     /// Whether the TCP connection is over.

@@ -178,6 +178,15 @@ impl Stack {
         self.stats
     }
 
+    /// Subflows of every connection (a plain TCP connection has one) that have not
+    /// finished their closing handshake: neither closed nor in TIME-WAIT, established ones
+    /// included. A program about to end waits (a bounded time) for none to be left: from
+    /// TIME-WAIT on, the peer has the ACK of its FIN (RFC 9293 §3.6), while a FIN that
+    /// arrives after we are gone is never answered and leaves the peer's side in LAST-ACK.
+    pub fn open_subflows(&self) -> usize {
+        self.conns.values().map(|e| e.conn.open_subflows()).sum()
+    }
+
     fn iface_of(&self, ip: IpAddr) -> Option<InterfaceId> {
         self.config
             .interfaces

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use super::autotune::{Autotune, TuneRtts};
 use super::config::TcpConfig;
+use super::prr::Prr;
 use super::rack::Rack;
 use super::recv_buffer::RecvBuffer;
 use super::ring::ByteRing;
@@ -178,6 +179,8 @@ pub struct TcpConnection {
     pub(crate) cc: Box<dyn CongestionController>,
     /// Recovery point (RFC 6675 §5 RecoveryPoint) while in fast or RTO recovery.
     pub(crate) recovery: Option<SeqNum>,
+    /// Proportional Rate Reduction (RFC 6937) while in fast recovery (not after a timeout).
+    pub(crate) prr: Option<Prr>,
     pub(crate) dupacks: u32,
     pub(crate) syn_sent_at: Option<Instant>,
     pub(crate) syn_retransmits: u32,
@@ -288,6 +291,7 @@ impl TcpConnection {
             rack: Rack::default(),
             cc: cfg.congestion_control.build(now, mss),
             recovery: None,
+            prr: None,
             dupacks: 0,
             syn_sent_at: None,
             syn_retransmits: 0,

@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use super::connection::{TcpConnection, default_peer_mss};
+use super::prr::Prr;
 use super::state::{CloseReason, TcpEvent, TcpState};
 use crate::cc::{AckEvent, CongestionEvent};
 use crate::time::Instant;
@@ -308,15 +309,26 @@ impl TcpConnection {
             let ctx = self.cc_context();
             self.cc.on_ack(now, &event, &ctx);
         }
+        let in_prr = self.prr.is_some();
         if self.sack_ok && delivered > 0 {
             self.detect_loss(now);
         }
         if let Some(recovery) = self.recovery {
             if self.snd_una >= recovery {
                 self.recovery = None;
+                self.prr = None;
                 let ctx = self.cc_context();
                 self.cc.on_recovery_end(now, &ctx);
             }
+        }
+        if let Some(prr) = &mut self.prr {
+            if !in_prr {
+                // This ACK started recovery: what it delivered was part of the flight then.
+                prr.add_to_recover_fs(delivered);
+            }
+            // RFC 6937 §3: every ACK during recovery (not the one that ends it) sets sndcnt.
+            // The controller cut its window to ssthresh when recovery started.
+            prr.on_ack(delivered, self.sb.in_flight(), self.cc.window(), self.mss);
         }
         if advanced {
             self.arm_tlp(now);
@@ -356,7 +368,8 @@ impl TcpConnection {
     }
 
     /// RFC 6675 §5 step 4: enter loss recovery (once per window), cut the window, and
-    /// retransmit the first lost segment at once.
+    /// retransmit the first lost segment at once; from then on Proportional Rate Reduction
+    /// (RFC 6937 §3) decides how much may be sent.
     pub(crate) fn enter_recovery(&mut self, now: Instant, sent_at: Instant) {
         if self.recovery.is_some() {
             return;
@@ -364,6 +377,8 @@ impl TcpConnection {
         self.recovery = Some(self.snd_nxt);
         self.fast_retransmit = true;
         self.tlp_at = None;
+        // RecoverFS: every byte not yet delivered, the ones just marked lost included.
+        self.prr = Some(Prr::new(self.sb.outstanding() - self.sb.sacked_bytes()));
         let ctx = self.cc_context();
         self.cc
             .on_congestion_event(now, CongestionEvent::Loss { sent_at }, &ctx);

@@ -15,6 +15,7 @@ mod connection;
 mod hooks;
 mod input;
 mod output;
+mod prr;
 mod rack;
 mod recv_buffer;
 mod ring;

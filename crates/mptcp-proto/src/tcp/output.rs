@@ -169,12 +169,36 @@ impl TcpConnection {
             self.pacing_blocked = self.sb.first_lost().is_some() || self.has_new_data();
             return None;
         }
-        if self.sb.in_flight() < self.cc.window() {
-            if let Some(i) = self.sb.first_lost() {
-                return self.retransmit(now, buf, hooks, i);
+        if let Some(i) = self.sb.first_lost() {
+            // RFC 6675 §5 NextSeg: lost segments go before new data.
+            if !self.may_retransmit(i) {
+                return None;
             }
+            return self.retransmit(now, buf, hooks, i);
         }
         self.send_new(now, buf, hooks, false)
+    }
+
+    /// Bytes the congestion control lets out now: `cwnd − pipe` (RFC 6675 §5), or in fast
+    /// recovery what Proportional Rate Reduction allows (RFC 6937 §3).
+    pub(crate) fn cwnd_room(&self) -> usize {
+        match &self.prr {
+            Some(prr) => prr.allowance(),
+            None => self.cc.window().saturating_sub(self.sb.in_flight()),
+        }
+    }
+
+    /// Whether the congestion control lets the lost segment at `i` go again. Outside
+    /// recovery any room does (the segment may overshoot cwnd by less than itself); under
+    /// PRR the allowance must hold the whole segment, or the few bytes left of each ACK's
+    /// sndcnt (segments carry less than the MSS once options are taken off) would let out
+    /// one segment more than the ACK earned, on every ACK.
+    fn may_retransmit(&self, i: usize) -> bool {
+        let room = self.cwnd_room();
+        match (&self.prr, self.sb.get(i)) {
+            (Some(_), Some(seg)) => room >= (seg.payload_len() as usize).clamp(1, self.mss),
+            _ => room > 0,
+        }
     }
 
     /// Unsent data or an unsent FIN is waiting.
@@ -202,7 +226,7 @@ impl TcpConnection {
             .diff(self.snd_nxt)
             .max(0) as usize;
         let in_flight = self.sb.in_flight();
-        let cwnd_room = self.cc.window().saturating_sub(in_flight);
+        let cwnd_room = self.cwnd_room();
         let full = self.full_segment(hooks);
         let mut len = hooks.limit_payload(self.snd_nxt, avail.min(full));
         // A segment that ends where the layer above wants it to (a mapping's end) counts
@@ -283,6 +307,9 @@ impl TcpConnection {
         }
         self.stats.bytes_sent += sent as u64;
         self.after_data_sent(now, sent);
+        if let Some(prr) = &mut self.prr {
+            prr.on_sent(seq_len as usize);
+        }
         if self.rto_at.is_none() {
             self.rto_at = Some(now + self.rtt.rto());
         }
@@ -341,6 +368,9 @@ impl TcpConnection {
         self.stats.bytes_retransmitted += sent as u64;
         self.stats.bytes_sent += sent as u64;
         self.after_data_sent(now, sent);
+        if let Some(prr) = &mut self.prr {
+            prr.on_sent(sent.max(1));
+        }
         // RFC 6298 §5.1 starts the timer only if it is not running. But when the segment at
         // SND.UNA goes again, the timer armed by the last ACK that advanced (§5.3) measures
         // from before this retransmission: the ACK that reached the hole came one RTT after

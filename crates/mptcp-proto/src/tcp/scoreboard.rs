@@ -104,7 +104,6 @@ impl Scoreboard {
     }
 
     /// Bytes SACKed.
-    #[cfg(test)]
     pub(crate) fn sacked_bytes(&self) -> usize {
         self.sacked_bytes
     }

@@ -56,11 +56,7 @@ impl TcpConnection {
             self.detect_loss(now);
         }
         if due(self.tlp_at, now) {
-            // RFC 8985 §7.3: send one probe, then fall back on the RTO.
-            self.tlp_at = None;
-            self.tlp_done = true;
-            self.probe = Some(Probe::Tlp);
-            self.rto_at = Some(now + self.rtt.rto());
+            self.on_tlp(now);
         }
         if due(self.rto_at, now) {
             self.rto_at = None;
@@ -78,6 +74,29 @@ impl TcpConnection {
             self.on_keepalive(now);
         }
         self.update_timers(now);
+    }
+
+    /// The probe timer expired (RFC 8985 §7.3): one probe, then the RTO as a last resort.
+    ///
+    /// The probe does not postpone the RTO: it stays where the last ACK armed it, as Linux
+    /// counts it from the oldest outstanding segment's transmission rather than from the
+    /// probe. Otherwise a path that died would cost a probe timeout on top of the RTO, and
+    /// MPTCP moves a subflow's data to the other subflows only when that RTO fires. When
+    /// the RTO is due as well (§7.2: the probe timeout is capped by it), a probe that
+    /// would retransmit the oldest outstanding segment takes the RTO's place, and the RTO
+    /// counts again from it; otherwise the RTO goes now and its retransmissions replace
+    /// the probe.
+    fn on_tlp(&mut self, now: Instant) {
+        self.tlp_at = None;
+        self.tlp_done = true;
+        let rto_due = due(self.rto_at, now);
+        let probes_oldest = self.sb.len() == 1 && !self.has_new_data();
+        if !rto_due || probes_oldest {
+            self.probe = Some(Probe::Tlp);
+        }
+        if (rto_due && probes_oldest) || self.rto_at.is_none() {
+            self.rto_at = Some(now + self.rtt.rto());
+        }
     }
 
     /// Zero-window probe interval: the RTO, backed off per unanswered probe (RFC 9293
@@ -131,6 +150,9 @@ impl TcpConnection {
                     self.sb.mark_all_lost();
                 }
                 self.recovery = Some(self.snd_nxt);
+                // Recovery after a timeout is slow start from one segment (RFC 5681 §3.1),
+                // not PRR's reduction.
+                self.prr = None;
                 self.fast_retransmit = true;
                 self.rtt.on_timeout();
                 self.tlp_at = None;

@@ -38,6 +38,22 @@ pub enum AppSpec {
         /// How much to fetch.
         bytes: u64,
     },
+    /// Connects to `connect` at `start` and transfers both ways at once: sends `up` bytes
+    /// and closes, while the server sends `down` bytes from the moment it has the
+    /// client's header; both directions are checked byte for byte.
+    Exchange {
+        /// The host it runs on.
+        host: String,
+        /// When it starts.
+        #[serde(default)]
+        start: Time,
+        /// The server address.
+        connect: SocketAddr,
+        /// How much the client sends.
+        up: u64,
+        /// How much the server sends.
+        down: u64,
+    },
     /// Connects at `start` and sends `count` requests of `request` bytes, each after the
     /// previous response of `response` bytes.
     RequestResponse {
@@ -88,6 +104,7 @@ impl AppSpec {
         match self {
             Self::Bulk { host, .. }
             | Self::Download { host, .. }
+            | Self::Exchange { host, .. }
             | Self::RequestResponse { host, .. }
             | Self::OnOff { host, .. }
             | Self::Server { host, .. } => host,
@@ -99,6 +116,9 @@ impl AppSpec {
         match self {
             Self::Bulk { bytes: 0, .. } => Some("a bulk transfer of 0 bytes"),
             Self::Download { bytes: 0, .. } => Some("a download of 0 bytes"),
+            Self::Exchange { up: 0, .. } | Self::Exchange { down: 0, .. } => {
+                Some("an exchange of 0 bytes one way")
+            }
             Self::RequestResponse { count: 0, .. } => Some("a request/response count of 0"),
             Self::RequestResponse { request: 0, .. }
             | Self::RequestResponse { response: 0, .. } => Some("a request or response of 0 bytes"),

@@ -585,6 +585,7 @@ impl Scenario {
             }
             if let AppSpec::Bulk { connect, .. }
             | AppSpec::Download { connect, .. }
+            | AppSpec::Exchange { connect, .. }
             | AppSpec::RequestResponse { connect, .. }
             | AppSpec::OnOff { connect, .. } = app
                 && !self.has_address(*connect)

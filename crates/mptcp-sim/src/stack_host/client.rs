@@ -1,5 +1,5 @@
-//! The client applications: bulk transfer (upload or download), request/response and on/off
-//! traffic. Each opens
+//! The client applications: bulk transfer (upload, download or both at once),
+//! request/response and on/off traffic. Each opens
 //! one connection at its start time, announces itself with a [`Header`] and sends the
 //! pattern; what it reads back is checked against the pattern of the other direction.
 
@@ -12,8 +12,9 @@ use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
 use super::pattern::{Header, Pattern, StreamKind};
+use super::sample_of;
 use super::stream::{ReadEnd, Receiver, Sender, read_available};
-use crate::report::{Sample, SubflowSample};
+use crate::report::Sample;
 use crate::scenario::AppSpec;
 
 /// How often an on/off client tops up its sending while on.
@@ -31,6 +32,13 @@ pub(crate) enum ClientKind {
     Download {
         /// Payload bytes the server sends.
         bytes: u64,
+    },
+    /// Sends `up` bytes and shuts down, while reading the `down` bytes the server sends.
+    Exchange {
+        /// Payload bytes the client sends.
+        up: u64,
+        /// Payload bytes the server sends.
+        down: u64,
     },
     /// Sends `count` requests, each after the previous response, then shuts down.
     RequestResponse {
@@ -108,6 +116,13 @@ impl Client {
                 bytes,
                 ..
             } => (ClientKind::Download { bytes }, start, connect),
+            AppSpec::Exchange {
+                start,
+                connect,
+                up,
+                down,
+                ..
+            } => (ClientKind::Exchange { up, down }, start, connect),
             AppSpec::RequestResponse {
                 start,
                 connect,
@@ -145,6 +160,7 @@ impl Client {
         let stream = match kind {
             ClientKind::Bulk { bytes } => StreamKind::Bulk { bytes },
             ClientKind::Download { bytes } => StreamKind::Download { bytes },
+            ClientKind::Exchange { up, down } => StreamKind::Exchange { up, down },
             ClientKind::RequestResponse {
                 request, response, ..
             } => StreamKind::RequestResponse { request, response },
@@ -196,22 +212,9 @@ impl Client {
         let Some(conn) = self.conn else {
             return;
         };
-        let subflows = stack.subflows(conn).unwrap_or_default();
-        self.samples.push(Sample {
-            at: now,
-            sent: self.sent(),
-            received: self.downstream.received,
-            subflows: subflows
-                .iter()
-                .map(|sf| SubflowSample {
-                    id: sf.id,
-                    local: sf.local,
-                    remote: sf.remote,
-                    bytes_sent: sf.tcp.bytes_sent,
-                    bytes_received: sf.tcp.bytes_received,
-                })
-                .collect(),
-        });
+        let (sent, received) = (self.sent(), self.downstream.received);
+        self.samples
+            .push(sample_of(now, stack, conn, sent, received));
         self.sampled_out = self.eof.is_some() || !self.active();
     }
 
@@ -270,6 +273,7 @@ impl Client {
                         self.asked_at = now;
                         self.upstream.want(request);
                     }
+                    ClientKind::Exchange { up, .. } => self.upstream.want(up),
                     ClientKind::Download { .. } | ClientKind::OnOff { .. } => {}
                 }
                 self.pump(stack, conn);
@@ -291,7 +295,9 @@ impl Client {
             return;
         }
         let last_sent = match self.kind {
-            ClientKind::Bulk { .. } | ClientKind::Download { .. } => true,
+            ClientKind::Bulk { .. } | ClientKind::Download { .. } | ClientKind::Exchange { .. } => {
+                true
+            }
             ClientKind::RequestResponse {
                 response, count, ..
             } => self.downstream.received >= response * u64::from(count),

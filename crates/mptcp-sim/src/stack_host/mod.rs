@@ -26,6 +26,7 @@ pub(crate) use client::{Client, ClientKind};
 pub(crate) use server::{Server, Session};
 
 use crate::host::Host;
+use crate::report::{Sample, SubflowSample};
 use crate::scenario::AppSpec;
 
 /// Bytes read from the stack per `recv`.
@@ -101,19 +102,23 @@ impl StackHost {
         }
     }
 
-    /// Samples every client connection each `every` of virtual time, from time zero until
-    /// its transfer ends (one last sample after that); the samples appear in
-    /// [`ConnectionReport::samples`](crate::ConnectionReport::samples). A zero interval
+    /// Samples every connection of its clients and servers each `every` of virtual time,
+    /// from time zero until its transfer ends (one last sample after that); the samples
+    /// appear in [`ConnectionReport::samples`](crate::ConnectionReport::samples) (clients)
+    /// and [`server_samples`](crate::ConnectionReport::server_samples). A zero interval
     /// turns sampling off.
     pub fn with_sampling(mut self, every: Duration) -> Self {
         self.sample_every = (!every.is_zero()).then_some(every);
         self
     }
 
-    /// When the next sample is due, while any client still needs one.
+    /// When the next sample is due, while any client or server session still needs one.
     fn sample_due(&self) -> Option<Instant> {
         self.sample_every?;
-        (!self.clients.iter().all(Client::sampling_done)).then_some(self.next_sample)
+        let mut sessions = self.servers.iter().flat_map(|s| s.sessions.values());
+        let done =
+            self.clients.iter().all(Client::sampling_done) && sessions.all(|s| s.sampled_out);
+        (!done).then_some(self.next_sample)
     }
 
     /// Takes the samples due at `now`.
@@ -127,6 +132,13 @@ impl StackHost {
         for client in &mut self.clients {
             if !client.sampling_done() {
                 client.sample(now, &self.stack);
+            }
+        }
+        for server in &mut self.servers {
+            for (conn, session) in &mut server.sessions {
+                if !session.sampled_out {
+                    session.sample(now, *conn, &self.stack);
+                }
             }
         }
         while self.next_sample <= now {
@@ -216,6 +228,36 @@ impl StackHost {
                 }
             }
         }
+    }
+}
+
+/// A snapshot of connection `conn` at `now`, whose application sent `sent` and read
+/// `received` payload bytes so far.
+fn sample_of(
+    now: Instant,
+    stack: &Stack,
+    conn: ConnectionHandle,
+    sent: u64,
+    received: u64,
+) -> Sample {
+    let subflows = stack.subflows(conn).unwrap_or_default();
+    Sample {
+        at: now,
+        sent,
+        received,
+        subflows: subflows
+            .iter()
+            .map(|sf| SubflowSample {
+                id: sf.id,
+                local: sf.local,
+                remote: sf.remote,
+                bytes_sent: sf.tcp.bytes_sent,
+                bytes_received: sf.tcp.bytes_received,
+                retransmits: sf.tcp.retransmits,
+                rto: sf.tcp.rto,
+                srtt: sf.tcp.srtt,
+            })
+            .collect(),
     }
 }
 

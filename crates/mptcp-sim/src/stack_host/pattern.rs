@@ -42,6 +42,13 @@ pub(crate) enum StreamKind {
         /// Bytes the server sends.
         bytes: u64,
     },
+    /// `up` bytes of pattern, while the server sends `down` bytes back from the start.
+    Exchange {
+        /// Payload bytes after the header.
+        up: u64,
+        /// Bytes the server sends.
+        down: u64,
+    },
 }
 
 impl Header {
@@ -52,6 +59,7 @@ impl Header {
             StreamKind::RequestResponse { request, response } => (2, request, response),
             StreamKind::Open => (3, 0, 0),
             StreamKind::Download { bytes } => (4, bytes, 0),
+            StreamKind::Exchange { up, down } => (5, up, down),
         };
         let mut out = [0; HEADER_LEN];
         out[..4].copy_from_slice(&MAGIC);
@@ -80,6 +88,7 @@ impl Header {
             }
             (3, 0, 0) => StreamKind::Open,
             (4, bytes, 0) => StreamKind::Download { bytes },
+            (5, up, down) => StreamKind::Exchange { up, down },
             _ => return None,
         };
         Some(Self {
@@ -235,6 +244,10 @@ mod tests {
             },
             StreamKind::Open,
             StreamKind::Download { bytes: 1 << 26 },
+            StreamKind::Exchange {
+                up: 1 << 26,
+                down: 3,
+            },
         ] {
             let header = Header { salt: 99, kind };
             assert_eq!(Header::decode(&header.encode()), Some(header));

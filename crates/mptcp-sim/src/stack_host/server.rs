@@ -14,7 +14,9 @@ use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
 use super::pattern::{HEADER_LEN, Header, Pattern, StreamKind};
+use super::sample_of;
 use super::stream::{ReadEnd, Receiver, Sender, read_available};
+use crate::report::Sample;
 
 /// Connections a listener keeps waiting for `accept`.
 const BACKLOG: usize = 128;
@@ -48,6 +50,10 @@ pub(crate) struct Session {
     pub(crate) failure: Option<String>,
     /// The connection's counters, as last seen.
     pub(crate) tcp: Option<TcpInfo>,
+    /// Periodic snapshots of the connection, if the host samples.
+    pub(crate) samples: Vec<Sample>,
+    /// The last sample was taken after the session closed: no more are needed.
+    pub(crate) sampled_out: bool,
     /// The client's stream ended: close once every response is in the stack.
     close_requested: bool,
     /// `close` was called: the handle is no longer ours to use.
@@ -150,6 +156,8 @@ impl Session {
             closed: None,
             failure: None,
             tcp: None,
+            samples: Vec::new(),
+            sampled_out: false,
             close_requested: false,
             released: false,
         }
@@ -215,7 +223,9 @@ impl Session {
                 StreamKind::RequestResponse { request, response } => {
                     responses.want(upstream.received / request * response);
                 }
-                StreamKind::Download { bytes } => responses.want(bytes),
+                StreamKind::Download { bytes } | StreamKind::Exchange { down: bytes, .. } => {
+                    responses.want(bytes);
+                }
                 StreamKind::Bulk { .. } | StreamKind::Open => {}
             }
             if self.closed.is_none()
@@ -229,6 +239,14 @@ impl Session {
             self.released = true;
             stack.close(conn);
         }
+    }
+
+    /// Records the connection's counters at `now`.
+    pub(crate) fn sample(&mut self, now: Instant, conn: ConnectionHandle, stack: &Stack) {
+        let received = self.upstream.as_ref().map_or(0, |r| r.received);
+        let sample = sample_of(now, stack, conn, self.responded(), received);
+        self.samples.push(sample);
+        self.sampled_out = self.released || self.closed.is_some();
     }
 
     /// Response bytes the stack accepted.

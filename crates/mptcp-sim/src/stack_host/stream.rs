@@ -6,6 +6,7 @@ use mptcp_proto::stack::{ConnectionHandle, RecvError, SendError, Stack};
 use mptcp_proto::time::Instant;
 
 use super::pattern::{HEADER_LEN, Pattern};
+use crate::report::Stall;
 
 /// Pattern bytes generated ahead of the send buffer.
 const AHEAD: usize = 64 * 1024;
@@ -105,6 +106,8 @@ pub(crate) struct Receiver {
     pub(crate) mismatch: Option<u64>,
     /// When the last byte was read.
     pub(crate) last: Option<Instant>,
+    /// The longest gap between two reads that returned data.
+    stall: Option<Stall>,
 }
 
 impl Receiver {
@@ -115,7 +118,18 @@ impl Receiver {
             received: 0,
             mismatch: None,
             last: None,
+            stall: None,
         }
+    }
+
+    /// The longest gap between two reads that returned data, or from the last read to
+    /// `open_until` if that is longer (for a stream that stopped short).
+    pub(crate) fn longest_stall(&self, open_until: Option<Instant>) -> Option<Stall> {
+        let trailing = self
+            .last
+            .zip(open_until)
+            .map(|(from, until)| Stall { from, until });
+        Stall::longest(self.stall, trailing)
     }
 
     /// Takes the next bytes of the stream, read at `now`.
@@ -130,6 +144,9 @@ impl Receiver {
             self.mismatch = Some(self.received + at.unwrap_or(0) as u64);
         }
         self.received += data.len() as u64;
+        if let Some(from) = self.last {
+            self.stall = Stall::longest(self.stall, Some(Stall { from, until: now }));
+        }
         self.last = Some(now);
     }
 }
@@ -160,5 +177,45 @@ pub(crate) fn read_available(
             Err(RecvError::WouldBlock) => return ReadEnd::Drained,
             Err(error) => return ReadEnd::Failed(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_gap_between_reads_is_the_stall() {
+        let pattern = Pattern::upstream(1);
+        let mut bytes = [0; 300];
+        pattern.fill(0, &mut bytes);
+        let mut receiver = Receiver::new(pattern);
+        assert_eq!(receiver.longest_stall(None), None);
+        for (ms, range) in [
+            (100, 0..100),
+            (110, 100..150),
+            (150, 150..200),
+            (155, 200..300),
+        ] {
+            receiver.take(Instant::from_millis(ms), &bytes[range]);
+        }
+        // An empty read is no read.
+        receiver.take(Instant::from_millis(400), &[]);
+        let stall = Stall {
+            from: Instant::from_millis(110),
+            until: Instant::from_millis(150),
+        };
+        assert_eq!(receiver.longest_stall(None), Some(stall));
+        assert_eq!(stall.length(), core::time::Duration::from_millis(40));
+        // A stream that stopped short stalled until the end of the run.
+        let open = receiver.longest_stall(Some(Instant::from_millis(500)));
+        assert_eq!(
+            open,
+            Some(Stall {
+                from: Instant::from_millis(155),
+                until: Instant::from_millis(500),
+            })
+        );
+        assert_eq!(receiver.mismatch, None);
     }
 }

@@ -66,6 +66,16 @@ pub const SWEEP_SEEDS_VAR: &str = "MPTCP_SWEEP_SEEDS";
 /// sweep panics naming them. Returns N.
 pub fn sweep(
     default_seeds: u64,
+    scenario: impl FnMut(u64) -> Scenario,
+    check: impl FnMut(&ScenarioReport),
+) -> u64 {
+    sweep_with(default_seeds, &RunOptions::default(), scenario, check)
+}
+
+/// [`sweep`], running each scenario with `options` (samples, captures).
+pub fn sweep_with(
+    default_seeds: u64,
+    options: &RunOptions,
     mut scenario: impl FnMut(u64) -> Scenario,
     mut check: impl FnMut(&ScenarioReport),
 ) -> u64 {
@@ -80,7 +90,7 @@ pub fn sweep(
     for seed in 1..=seeds {
         let mut scenario = scenario(seed);
         scenario.seed = seed;
-        let report = run(&scenario);
+        let report = run_with(&scenario, options);
         not_intact += u32::from(report.connections.iter().any(|c| !c.intact));
         not_finished += u32::from(report.connections.iter().any(|c| !c.finished));
         if catch_unwind(AssertUnwindSafe(|| check(&report))).is_err() {

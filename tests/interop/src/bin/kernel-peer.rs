@@ -11,6 +11,12 @@
 //! Everything is bounded in time: connect, accept, read and write use
 //! `--io-timeout-ms`, and a watchdog ends the process after `--deadline-ms`.
 //!
+//! Its last line sums the connection up, down to the longest time between two reads
+//! that returned data (`longest_read_stall`), which tells how long the peer's data
+//! stopped coming, for example while a path failed over; `--report-stalls-over-ms`
+//! lists every such gap with when it began and ended (`read_stalls`, on the machine's
+//! monotonic clock), so that a test can tell which one spans the failure it caused.
+//!
 //! Exit status: 0 success, 1 transfer or verification failure, 2 usage error,
 //! 3 the deadline passed.
 
@@ -24,6 +30,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use mptcp_interop::monotonic_ns;
 use mptcp_interop::pattern::{self, fill, first_mismatch, mismatches};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -113,6 +120,10 @@ struct Common {
     /// Accept a connection reset by the peer once all expected bytes arrived.
     #[arg(long)]
     allow_reset: bool,
+    /// List every gap of more than this many milliseconds between two reads that returned
+    /// data (`read_stalls=FROM-UNTIL,...` in CLOCK_MONOTONIC nanoseconds; 0: none).
+    #[arg(long, default_value_t = 0)]
+    report_stalls_over_ms: u64,
     /// Timeout of connect, accept, every read and every write.
     #[arg(long, default_value_t = 10_000)]
     io_timeout_ms: u64,
@@ -337,7 +348,15 @@ struct Received {
     /// Bytes that differ from the pattern (counted from the first one on).
     bad_bytes: u64,
     end: RecvEnd,
+    /// The longest time between two reads that returned data.
+    longest_stall: Duration,
+    /// The gaps longer than `--report-stalls-over-ms` (at most [`STALLS_KEPT`]), as
+    /// monotonic nanoseconds.
+    stalls: Vec<(u64, u64)>,
 }
+
+/// How many read stalls `--report-stalls-over-ms` lists at most.
+const STALLS_KEPT: usize = 64;
 
 fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received> {
     let tag = role.recv_tag();
@@ -345,6 +364,10 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
     let mut got = 0u64;
     let mut first_bad = None;
     let mut bad_bytes = 0;
+    let mut last_read: Option<u64> = None;
+    let mut longest_stall = Duration::ZERO;
+    let mut stalls = Vec::new();
+    let report_over = c.report_stalls_over_ms.saturating_mul(1_000_000);
     // An aborting side stops at exactly `--expect` bytes, even while the other
     // side goes on sending: what it leaves unread is part of the abort.
     let limit = c.expect.filter(|_| c.linger0);
@@ -359,6 +382,15 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
         match (&*stream).read(&mut buf[..want]) {
             Ok(0) => break RecvEnd::Eof,
             Ok(n) => {
+                let now = monotonic_ns();
+                if let Some(last) = last_read {
+                    let gap = now.saturating_sub(last);
+                    longest_stall = longest_stall.max(Duration::from_nanos(gap));
+                    if report_over > 0 && gap > report_over && stalls.len() < STALLS_KEPT {
+                        stalls.push((last, now));
+                    }
+                }
+                last_read = Some(now);
                 if first_bad.is_none() {
                     first_bad = first_mismatch(tag, got, &buf[..n]);
                 }
@@ -377,7 +409,18 @@ fn recv_side(stream: &TcpStream, role: Role, c: &Common) -> io::Result<Received>
         first_bad,
         bad_bytes,
         end,
+        longest_stall,
+        stalls,
     })
+}
+
+/// ` read_stalls=FROM-UNTIL,...` when `--report-stalls-over-ms` asked for it.
+fn stalls_text(c: &Common, stalls: &[(u64, u64)]) -> String {
+    if c.report_stalls_over_ms == 0 {
+        return String::new();
+    }
+    let list: Vec<String> = stalls.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+    format!(" read_stalls={}", list.join(","))
 }
 
 fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Result<String, String> {
@@ -456,11 +499,13 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
         format!("FAILED ({})", problems.join("; "))
     };
     let line = format!(
-        "kernel-peer {}: local={local} peer={peer} proto={proto}{info_text} sent={sent} received={} end={} verify={verdict} elapsed={:.3}s",
+        "kernel-peer {}: local={local} peer={peer} proto={proto}{info_text} sent={sent} received={} end={} verify={verdict} elapsed={:.3}s longest_read_stall={:.1}ms{}",
         role.name(),
         received.bytes,
         received.end.name(),
         started.elapsed().as_secs_f64(),
+        received.longest_stall.as_secs_f64() * 1e3,
+        stalls_text(c, &received.stalls),
     );
     if problems.is_empty() {
         Ok(line)
