@@ -98,8 +98,12 @@ fn subflows_outgrow_their_initial_send_buffer_on_long_fat_paths() {
     // 100 Mbit/s with 50 ms each way: a bandwidth-delay product of 1.25 MB per path. With
     // 256 KiB in flight per subflow and an RTT of at least 100 ms, the two could carry at
     // most 2 · 256 KiB / 100 ms = 42 Mbit/s.
+    // What the queues drop is mostly slow start's overshoot (the path holds 860 packets in
+    // flight plus 100 queued): 2.1-6.6 % of a subflow's bytes depending on how the two
+    // subflows share the load (measured with and without PRR and opportunistic
+    // retransmission's margin); a retransmission storm would cost several times that.
     let bytes = 64 << 20;
-    let goodput = upload(&two_paths("100Mbit", "50ms", 100, bytes), bytes, 0.05);
+    let goodput = upload(&two_paths("100Mbit", "50ms", 100, bytes), bytes, 0.08);
     assert!(goodput >= 100e6, "goodput {:.2} Mbit/s", goodput / 1e6);
 }
 

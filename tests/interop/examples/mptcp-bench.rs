@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p mptcp-interop --example mptcp-bench -- [--bytes N]
-//!     [--shaped-bytes N] [--rate MBIT] [--runs R] [--payload pattern|zeros] [--json]
+//!     [--shaped-bytes N] [--rate MBIT[,MBIT]] [--runs R] [--payload pattern|zeros] [--json]
 //! ```
 //!
 //! (Under `cargo run` it builds the `kernel-peer` binary itself if it is missing.)
@@ -31,7 +31,8 @@
 //!   10.1.1.2; our stack announces 10.1.2.2 and the kernel joins towards it over path 2.
 //!
 //! Settings: `veth` (no rate limit) with `--bytes` per transfer, and `tbf` (a token bucket
-//! of `--rate` Mbit/s on both ends of each veth) with `--shaped-bytes`. Every run checks
+//! of `--rate` Mbit/s on both ends of each veth; `--rate 15,5` gives path 1 15 Mbit/s and
+//! path 2 5 Mbit/s) with `--shaped-bytes`. Every run checks
 //! that the connection used both paths: our stack's subflows (`MptcpStream::subflows`,
 //! established ones) and the kernel's `MPTCP_INFO` (`extra_subflows`). The per-path split
 //! is the data direction's byte counters of `o1` and `o2` (frames, headers included).
@@ -55,12 +56,14 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::AsyncWriteExt;
 
 const USAGE: &str = "\
-usage: mptcp-bench [--bytes N] [--shaped-bytes N] [--rate MBIT] [--settings LIST] [--runs R]
+usage: mptcp-bench [--bytes N] [--shaped-bytes N] [--rate MBIT[,MBIT]] [--settings LIST]
+                   [--runs R]
                    [--only LIST] [--payload pattern|zeros] [--checksum] [--json] [--peer PATH]
   --bytes N         bytes per transfer without a rate limit (default 1073741824 = 1 GiB;
                     suffixes K, M, G)
   --shaped-bytes N  bytes per transfer through tbf (default 128M)
-  --rate MBIT       tbf rate of each path, Mbit/s (default 100)
+  --rate MBIT[,MBIT] tbf rate of each path, Mbit/s (default 100); two values (e.g. 15,5 or
+                    15M,5M) give path 1 and path 2 their own
   --settings LIST   comma-separated subset of veth,tbf (default both)
   --runs R          repetitions of each transfer; the median is reported (default 3)
   --only LIST       comma-separated subset of kk,ok,ko (kernel->kernel, ours->kernel,
@@ -112,7 +115,8 @@ impl Setting {
 struct Options {
     bytes: u64,
     shaped_bytes: u64,
-    rate_mbit: u64,
+    /// The tbf rate of path 1 and of path 2, Mbit/s.
+    rate_mbit: [u64; 2],
     settings: Vec<Setting>,
     payload: Payload,
     checksum: bool,
@@ -123,11 +127,28 @@ struct Options {
     peer: PathBuf,
 }
 
+/// `--rate`: one rate for both paths, or one each (`15,5`; an `M` suffix is allowed).
+fn parse_rates(v: &str) -> Result<[u64; 2], String> {
+    let one = |r: &str| {
+        r.trim()
+            .trim_end_matches(['M', 'm'])
+            .parse::<u64>()
+            .ok()
+            .filter(|&r| r > 0)
+            .ok_or(format!("not a rate in Mbit/s: {r:?} (in --rate {v:?})"))
+    };
+    match v.split(',').collect::<Vec<_>>()[..] {
+        [both] => Ok([one(both)?; 2]),
+        [first, second] => Ok([one(first)?, one(second)?]),
+        _ => Err(format!("--rate takes one or two rates: {v:?}")),
+    }
+}
+
 fn parse_args() -> Result<Options, String> {
     let mut opts = Options {
         bytes: 1 << 30,
         shaped_bytes: 128 << 20,
-        rate_mbit: 100,
+        rate_mbit: [100, 100],
         settings: vec![Setting::Veth, Setting::Tbf],
         payload: Payload::Pattern,
         checksum: false,
@@ -144,12 +165,7 @@ fn parse_args() -> Result<Options, String> {
             "--bytes" => opts.bytes = parse_size(&value()?)?,
             "--shaped-bytes" => opts.shaped_bytes = parse_size(&value()?)?,
             "--rate" => {
-                let v = value()?;
-                opts.rate_mbit = v
-                    .parse()
-                    .ok()
-                    .filter(|&r| r > 0)
-                    .ok_or(format!("not a rate in Mbit/s: {v:?}"))?;
+                opts.rate_mbit = parse_rates(&value()?)?;
             }
             "--settings" => {
                 let v = value()?;
@@ -419,8 +435,8 @@ impl Bench {
         if setting == self.setting {
             return Ok(());
         }
-        let tbf = Tbf::mbit(self.opts.rate_mbit).tc_args();
-        for path in self.topo.paths() {
+        for (path, &rate) in self.topo.paths().iter().zip(&self.opts.rate_mbit) {
+            let tbf = Tbf::mbit(rate).tc_args();
             for (ns, dev) in [
                 (self.topo.kernel(), &path.kernel_dev),
                 (self.topo.ours(), &path.ours_dev),
@@ -755,7 +771,13 @@ fn main() -> ExitCode {
         Ok(opts) => opts,
         Err(code) => return code,
     };
-    let (runs, json, rate, checksum) = (opts.runs, opts.json, opts.rate_mbit, opts.checksum);
+    let (runs, json, checksum) = (opts.runs, opts.json, opts.checksum);
+    let [rate1, rate2] = opts.rate_mbit;
+    let rate = if rate1 == rate2 {
+        format!("{rate1}")
+    } else {
+        format!("{rate1}+{rate2}")
+    };
     let (kinds, settings) = (opts.kinds.clone(), opts.settings.clone());
     let payload = match opts.payload {
         Payload::Pattern => "pattern",
@@ -785,8 +807,8 @@ fn main() -> ExitCode {
         match setting {
             Setting::Veth => println!("setting veth (no rate limit), {bytes} bytes:"),
             Setting::Tbf => println!(
-                "setting tbf {rate} Mbit/s on each path (sum {} Mbit/s), {bytes} bytes:",
-                2 * rate
+                "setting tbf {rate} Mbit/s on the paths (sum {} Mbit/s), {bytes} bytes:",
+                rate1 + rate2
             ),
         }
         let mut samples: Vec<(Kind, Vec<Outcome>)> =
@@ -847,7 +869,7 @@ fn main() -> ExitCode {
             warnings,
         });
     }
-    let aggregate = 2.0 * rate as f64;
+    let aggregate = (rate1 + rate2) as f64;
     for r in &results {
         let kernel = r
             .medians
@@ -857,7 +879,7 @@ fn main() -> ExitCode {
         match r.setting {
             Setting::Veth => println!("median of {runs}, veth (no rate limit):"),
             Setting::Tbf => println!(
-                "median of {runs}, tbf {rate} Mbit/s per path (sum of the links {aggregate} Mbit/s):"
+                "median of {runs}, tbf {rate} Mbit/s on the paths (sum of the links {aggregate} Mbit/s):"
             ),
         }
         for (kind, o) in &r.medians {
@@ -932,7 +954,7 @@ fn main() -> ExitCode {
             })
             .collect();
         println!(
-            "{{\"runs\":{runs},\"payload\":\"{payload}\",\"rate_mbit\":{rate},\"checksum\":{checksum},{}}}",
+            "{{\"runs\":{runs},\"payload\":\"{payload}\",\"rate_mbit\":[{rate1},{rate2}],\"checksum\":{checksum},{}}}",
             settings.join(",")
         );
     }
