@@ -7,57 +7,25 @@
 
 mod common;
 
+use common::two_paths::{PathSpec, two_paths};
 use common::{assert_all_intact, run};
 use mptcp_sim::ScenarioReport;
 use mptcp_sim::scenario::Scenario;
 
-/// A two-address client uploading `bytes` to a server behind a router, over two paths of
-/// `rate` with `delay` each way and drop-tail queues of `queue` packets.
-fn two_paths(rate: &str, delay: &str, queue: usize, bytes: u64) -> Scenario {
-    Scenario::from_toml_str(&format!(
-        r#"
-        seed = 1
-        duration = "120s"
-        hosts = [
-            {{ name = "client", addresses = ["10.0.1.1/24", "10.0.2.1/24"] }},
-            {{ name = "server", addresses = ["10.0.3.1/24"] }},
-        ]
-        [[routers]]
-        name = "r"
-        routes = [
-            {{ prefix = "10.0.1.0/24", iface = 0 }},
-            {{ prefix = "10.0.2.0/24", iface = 1 }},
-            {{ prefix = "10.0.3.0/24", iface = 2 }},
-        ]
-        [[links]]
-        a = "client:0"
-        b = "r:0"
-        rate = "{rate}"
-        delay = "{delay}"
-        queue = {{ packets = {queue} }}
-        [[links]]
-        a = "client:1"
-        b = "r:1"
-        rate = "{rate}"
-        delay = "{delay}"
-        queue = {{ packets = {queue} }}
-        [[links]]
-        a = "r:2"
-        b = "server:0"
-        rate = "10000Mbit"
-        delay = "0ms"
-        [[apps]]
-        kind = "server"
-        host = "server"
-        port = 80
-        [[apps]]
-        kind = "bulk"
-        host = "client"
-        connect = "10.0.3.1:80"
-        bytes = {bytes}
-        "#
-    ))
-    .expect("a valid scenario")
+/// A two-address client uploading `bytes` over two paths of `mbit` Mbit/s with `delay_ms`
+/// each way and drop-tail queues of `queue` packets.
+fn equal_paths(mbit: u32, delay_ms: u32, queue: u32, bytes: u64) -> Scenario {
+    let path = PathSpec {
+        queue,
+        ..PathSpec::new(mbit, delay_ms)
+    };
+    two_paths(
+        1,
+        [path; 2],
+        "",
+        "",
+        &format!("kind = \"bulk\"\nbytes = {bytes}"),
+    )
 }
 
 /// Runs `scenario`, checks the upload of `bytes` arrived whole over two subflows and that
@@ -103,7 +71,7 @@ fn subflows_outgrow_their_initial_send_buffer_on_long_fat_paths() {
     // subflows share the load (measured with and without PRR and opportunistic
     // retransmission's margin); a retransmission storm would cost several times that.
     let bytes = 64 << 20;
-    let goodput = upload(&two_paths("100Mbit", "50ms", 100, bytes), bytes, 0.08);
+    let goodput = upload(&equal_paths(100, 50, 100, bytes), bytes, 0.08);
     assert!(goodput >= 100e6, "goodput {:.2} Mbit/s", goodput / 1e6);
 }
 
@@ -115,6 +83,6 @@ fn larger_windows_over_shallow_queues_set_off_no_retransmission_storm() {
     // bound), with no timeout; the slow start of a 140 ms path and the epochs' reductions
     // leave the goodput above 80 % of the 20 Mbit/s.
     let bytes = 32 << 20;
-    let goodput = upload(&two_paths("10Mbit", "70ms", 25, bytes), bytes, 0.04);
+    let goodput = upload(&equal_paths(10, 70, 25, bytes), bytes, 0.04);
     assert!(goodput >= 16e6, "goodput {:.2} Mbit/s", goodput / 1e6);
 }
