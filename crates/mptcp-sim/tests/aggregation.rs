@@ -4,9 +4,10 @@
 //! 1–50 ms each, queues of 10–500 packets, both directions — each pair is measured three
 //! times in the same simulator: path a alone, path b alone (a client with only that
 //! address), and both. The goal: the multipath goodput reaches 90 % of the sum of the two
-//! single-path goodputs and never falls below the faster one. Not every case meets it
-//! yet: the test allows [`MAX_BELOW_GOAL`] cases below it and none below a floor, and
-//! prints every case (`-- --nocapture`).
+//! single-path goodputs and never falls below the faster one, in every case (the worst
+//! measured: 91.7 % of the sum, 1.02x the best path; at 4 and 6 MiB of send and receive
+//! buffer six cases fell short, the worst at 86.7 % and 0.95x). The test prints every case
+//! (`-- --nocapture`).
 
 mod common;
 
@@ -35,16 +36,6 @@ enum Direction {
 /// than the best path alone.
 const GOAL_SHARE: f64 = 0.9;
 const GOAL_VS_BEST: f64 = 1.0;
-/// Cases still allowed below the goal: pairs with one path of many times the other's rate
-/// whose slow path has a queue of hundreds of packets (e.g. 9+98 Mbit/s, 27/37 ms, 303/121
-/// packets: 87 % of the sum, 0.95x the best path; 96+24 Mbit/s with a 374-packet queue on
-/// the slower path at 89.4 %). Lower it as they are fixed; never raise it.
-const MAX_BELOW_GOAL: usize = 6;
-/// No case may fall below this: the worst measured when it was set (86.7 % of the sum,
-/// 0.95x the best path), less a margin.
-const FLOOR_SHARE: f64 = 0.83;
-const FLOOR_VS_BEST: f64 = 0.9;
-
 /// Seconds of transfer at the sum of the rates: long enough that slow start and the join
 /// of the second subflow are a small part of it.
 const SECONDS_AT_SUM: u64 = 8;
@@ -252,7 +243,6 @@ fn the_default_scheduler_aggregates_unequal_paths_and_never_loses_to_the_best_on
         measure(pair, direction, seed)
     });
     let mut below_goal = Vec::new();
-    let mut below_floor = Vec::new();
     for o in &outcomes {
         let line = format!(
             "{:>4}+{:<4} Mbit/s {:>2}/{:<2} ms q {:>3}/{:<3} {:?}: alone {:6.2} / {:6.2}, both \
@@ -273,10 +263,7 @@ fn the_default_scheduler_aggregates_unequal_paths_and_never_loses_to_the_best_on
         );
         println!("{line}");
         if o.share_of_sum() < GOAL_SHARE || o.vs_best() < GOAL_VS_BEST {
-            below_goal.push(line.clone());
-        }
-        if o.share_of_sum() < FLOOR_SHARE || o.vs_best() < FLOOR_VS_BEST {
-            below_floor.push(line);
+            below_goal.push(line);
         }
     }
     let worst = |f: fn(&Outcome) -> f64| outcomes.iter().map(f).fold(f64::INFINITY, f64::min);
@@ -292,17 +279,8 @@ fn the_default_scheduler_aggregates_unequal_paths_and_never_loses_to_the_best_on
         below_goal.join("\n")
     );
     assert!(
-        below_floor.is_empty(),
-        "{} of {} cases below {:.0} % of the sum or {:.2}x the best path:\n{}",
-        below_floor.len(),
-        outcomes.len(),
-        100.0 * FLOOR_SHARE,
-        FLOOR_VS_BEST,
-        below_floor.join("\n")
-    );
-    assert!(
-        below_goal.len() <= MAX_BELOW_GOAL,
-        "{} cases below the goal (at most {MAX_BELOW_GOAL} allowed):\n{}",
+        below_goal.is_empty(),
+        "{} cases below the goal:\n{}",
         below_goal.len(),
         below_goal.join("\n")
     );

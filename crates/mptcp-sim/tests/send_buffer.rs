@@ -66,10 +66,14 @@ fn subflows_outgrow_their_initial_send_buffer_on_long_fat_paths() {
     // 100 Mbit/s with 50 ms each way: a bandwidth-delay product of 1.25 MB per path. With
     // 256 KiB in flight per subflow and an RTT of at least 100 ms, the two could carry at
     // most 2 · 256 KiB / 100 ms = 42 Mbit/s.
-    // What the queues drop is mostly slow start's overshoot (the path holds 860 packets in
-    // flight plus 100 queued): 2.1-6.6 % of a subflow's bytes depending on how the two
-    // subflows share the load (measured with and without PRR and opportunistic
-    // retransmission's margin); a retransmission storm would cost several times that.
+    // What the queues drop is mostly slow start's overshoot: the path holds 860 packets in
+    // flight plus 100 queued, and its queueing delay at most (12 ms) stays under what
+    // HyStart++ takes for a rise of the RTT (1/8 of 100 ms), so slow start runs until the
+    // first losses. How far it overshoots depends on what else caps the window: 1.6-7.0 %
+    // of a subflow's bytes with 4 MiB send buffers (with and without PRR, opportunistic
+    // retransmission's margin and a 6 or 8 MiB receive buffer), 9.4-11.5 % when the
+    // connection's could reach 8 MiB over these equal paths (it no longer can, see
+    // `SEND_BUFFER_BASE`); a retransmission storm would cost several times that.
     let bytes = 64 << 20;
     let goodput = upload(&equal_paths(100, 50, 100, bytes), bytes, 0.08);
     assert!(goodput >= 100e6, "goodput {:.2} Mbit/s", goodput / 1e6);

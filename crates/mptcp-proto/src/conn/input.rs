@@ -12,7 +12,7 @@ use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags, reset_
 use crate::wire::{DataSeq, MptcpOption, SeqNum, TcpFlags, TcpRepr, dss_checksum};
 
 /// Most mappings of the peer a subflow keeps waiting for their bytes: one per segment of
-/// the largest receive window (6 MiB of 536-byte segments is about 12 000) with room to
+/// the largest receive window (8 MiB of 536-byte segments is about 15 700) with room to
 /// spare.
 const MAX_PEER_MAPPINGS: usize = 16_384;
 

@@ -5,7 +5,7 @@
 use super::mapping::Mapping;
 use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
 use super::subflow::Join;
-use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_MAX};
+use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_BASE};
 use crate::stack::InterfaceId;
 use crate::time::Instant;
 use crate::wire::{DataSeq, dss_checksum};
@@ -240,7 +240,7 @@ impl MptcpConnection {
                 // The subflow keeps its copy until its own ACK: at the configured size its
                 // buffer would cap it at that much in flight, whatever its window. Plain TCP
                 // keeps the configured size.
-                sf.tcp.expand_send_buffer(SEND_BUFFER_MAX);
+                sf.tcp.expand_send_buffer(SEND_BUFFER_BASE);
             }
         }
         n = n.min(sf.tcp.send_buf.free());

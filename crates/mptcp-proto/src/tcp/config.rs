@@ -14,11 +14,15 @@ pub struct TcpConfig {
     /// Send buffer size in bytes: data the application queued and the peer has not
     /// acknowledged. In a [`Stack`](crate::stack::Stack) it is where a connection's buffer
     /// starts, and the buffer of each MPTCP subflow; those grow towards twice the congestion
-    /// windows, up to 4 MiB (as Linux auto-tunes a socket's send buffer).
+    /// windows, up to 4 MiB (as Linux auto-tunes a socket's send buffer); the connection's up
+    /// to 8 MiB over subflows of very unequal RTT (a byte on a bufferbloated slow path is
+    /// DATA_ACKed only after its round trip).
     pub send_buffer: usize,
     /// Initial receive buffer size in bytes; auto-tuned up to `recv_buffer_max`.
     pub recv_buffer: usize,
     /// Largest receive buffer auto-tuning may reach (equal to `recv_buffer` to disable it).
+    /// 8 MiB by default (Linux: 6 MiB): over paths of very unequal delay the data-level
+    /// buffer covers the sum of the rates over the slowest path's RTT (RFC 8684 §3.3.5).
     pub recv_buffer_max: usize,
     /// Disable Nagle's algorithm (RFC 9293 §3.7.4), like `TCP_NODELAY`.
     pub nodelay: bool,
@@ -64,7 +68,7 @@ impl Default for TcpConfig {
             mss: None,
             send_buffer: 256 * 1024,
             recv_buffer: 128 * 1024,
-            recv_buffer_max: 6 * 1024 * 1024,
+            recv_buffer_max: 8 * 1024 * 1024,
             nodelay: false,
             sack: true,
             timestamps: true,
