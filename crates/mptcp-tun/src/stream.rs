@@ -215,6 +215,18 @@ impl MptcpStream {
         })
     }
 
+    /// Changes the connection's scheduler from its next segment on (e.g.
+    /// `"redundant".parse()?`).
+    pub fn set_scheduler(&self, choice: &mptcp_proto::sched::SchedulerChoice) {
+        self.shared.lock().stack.set_scheduler(self.conn, choice);
+        self.shared.kick();
+    }
+
+    /// The name of the connection's scheduler.
+    pub fn scheduler(&self) -> Option<&'static str> {
+        self.shared.lock().stack.scheduler(self.conn)
+    }
+
     /// Marks a subflow as backup (or regular again) and tells the peer (MP_PRIO). Returns
     /// false if there is no such subflow.
     pub fn set_backup(&self, subflow: SubflowId, backup: bool) -> bool {

@@ -769,6 +769,19 @@ pub struct SubflowInfo {
 }
 
 impl MptcpConnection {
+    /// Replaces the connection's scheduler with a fresh copy of `choice`; it decides where
+    /// every segment goes from the next one on (draft-scharf-mptcp-api REQ11 and REQ13: a
+    /// connection's scheduling policy set while it runs). Data already handed to subflows
+    /// stays where it is.
+    pub fn set_scheduler(&mut self, choice: &crate::sched::SchedulerChoice) {
+        self.sched = choice.build();
+    }
+
+    /// The name of the connection's scheduler.
+    pub fn scheduler(&self) -> &'static str {
+        self.sched.name()
+    }
+
     /// Sets our priority of a subflow (MP_PRIO, RFC 8684 §3.3.8): a backup subflow carries
     /// data only when no other works. Returns false if there is no such subflow.
     pub fn set_backup(&mut self, subflow: SubflowId, backup: bool) -> bool {
