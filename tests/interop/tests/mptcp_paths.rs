@@ -276,8 +276,10 @@ fn remove_address(tag: &str, ours: bool) {
         let (send_tag, recv_tag) = role.tags();
         let (r, mut w) = (stream.clone(), stream.clone());
         let sender = async {
-            // The first quarter, then the removal while the rest flows.
-            write_pattern(&mut w, send_tag, 0, SIZE / 4, None)
+            // A sixteenth, then the removal while the rest flows both ways. (After a
+            // quarter, a slow run of ours once found the kernel done sending and in
+            // FIN-WAIT-2, where it no longer counts a REMOVE_ADDR.)
+            write_pattern(&mut w, send_tag, 0, SIZE / 16, None)
                 .await
                 .1
                 .unwrap();
@@ -321,7 +323,7 @@ fn remove_address(tag: &str, ours: bool) {
                     std::thread::sleep(Duration::from_millis(20));
                 }
             });
-            write_pattern(&mut w, send_tag, SIZE / 4, SIZE, None)
+            write_pattern(&mut w, send_tag, SIZE / 16, SIZE, None)
                 .await
                 .1
                 .unwrap();
