@@ -10,7 +10,7 @@
 //! blocking). `λ` scales the estimate: 1.2 by default, within 1.0–1.3 as in the seeds'
 //! kernel (REFERENCES §5). Opportunistic retransmission stays on, as in `default`.
 
-use super::{SchedContext, Scheduler, SubflowView, candidates, fastest};
+use super::{SchedContext, Scheduler, SubflowView, fastest, fastest_ready};
 
 /// The smallest and largest `λ` accepted.
 pub const BLEST_LAMBDA_RANGE: core::ops::RangeInclusive<f64> = 1.0..=1.3;
@@ -78,9 +78,8 @@ impl Scheduler for Blest {
         if fast.ready() {
             return Some(fast.index);
         }
-        let slow = candidates(subflows, exclude)
-            .filter(|s| s.ready())
-            .min_by_key(|s| s.rtt())?;
+        // The fastest is busy: the fastest of those ready is a slower one.
+        let slow = fastest_ready(subflows, exclude)?;
         (!self.would_block(ctx, fast, slow)).then_some(slow.index)
     }
 

@@ -11,7 +11,7 @@
 
 use core::num::NonZeroU32;
 
-use super::{SchedContext, Scheduler, SubflowView, candidates, fastest};
+use super::{SchedContext, Scheduler, SubflowView, fastest, fastest_ready};
 
 /// Earliest completion first; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +82,8 @@ impl Scheduler for Ecf {
         if fast.ready() {
             return Some(fast.index);
         }
-        let slow = candidates(subflows, exclude)
-            .filter(|s| s.ready())
-            .min_by_key(|s| s.rtt())?;
+        // The fastest is busy: the fastest of those ready is a slower one.
+        let slow = fastest_ready(subflows, exclude)?;
         self.waiting = self.wait_for_fast(ctx, fast, slow);
         (!self.waiting).then_some(slow.index)
     }
