@@ -455,3 +455,73 @@ fn both_paths_failing_and_the_second_coming_back_resumes_on_it_at_its_rate() {
         dir.assert_rate_after(settled, bytes, PATH_B, &scenario);
     }
 }
+
+#[test]
+fn both_paths_failing_at_once_and_coming_back_carry_data_again_at_their_rate() {
+    // Both paths go down at 2 s and come back 500 ms later. The subflow whose timer fires
+    // second is not taken for failed as well (no other subflow works): its retransmissions
+    // find the path again, and new data does not wait for all its old data first.
+    let bytes = 16 * MIB;
+    let outage = Outage {
+        path: PATH_A,
+        down: Duration::from_secs(2),
+        back: Some(Duration::from_millis(2500)),
+    };
+    let mut scenario = scenario(bytes, outage);
+    for (at, action) in [
+        (outage.down, ActionSpec::Down),
+        (outage.back.unwrap(), ActionSpec::Up),
+    ] {
+        scenario.events.push(EventSpec {
+            at: Time(at),
+            link: PATH_B.link.to_owned(),
+            direction: None,
+            action,
+        });
+    }
+    let report = common::run_with(&scenario, &options());
+    common::assert_all_intact(&report, 2 * bytes);
+    let back = Instant::ZERO + outage.back.unwrap();
+    let down = Instant::ZERO + outage.down;
+    for dir in directions(&report.connections[0]) {
+        // Nothing can arrive before the first retransmission timer that fires after the
+        // return (each subflow's timer backed off during the outage) and its round trip.
+        let stall = dir.stall.expect("data was read");
+        let before_return = back - SAMPLE_EVERY;
+        let any_path = |sf: &SubflowSample| Some(sf.rto);
+        let rto = [PATH_A, PATH_B]
+            .into_iter()
+            .flat_map(|path| subflow_values(dir.sender, before_return, back, path, any_path))
+            .max()
+            .expect("subflows at the return");
+        let rtt = [PATH_A, PATH_B]
+            .into_iter()
+            .flat_map(|path| subflow_values(dir.sender, Instant::ZERO, down, path, |sf| sf.srtt))
+            .max()
+            .expect("RTTs before the outage");
+        println!(
+            "{}: stall {:?}..{:?}, resumed {:?} after the return (bound: backed-off RTO {rto:?} + RTT {rtt:?})",
+            dir.name,
+            stall.from,
+            stall.until,
+            stall.until.saturating_duration_since(back)
+        );
+        assert!(stall.until <= back + rto + rtt, "{}: {stall:?}", dir.name);
+        for path in [PATH_A, PATH_B] {
+            let again = dir.received_on_after(path, back);
+            println!(
+                "{}: {again} bytes over {} after the return",
+                dir.name, path.link
+            );
+            assert!(again >= MIB, "{}: {again} bytes on {}", dir.name, path.link);
+        }
+        let rate = dir.rate_after(back + Duration::from_secs(1), bytes);
+        let sum = PATH_A.rate(&scenario) + PATH_B.rate(&scenario);
+        println!(
+            "{}: {:.2} Mbit/s from a second after the return",
+            dir.name,
+            rate / 1e6
+        );
+        assert!(rate >= 0.8 * sum, "{}: {rate} bit/s", dir.name);
+    }
+}

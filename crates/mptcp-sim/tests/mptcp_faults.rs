@@ -357,3 +357,49 @@ fn without_checksums_the_rewrite_does_damage_data() {
     );
     assert!(damaged > 0);
 }
+
+#[test]
+fn options_stripped_on_both_paths_mid_connection_deliver_everything_or_reset() {
+    // Both paths start stripping, each at its own moment. Once the connection has had a
+    // second subflow, the last one cannot fall back to TCP (RFC 8684 §3.7: bytes a reset
+    // subflow carried may still be missing, and one to one would put later bytes in their
+    // place; Linux also refuses after a join): the connection is reset and both
+    // applications hear it. It used to fall back on the second subflow while sending on the
+    // first, and hang until the scenario's end.
+    let mut scenario = two_paths();
+    scenario.duration = "30s".parse().unwrap();
+    let (mut intact, mut fell_back, mut reset) = (0, 0, 0);
+    let stripping = |seed| {
+        scenario.links[0].middleboxes = vec![MiddleboxSpec::StripOption {
+            option: 30,
+            after: 2 + seed % 60,
+        }];
+        scenario.links[1].middleboxes = vec![MiddleboxSpec::StripOption {
+            option: 30,
+            after: 2 + (seed / 7) % 40,
+        }];
+        scenario.clone()
+    };
+    let seeds = sweep(200, stripping, |report| {
+        assert_never_wrong(report);
+        let conn = &report.connections[0];
+        if conn.ok() {
+            intact += 1;
+            fell_back += u32::from(!conn.mptcp);
+        } else {
+            let problem = conn.problem.as_deref().unwrap_or_default();
+            // The end that found the stripping aborts; its peer hears the reset.
+            assert!(
+                ["closed: Aborted", "closed: Reset"]
+                    .iter()
+                    .any(|reset| problem.contains(reset)),
+                "seed {}: neither intact nor reset: {problem}",
+                report.seed
+            );
+            reset += 1;
+        }
+    });
+    eprintln!(
+        "options stripped on both paths: {seeds} seeds, {intact} intact ({fell_back} fell back to TCP), {reset} reset"
+    );
+}

@@ -66,7 +66,7 @@ pub(crate) struct InfiniteMapping {
 impl MptcpConnection {
     /// Whether subflow `index` is the first and only one the connection ever had: its data
     /// sequence numbers follow its subflow sequence numbers, so one to one is right.
-    fn single_path(&self, index: usize) -> bool {
+    pub(super) fn single_path(&self, index: usize) -> bool {
         index == 0 && !self.joined_any
     }
 

@@ -44,8 +44,16 @@ impl MptcpConnection {
             && self.options_stripped(seg)
         {
             // RFC 8684 §3.7: the peer (or a middlebox) stopped sending options on our only
-            // subflow, and still acknowledges our data: continue as TCP.
-            self.fall_back(index);
+            // live subflow, and still acknowledges our data: continue as TCP if the
+            // connection never had another subflow; otherwise data the others carried may
+            // be missing at the peer, which one to one would hide, so end it (as Linux
+            // does once a join happened).
+            if self.single_path(index) {
+                self.fall_back(index);
+            } else {
+                self.reset_connection(reset_reason::MIDDLEBOX_INTERFERENCE);
+                return;
+            }
         }
         if self.mode == Mode::Mptcp {
             if joining {
@@ -390,10 +398,13 @@ impl MptcpConnection {
     }
 
     /// A retransmission timeout makes a subflow "potentially failed" (after the
-    /// multipath-tcp.org kernel) when another subflow can carry data: everything it holds
-    /// is re-injected on the others at once (`reinject.rs`), and it gets no new data.
+    /// multipath-tcp.org kernel) when another subflow works: everything it holds is
+    /// re-injected on the others at once (`reinject.rs`), and it gets no new data. The last
+    /// working subflow is never taken for failed: with every path down at once, its
+    /// retransmissions are what finds a path coming back, and new data must not wait for
+    /// all its old data to be acknowledged first.
     fn check_timeouts(&mut self, index: usize) {
-        let several = self.other_can_carry(index);
+        let several = self.other_works(index);
         let sf = &mut self.subflows[index];
         let timeouts = sf.tcp.stats.timeouts;
         if timeouts > sf.timeouts_seen {
@@ -530,22 +541,22 @@ impl MptcpConnection {
                     continue;
                 }
                 // In-order bytes without a mapping: a middlebox stripped the options (every
-                // data segment carries its mapping). RFC 8684 §3.7: with a single subflow
-                // and nothing missing at the data level, fall back to TCP from here;
-                // otherwise reset this subflow — its data goes again on the others.
-                // After our MP_FAIL the levels are not in sync (we dropped data): the
-                // peer fell back, and without its infinite mapping (lost, or the bytes are
-                // a retransmission Linux sends without options once fallen back) they
-                // cannot be placed.
+                // data segment carries its mapping). RFC 8684 §3.7: with other live
+                // subflows, reset this one — its data goes again on the others. Alone, fall
+                // back to TCP from here, but only on a connection that never had another
+                // subflow and with nothing missing at the data level: these bytes can then
+                // only be the next ones. After a join, bytes a dead subflow carried may
+                // still be missing and be sent after these, which one to one would deliver
+                // in the wrong place; after our MP_FAIL we dropped data. Both end the
+                // connection (Linux does the same once a join happened).
                 let in_sync = !self.recv.has_out_of_order() && held_empty && self.fail.is_none();
                 let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
-                if live == 1 && in_sync {
-                    self.fall_back(index);
-                    continue;
-                }
                 if live > 1 {
                     self.reset_subflow(index, reset_reason::MIDDLEBOX_INTERFERENCE);
-                } else if self.fail.is_some() {
+                } else if in_sync && self.single_path(index) {
+                    self.fall_back(index);
+                    continue;
+                } else {
                     self.reset_connection(reset_reason::MIDDLEBOX_INTERFERENCE);
                 }
                 break;

@@ -729,10 +729,20 @@ impl MptcpConnection {
 
     /// Whether a subflow other than `index` can carry data.
     fn other_can_carry(&self, index: usize) -> bool {
+        self.any_other(index, Subflow::can_carry_data)
+    }
+
+    /// Whether a subflow other than `index` can carry data and is not suspected of having
+    /// failed.
+    fn other_works(&self, index: usize) -> bool {
+        self.any_other(index, Subflow::works)
+    }
+
+    fn any_other(&self, index: usize, test: impl Fn(&Subflow) -> bool) -> bool {
         self.subflows
             .iter()
             .enumerate()
-            .any(|(i, s)| i != index && s.can_carry_data())
+            .any(|(i, s)| i != index && test(s))
     }
 }
 
