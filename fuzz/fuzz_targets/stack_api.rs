@@ -83,7 +83,9 @@ fn stack(host: usize, settings: u8) -> Stack {
     let mptcp = MptcpConfig {
         enabled: !bit(host),
         checksum: bit(2),
-        path_manager: if bit(3) { "default" } else { "simple" }.to_owned(),
+        path_manager: if bit(3) { "default" } else { "simple" }
+            .parse()
+            .unwrap_or_default(),
         ..MptcpConfig::default()
     };
     let interfaces = ADDRS[host]

@@ -11,6 +11,8 @@
 //! - [`sim`]: `mptcp sim`, which runs a scenario file in the simulator with the stack on every
 //!   host and reports each connection.
 //! - [`net`]: `mptcp connect` and `mptcp listen`, netcat over the stack on a TUN device.
+//! - [`settings`]: `mptcp settings`, and `--set` / `--config` for every command that runs a
+//!   stack.
 //! - [`pattern`]: the test byte pattern that `--send N` sends and `--verify` checks, shared
 //!   with the interop suite's `kernel-peer`.
 #![forbid(unsafe_code)]
@@ -20,4 +22,5 @@ pub mod decode;
 pub mod demo;
 pub mod net;
 pub mod pattern;
+pub mod settings;
 pub mod sim;

@@ -1,5 +1,6 @@
 //! The `mptcp` command. Parses arguments, calls into the library, prints, and maps errors to a
-//! message on stderr and exit code 1.
+//! message on stderr: exit code 2 for a usage or configuration error (bad options, settings or
+//! scenario), 1 for a run or transfer that failed.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use mptcp_cli::decode::capture::{CaptureError, read_capture_file};
 use mptcp_cli::decode::render::{write_json, write_text};
 use mptcp_cli::demo::{self, DemoArgs};
 use mptcp_cli::net::{self, ConnectArgs, DataArgs, ListenArgs};
+use mptcp_cli::settings::{self, SettingsArgs};
 use mptcp_cli::sim::{self, SimRun};
 use mptcp_sim::RunOptions;
 
@@ -102,11 +104,17 @@ longest stall (the longest an application went without reading while data was st
 either direction) and whether the transfer is intact. The exit code is 1 if any transfer is not intact or did not \
 finish by the scenario's end.
 
+--set NAME=VALUE and --config FILE change the settings of every host, over the scenario's own \
+(`mptcp settings` lists them).
+
 With --json: one JSON object with the run and, per connection, bytes_sent, bytes_received, \
-intact, finished, duration_s, goodput_bps, retransmits, srtt_ms, stall_up_ms (the server \
-reading the client's bytes), stall_down_ms (the client reading the server's) and problem.",
+intact, finished, mptcp (false for plain TCP and after a fallback), duration_s, goodput_bps, \
+retransmits, srtt_ms, stall_up_ms (the server reading the client's bytes), stall_down_ms (the \
+client reading the server's) and problem. The exit code is 2 if the scenario or a setting is \
+wrong.",
         after_help = "Examples:
   mptcp sim scenarios/clean_100mbit_20ms.toml
+  mptcp sim --set mptcp.scheduler=roundrobin scenarios/failover.toml
   mptcp sim --seed 7 --pcap out/ scenarios/lossy_1pct.toml
   mptcp sim --json scenarios/two_way.toml | python3 -m json.tool"
     )]
@@ -117,6 +125,34 @@ reading the client's bytes), stall_down_ms (the client reading the server's) and
     /// Accept one connection over a TUN device and send/receive data, like `nc -l`
     #[command(long_about = net::args::LISTEN_HELP, after_help = net::args::LISTEN_EXAMPLES)]
     Listen(ListenArgs),
+    /// List every setting of the stack with its value, default and meaning, like `sysctl -a`
+    #[command(
+        long_about = "List every setting of the stack with its value, default and meaning, \
+like `sysctl -a`.
+
+The names follow the seeds' multipath-tcp.org kernel (net.mptcp.mptcp_scheduler is \
+mptcp.scheduler here, the roundrobin module's num_segments is roundrobin.num_segments); \
+docs/settings.md maps each to its name there and in today's Linux. `connect`, `listen`, `demo` \
+and `sim` take the same --set and --config; with them here, VALUE shows what those commands \
+would run with. An unknown name or a bad value exits with status 2 and names what is valid.
+
+With --json: an array of objects with name, value, default, takes, meaning, seeds and linux.",
+        after_help = "Examples:
+  mptcp settings
+  mptcp settings --set mptcp.scheduler=roundrobin --set roundrobin.num_segments=3
+  mptcp settings --config my.toml --json"
+    )]
+    Settings(SettingsCmdArgs),
+}
+
+#[derive(Debug, Args)]
+struct SettingsCmdArgs {
+    #[command(flatten)]
+    settings: SettingsArgs,
+
+    /// Print a JSON array instead of the table
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +172,10 @@ struct SimArgs {
     /// Use this seed instead of the scenario's
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+
+    /// Settings for every host, over the scenario's own
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -163,32 +203,73 @@ fn main() -> ExitCode {
             validate("listen", &args.data);
             ExitCode::from(net::listen(&args))
         }
+        Command::Settings(args) => show_settings(&args),
+    }
+}
+
+/// Exits with a usage error (status 2): `message` about the options of `mptcp NAME`.
+fn usage_error(name: &str, kind: ErrorKind, message: impl std::fmt::Display) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let command = cli
+        .find_subcommand_mut(name)
+        .expect("every command is a subcommand");
+    command.error(kind, message).exit()
+}
+
+/// Exits with a usage error if the settings of `mptcp NAME` cannot be used.
+fn settings_error(name: &str, error: settings::ConfigError) -> ! {
+    usage_error(name, ErrorKind::ValueValidation, error)
+}
+
+/// `mptcp settings`.
+fn show_settings(args: &SettingsCmdArgs) -> ExitCode {
+    let settings = args
+        .settings
+        .settings()
+        .unwrap_or_else(|error| settings_error("settings", error));
+    let mut out = BufWriter::new(io::stdout().lock());
+    let written = if args.json {
+        writeln!(out, "{:#}", settings::to_json(&settings))
+    } else {
+        settings::write_text(&mut out, &settings)
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(io::stderr(), "mptcp settings: cannot write output: {error}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
     }
 }
 
 /// Exits with a usage error (status 2) if the data options of `mptcp NAME` do not fit.
 fn validate(name: &str, data: &DataArgs) {
     if let Err(message) = data.validate() {
-        let mut cli = Cli::command();
-        cli.build();
-        let command = cli
-            .find_subcommand_mut(name)
-            .expect("every validated command is a subcommand");
-        command.error(ErrorKind::ArgumentConflict, message).exit();
+        usage_error(name, ErrorKind::ArgumentConflict, message);
     }
 }
 
-/// `mptcp sim`: failure if the scenario cannot run or any transfer is not intact and done.
+/// `mptcp sim`: status 2 if the scenario or the settings are wrong, 1 if the run failed or
+/// any transfer is not intact and done.
 fn simulate(args: &SimArgs) -> ExitCode {
     let options = RunOptions {
         pcap_dir: args.pcap.clone(),
         ..RunOptions::default()
     };
-    let run = match sim::run_file(&args.scenario, args.seed, &options) {
+    let settings = args
+        .settings
+        .spec()
+        .unwrap_or_else(|error| settings_error("sim", error));
+    let run = match sim::run_file(&args.scenario, args.seed, &settings, &options) {
         Ok(run) => run,
         Err(error) => {
             let _ = writeln!(io::stderr(), "mptcp sim: {error}");
-            return ExitCode::FAILURE;
+            return if error.is_usage() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     if let Err(error) = print_run(&run, args.json)
@@ -206,7 +287,9 @@ fn simulate(args: &SimArgs) -> ExitCode {
 
 /// `mptcp demo`: failure if the download is not intact and complete.
 fn run_demo(args: &DemoArgs) -> ExitCode {
-    let config = args.config();
+    let config = args
+        .config()
+        .unwrap_or_else(|error| settings_error("demo", error));
     let mut out = BufWriter::new(io::stdout().lock());
     let mut shown = 0;
     let mut written = Ok(());

@@ -174,11 +174,11 @@ fn unfinished_transfer_fails() {
 }
 
 #[test]
-fn a_bad_scenario_is_an_error() {
+fn a_bad_scenario_is_a_usage_error() {
     let path = scratch("bad").join("bad.toml");
     std::fs::write(&path, "seed = 1\n").unwrap();
     let output = sim(&[], &path);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let message = String::from_utf8(output.stderr).unwrap();
     assert!(message.contains("missing field `duration`"), "{message}");
     assert!(output.stdout.is_empty());

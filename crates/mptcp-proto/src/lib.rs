@@ -26,6 +26,7 @@ pub mod conn;
 pub mod crypto;
 pub mod pm;
 pub mod sched;
+pub mod settings;
 pub mod stack;
 pub mod tcp;
 pub mod time;

@@ -7,7 +7,6 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
-use mptcp_proto::cc;
 use mptcp_proto::stack::{InterfaceConfig, Stack, StackConfig};
 use mptcp_proto::time::Instant;
 use rand_chacha::ChaCha8Rng;
@@ -234,26 +233,9 @@ pub fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
         interfaces,
         ..StackConfig::default()
     };
-    if let Some(factory) = host
-        .congestion_control
-        .as_deref()
-        .and_then(cc::factory_by_name)
-    {
-        config.tcp.congestion_control = factory;
-    }
-    if let Some(size) = host.recv_buffer {
-        config.tcp.recv_buffer = size;
-        config.tcp.recv_buffer_max = size;
-    }
-    if let Some(enabled) = host.mptcp {
-        config.mptcp.enabled = enabled;
-    }
-    if let Some(checksum) = host.mptcp_checksum {
-        config.mptcp.checksum = checksum;
-    }
-    if let Ok(Some(scheduler)) = host.scheduler_choice() {
+    if let Ok(settings) = host.settings() {
         // Validated with the scenario.
-        config.mptcp.scheduler = scheduler;
+        settings.apply(&mut config.tcp, &mut config.mptcp);
     }
     config
 }

@@ -240,7 +240,8 @@ fn rewriting_some(find: &str, checksum: bool, after: u64, segments: Option<u64>)
         segments,
     }];
     for host in &mut scenario.hosts {
-        host.mptcp_checksum = Some(checksum);
+        host.settings
+            .push("mptcp.checksum", if checksum { "1" } else { "0" });
     }
     scenario
 }

@@ -69,7 +69,7 @@ const SCHEDULERS: [&str; 6] = [
 
 /// Host options for `scheduler`.
 fn options(scheduler: &str) -> String {
-    format!("scheduler = \"{scheduler}\"")
+    format!("settings.mptcp.scheduler = \"{scheduler}\"")
 }
 
 /// A download of `DOWNLOAD` bytes over both paths with `scheduler` on both ends.
@@ -86,7 +86,13 @@ fn single_path(path: PathSpec) -> f64 {
     // MPTCP off: one subflow, on the client's first address, which is on path a.
     let paths = [path, PathSpec::new(1, 1)];
     let app = format!("kind = \"download\"\nbytes = {DOWNLOAD}");
-    let report = run(&two_paths(1, paths, "mptcp = false", "mptcp = false", &app));
+    let report = run(&two_paths(
+        1,
+        paths,
+        "settings.mptcp.enabled = 0",
+        "settings.mptcp.enabled = 0",
+        &app,
+    ));
     assert_all_intact(&report, DOWNLOAD);
     report.connections[0].goodput_bps() / 1e6
 }

@@ -87,7 +87,7 @@ fn upload_share_of_path_a(options: &str) -> f64 {
 #[test]
 fn roundrobin_with_strict_turns_splits_bytes_evenly_whatever_the_capacity() {
     let share = upload_share_of_path_a(
-        "scheduler = \"roundrobin\"\nroundrobin = { num_segments = 1, cwnd_limited = false }",
+        "settings = { mptcp.scheduler = \"roundrobin\", roundrobin.cwnd_limited = false }",
     );
     assert!((0.45..=0.55).contains(&share), "{share}");
 }
@@ -95,10 +95,11 @@ fn roundrobin_with_strict_turns_splits_bytes_evenly_whatever_the_capacity() {
 #[test]
 fn roundrobin_limited_by_the_congestion_window_follows_the_capacity() {
     // 15 of 20 Mbit/s is 75 %.
-    let share = upload_share_of_path_a("scheduler = \"roundrobin\"");
+    let share = upload_share_of_path_a("settings.mptcp.scheduler = \"roundrobin\"");
     assert!((0.65..=0.85).contains(&share), "{share}");
     let share = upload_share_of_path_a(
-        "scheduler = \"roundrobin\"\nroundrobin = { num_segments = 3, cwnd_limited = true }",
+        "settings = { mptcp.scheduler = \"roundrobin\", roundrobin.num_segments = 3, \
+         roundrobin.cwnd_limited = true }",
     );
     assert!((0.65..=0.85).contains(&share), "{share}");
 }
@@ -126,7 +127,7 @@ fn exchanges_with(
     response: u64,
     count: u32,
 ) -> ConnectionReport {
-    let options = format!("scheduler = \"{scheduler}\"");
+    let options = format!("settings.mptcp.scheduler = \"{scheduler}\"");
     let client = format!("{options}\n{client_options}");
     let app = format!(
         "kind = \"request-response\"\nrequest = {request}\nresponse = {response}\ncount = {count}"
@@ -206,7 +207,10 @@ fn ecf_and_blest_cut_the_tail_of_100_kb_objects_over_unequal_paths() {
     // window the responses fill, where BLEST's estimate applies).
     let paths = [PathSpec::new(30, 10), PathSpec::new(10, 60)];
     let mut p99 = Vec::new();
-    for buffer in ["", "recv_buffer = 262144"] {
+    for buffer in [
+        "",
+        "settings.tcp.recv_buffer = 262144\nsettings.tcp.recv_buffer_max = 262144",
+    ] {
         for scheduler in ["default", "blest", "ecf"] {
             // No random loss: every seed gives the same run.
             let conn = exchanges_with(1, paths, scheduler, buffer, 200, 100_000, 200);
@@ -323,11 +327,11 @@ fn unknown_names_and_bad_parameters_are_errors_that_say_what_is_valid() {
             .expect_err(options)
             .to_string()
     };
-    let message = refused("scheduler = \"fastest\"");
+    let message = refused("settings.mptcp.scheduler = \"fastest\"");
     assert!(
         message.contains(
-            "unknown scheduler \"fastest\"; valid: default, roundrobin, redundant, blest, ecf, \
-             standby"
+            "bad value \"fastest\" for mptcp.scheduler: expected one of: default, roundrobin, \
+             redundant, blest, ecf, standby"
         ),
         "{message}"
     );
@@ -336,12 +340,23 @@ fn unknown_names_and_bad_parameters_are_errors_that_say_what_is_valid() {
         message.contains("unknown profile \"fast\"; valid: bulk, overflow, hot-standby"),
         "{message}"
     );
-    assert!(refused("roundrobin = { cwnd_limited = false }").contains("roundrobin parameters"));
+    let message = refused("settings.roundrobin.segments = 2");
     assert!(
-        refused("scheduler = \"blest\"\nblest = { lambda = 2.0 }").contains("valid: 1.0 to 1.3")
+        message.contains("unknown setting \"roundrobin.segments\"; valid: mptcp.enabled,"),
+        "{message}"
     );
-    assert!(refused("scheduler = \"ecf\"\necf = { r_beta = 0 }").contains("r_beta of 0"));
-    assert!(refused("scheduler = \"ecf\"\nprofile = \"bulk\"").contains("both"));
+    let message = refused("settings = { mptcp.scheduler = \"blest\", blest.lambda = 2.0 }");
+    assert!(
+        message.contains("bad value \"2\" for blest.lambda: expected a number from 1 to 1.3"),
+        "{message}"
+    );
+    let message = refused("settings.ecf.r_beta = 0");
+    assert!(
+        message.contains("for ecf.r_beta: expected an integer from 1 to 4294967295"),
+        "{message}"
+    );
+    let message = refused("settings.mptcp.scheduler = \"ecf\"\nprofile = \"bulk\"");
+    assert!(message.contains("both"), "{message}");
 }
 
 /// A one-host scenario whose host has `options`.

@@ -109,7 +109,11 @@ fn two_second_outage() {
 
 #[test]
 fn four_kib_receive_buffer() {
-    let report = run(&clean_with(|s| s.hosts[1].recv_buffer = Some(4096)));
+    let report = run(&clean_with(|s| {
+        let settings = &mut s.hosts[1].settings;
+        settings.push("tcp.recv_buffer", "4096");
+        settings.push("tcp.recv_buffer_max", "4096");
+    }));
     assert_all_intact(&report, MIB_64);
     let server = report.connections[0].server_tcp.expect("server counters");
     assert_eq!(server.rcv_buffer, 4096);
@@ -132,7 +136,9 @@ fn sequence_rewriting_middlebox() {
 fn congestion_control_is_chosen_per_host() {
     let with = |name: &str| {
         let mut scenario = shipped("lossy_1pct");
-        scenario.hosts[0].congestion_control = Some(name.to_owned());
+        scenario.hosts[0]
+            .settings
+            .push("tcp.congestion_control", name);
         let AppSpec::Bulk { bytes, .. } = &mut scenario.apps[1] else {
             panic!("expected a bulk app");
         };
@@ -146,7 +152,9 @@ fn congestion_control_is_chosen_per_host() {
     assert_ne!(cubic.connections[0].end, reno.connections[0].end);
     let unknown = with("vegas").validate().unwrap_err().to_string();
     assert!(
-        unknown.contains("unknown congestion control \"vegas\""),
+        unknown.contains(
+            "bad value \"vegas\" for tcp.congestion_control: expected one of: reno, cubic"
+        ),
         "{unknown}"
     );
 }

@@ -24,7 +24,8 @@ fn with_bulk_bytes(mut scenario: Scenario, bytes: u64) -> Scenario {
 /// `scenario` with MPTCP switched on or off on every host.
 fn with_mptcp(mut scenario: Scenario, enabled: bool) -> Scenario {
     for host in &mut scenario.hosts {
-        host.mptcp = Some(enabled);
+        host.settings
+            .push("mptcp.enabled", if enabled { "1" } else { "0" });
     }
     scenario
 }
@@ -59,7 +60,9 @@ fn cubic_beats_newreno_with_1_percent_loss() {
         let goodput = |controller: &str| {
             let mut scenario = with_mptcp(with_bulk_bytes(shipped("lossy_1pct"), bytes), false);
             scenario.seed = seed;
-            scenario.hosts[0].congestion_control = Some(controller.to_owned());
+            scenario.hosts[0]
+                .settings
+                .push("tcp.congestion_control", controller);
             let report = run(&scenario);
             assert_all_intact(&report, bytes);
             report.connections[0].goodput_bps()

@@ -418,7 +418,6 @@ impl Bench {
         let mut config = RuntimeConfig::default();
         config.mptcp.enabled = true;
         config.mptcp.checksum = opts.checksum;
-        config.mptcp.path_manager = "simple".to_owned();
         let stack = OurStack::start(&topo, &PATHS, Loss::NONE, config)
             .map_err(|e| format!("our stack: {e}"))?;
         Ok(Bench {

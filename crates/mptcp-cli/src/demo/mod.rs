@@ -27,6 +27,7 @@ pub use scenario::DemoConfig;
 pub use text::{write_header, write_row, write_summary};
 
 use crate::net::size::parse_size;
+use crate::settings::{ConfigError, SettingsArgs};
 
 /// The options of `mptcp demo`.
 #[derive(Debug, Clone, Args)]
@@ -54,6 +55,10 @@ pub struct DemoArgs {
     /// Print one JSON object (the summary and the per-second series) instead of text
     #[arg(long)]
     pub json: bool,
+
+    /// Settings of the phone's and the server's stacks
+    #[command(flatten)]
+    pub settings: SettingsArgs,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -66,14 +71,15 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 }
 
 impl DemoArgs {
-    /// The run these options describe.
-    pub fn config(&self) -> DemoConfig {
-        DemoConfig {
+    /// The run these options describe; an error if the settings file cannot be used.
+    pub fn config(&self) -> Result<DemoConfig, ConfigError> {
+        Ok(DemoConfig {
             size: self.size,
             seed: self.seed,
             fail_at: Duration::from_secs_f64(self.fail_at),
             fail_for: Duration::from_secs_f64(self.fail_for),
-        }
+            settings: self.settings.spec()?,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use core::time::Duration;
 
 use mptcp_sim::scenario::{
     ActionSpec, AppSpec, Endpoint, EventSpec, HostSpec, LinkSpec, Prefix, QueueSpec, Rate,
-    RouteSpec, RouterSpec, Scenario, Time,
+    RouteSpec, RouterSpec, Scenario, SettingsSpec, Time,
 };
 
 /// The Wi-Fi link's name (and the phone's interface 0).
@@ -40,6 +40,8 @@ pub struct DemoConfig {
     pub fail_at: Duration,
     /// How long it stays down (zero: it never fails).
     pub fail_for: Duration,
+    /// The settings of both stacks (`--set`, `--config`).
+    pub settings: SettingsSpec,
 }
 
 impl Default for DemoConfig {
@@ -49,6 +51,7 @@ impl Default for DemoConfig {
             seed: 1,
             fail_at: Duration::from_secs(5),
             fail_for: Duration::from_secs(5),
+            settings: SettingsSpec::default(),
         }
     }
 }
@@ -103,14 +106,7 @@ impl DemoConfig {
         let host = |name: &str, addresses| HostSpec {
             name: name.to_owned(),
             addresses,
-            congestion_control: None,
-            recv_buffer: None,
-            mptcp: None,
-            mptcp_checksum: None,
-            scheduler: None,
-            roundrobin: None,
-            blest: None,
-            ecf: None,
+            settings: self.settings.clone(),
             profile: None,
         };
         let event = |at: Duration, action| EventSpec {

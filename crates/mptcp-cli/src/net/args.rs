@@ -6,9 +6,11 @@ use core::time::Duration;
 use std::path::PathBuf;
 
 use clap::Args;
+use mptcp_proto::pm::PathManagerChoice;
 
 use super::cidr::Cidr;
 use super::size::parse_size;
+use crate::settings::SettingsArgs;
 
 /// The long help of `mptcp connect`.
 pub const CONNECT_HELP: &str = "Connect to HOST:PORT with the userspace stack and move data, \
@@ -99,11 +101,15 @@ pub struct NetArgs {
     pub checksum: bool,
 
     /// Path manager: `simple` (a client opens a subflow from each of its other --addr
-    /// addresses, a server announces them) or `default` (only the subflows the peer opens)
-    #[arg(long, value_name = "NAME", default_value = "simple",
-          value_parser = clap::builder::PossibleValuesParser::new(mptcp_proto::pm::PATH_MANAGERS),
+    /// addresses, a server announces them; the default) or `default` (only the subflows the
+    /// peer opens). The same as `--set mptcp.path_manager=NAME`
+    #[arg(long, value_name = "NAME", value_parser = str::parse::<PathManagerChoice>,
           conflicts_with = "tcp")]
-    pub path_manager: String,
+    pub path_manager: Option<PathManagerChoice>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub settings: SettingsArgs,
 
     /// Give up connecting (connect: default 30) or waiting for a connection (listen: default
     /// never) after this many seconds
@@ -271,7 +277,7 @@ mod tests {
         assert_eq!(a.net.addrs.len(), 2);
         assert_eq!(a.net.timeout, None);
         assert!(!a.net.tcp && !a.net.checksum && !a.data.quiet);
-        assert_eq!(a.net.path_manager, "simple");
+        assert_eq!(a.net.path_manager, None);
         assert_eq!(a.data.send, None);
         assert!(a.data.validate().is_ok());
     }
@@ -315,7 +321,7 @@ mod tests {
         ])
         .unwrap();
         assert!(a.net.checksum && !a.net.tcp && a.data.quiet);
-        assert_eq!(a.net.path_manager, "default");
+        assert_eq!(a.net.path_manager.map(|p| p.name()), Some("default"));
     }
 
     #[test]
@@ -375,7 +381,11 @@ mod tests {
         );
         assert_eq!(
             kind(&["--addr", "10.1.1.2/24", "--path-manager", "bogus", "h:1"]),
-            ErrorKind::InvalidValue
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            kind(&["--addr", "10.1.1.2/24", "--set", "mptcp.enabled=2", "h:1"]),
+            ErrorKind::ValueValidation
         );
         assert_eq!(
             kind(&["--addr", "10.1.1.2/24", "--tcp", "--checksum", "h:1"]),

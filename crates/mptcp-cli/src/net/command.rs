@@ -91,7 +91,7 @@ async fn connect_async(args: &ConnectArgs, target: SocketAddr) -> u8 {
         Err(e) => return fail(COMMAND, &e.message, e.exit_code),
     };
     let limit = args.net.timeout.unwrap_or(CONNECT_TIMEOUT);
-    let offered = Protocol::offered(!args.net.tcp);
+    let offered = Protocol::offered(host.mptcp);
     let stream = match tokio::time::timeout(limit, MptcpStream::connect(&host.handle(), target))
         .await
     {
@@ -111,7 +111,7 @@ async fn connect_async(args: &ConnectArgs, target: SocketAddr) -> u8 {
         }
     };
     let code = transfer(
-        COMMAND, &args.net, stream, source, sink, &args.data, SERVER_TAG,
+        COMMAND, host.mptcp, stream, source, sink, &args.data, SERVER_TAG,
     )
     .await;
     host.linger(COMMAND).await;
@@ -169,13 +169,13 @@ async fn listen_async(args: &ListenArgs) -> u8 {
                 limit.as_secs_f64(),
                 bound.join(", ")
             );
-            let offered = Protocol::offered(!args.net.tcp);
+            let offered = Protocol::offered(host.mptcp);
             let report = Report::failed(COMMAND, offered, Outcome::TimedOut, message, None);
             return finish(&report, &args.data);
         }
     };
     let code = transfer(
-        COMMAND, &args.net, stream, source, sink, &args.data, CLIENT_TAG,
+        COMMAND, host.mptcp, stream, source, sink, &args.data, CLIENT_TAG,
     )
     .await;
     host.linger(COMMAND).await;
@@ -213,7 +213,7 @@ async fn open_data(data: &DataArgs, send_tag: u8) -> Result<(Source, Sink), Stri
 /// peer then has everything we sent), and reports.
 async fn transfer(
     command: &'static str,
-    net: &NetArgs,
+    offered_mptcp: bool,
     mut stream: MptcpStream,
     source: Source,
     sink: Sink,
@@ -242,7 +242,7 @@ async fn transfer(
         };
     }
     // The last look at the connection, before releasing it.
-    let protocol = Protocol::of(!net.tcp, stream.is_mptcp());
+    let protocol = Protocol::of(offered_mptcp, stream.is_mptcp());
     let subflows = SubflowRow::all(&stream.subflows());
     drop(stream);
     if let Some(progress) = progress {

@@ -9,6 +9,7 @@ use mptcp_tun::{Handle, Interface, Runtime, RuntimeConfig, TunDevice, TunError};
 
 use super::args::NetArgs;
 use super::cidr::Cidr;
+use crate::settings::ConfigError;
 
 /// Why the host could not be set up, and the exit status that says so.
 #[derive(Debug)]
@@ -17,7 +18,7 @@ pub(crate) struct SetupError {
     pub(crate) message: String,
     /// Printed as is, without the `mptcp COMMAND: ` prefix.
     pub(crate) whole_line: bool,
-    /// 2 for missing privileges, 1 otherwise.
+    /// 2 for missing privileges or bad settings, 1 otherwise.
     pub(crate) exit_code: u8,
 }
 
@@ -47,12 +48,20 @@ impl SetupError {
 #[derive(Debug)]
 pub(crate) struct Host {
     runtime: Runtime,
+    /// The stack offers and accepts MPTCP (not `--tcp`, not `mptcp.enabled=0`).
+    pub(crate) mptcp: bool,
 }
 
 impl Host {
     /// Creates the TUN device, brings it up, routes every `--addr` network into it and starts
     /// the stack with those addresses. Must run inside the tokio runtime.
     pub(crate) fn start(net: &NetArgs, command: &str) -> Result<Host, SetupError> {
+        let config = runtime_config(net).map_err(|e| SetupError {
+            message: e.to_string(),
+            whole_line: false,
+            exit_code: 2,
+        })?;
+        let mptcp = config.mptcp.enabled;
         let device = TunDevice::create(&net.tun, net.mtu).map_err(|e| match e {
             TunError::PermissionDenied(_) => SetupError::needs_root(command, &net.tun),
             TunError::Create { source, .. } => {
@@ -78,8 +87,8 @@ impl Host {
             addrs: net.addrs.iter().map(|c| c.addr).collect(),
             mtu: usize::from(net.mtu),
         };
-        let runtime = Runtime::start(vec![interface], runtime_config(net));
-        Ok(Host { runtime })
+        let runtime = Runtime::start(vec![interface], config);
+        Ok(Host { runtime, mptcp })
     }
 
     /// A handle for streams and listeners.
@@ -107,14 +116,23 @@ impl Host {
 /// acknowledged, the peer's answered): [`Runtime::linger`].
 const LINGER: Duration = Duration::from_secs(3);
 
-/// The runtime's settings from the options: MPTCP unless `--tcp`, with `--checksum` and
-/// `--path-manager`.
-fn runtime_config(net: &NetArgs) -> RuntimeConfig {
+/// The runtime's settings from the options: `--config` and `--set`, then `--tcp`,
+/// `--checksum` and `--path-manager` (which say the same as settings, and win).
+fn runtime_config(net: &NetArgs) -> Result<RuntimeConfig, ConfigError> {
     let mut config = RuntimeConfig::default();
-    config.mptcp.enabled = !net.tcp;
-    config.mptcp.checksum = net.checksum;
-    config.mptcp.path_manager.clone_from(&net.path_manager);
-    config
+    net.settings
+        .settings()?
+        .apply(&mut config.tcp, &mut config.mptcp);
+    if net.tcp {
+        config.mptcp.enabled = false;
+    }
+    if net.checksum {
+        config.mptcp.checksum = true;
+    }
+    if let Some(path_manager) = net.path_manager {
+        config.mptcp.path_manager = path_manager;
+    }
+    Ok(config)
 }
 
 /// `ip route replace NET/PREFIX dev NAME`: packets to `cidr`'s network go into device `name`

@@ -30,6 +30,7 @@ fn connection(conn: &ConnectionReport) -> Json {
         "expected_bytes": conn.expected_bytes,
         "intact": conn.intact,
         "finished": conn.finished,
+        "mptcp": conn.mptcp,
         "start_s": conn.start.as_nanos() as f64 / 1e9,
         "duration_s": conn.duration().as_secs_f64(),
         "goodput_bps": conn.goodput_bps(),

@@ -7,7 +7,7 @@ mod text;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant as WallClock};
 
-use mptcp_sim::scenario::{Scenario, ScenarioError};
+use mptcp_sim::scenario::{Scenario, ScenarioError, SettingsSpec};
 use mptcp_sim::{RunError, RunOptions, ScenarioReport, run_scenario};
 use thiserror::Error;
 
@@ -43,6 +43,22 @@ pub enum SimError {
     },
 }
 
+impl SimError {
+    /// The scenario (or the settings given with it) is what is wrong: a usage error, not a
+    /// failed run.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::Read { .. }
+                | Self::Scenario { .. }
+                | Self::Run {
+                    source: RunError::Scenario(_),
+                    ..
+                }
+        )
+    }
+}
+
 /// A finished run and how long it took on the wall clock.
 #[derive(Debug, Clone)]
 pub struct SimRun {
@@ -52,8 +68,14 @@ pub struct SimRun {
     pub wall: Duration,
 }
 
-/// Reads the scenario at `path`, replaces its seed with `seed` if given, runs it.
-pub fn run_file(path: &Path, seed: Option<u64>, options: &RunOptions) -> Result<SimRun, SimError> {
+/// Reads the scenario at `path`, replaces its seed with `seed` if given, adds `settings` to
+/// every host's (after its own, so they win), runs it.
+pub fn run_file(
+    path: &Path,
+    seed: Option<u64>,
+    settings: &SettingsSpec,
+    options: &RunOptions,
+) -> Result<SimRun, SimError> {
     let text = std::fs::read_to_string(path).map_err(|source| SimError::Read {
         path: path.to_owned(),
         source,
@@ -65,6 +87,13 @@ pub fn run_file(path: &Path, seed: Option<u64>, options: &RunOptions) -> Result<
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
+    for host in &mut scenario.hosts {
+        host.settings.0.extend(settings.0.iter().cloned());
+    }
+    scenario.validate().map_err(|source| SimError::Scenario {
+        path: path.to_owned(),
+        source,
+    })?;
     let wall = WallClock::now();
     let report = run_scenario(&scenario, options).map_err(|source| SimError::Run {
         path: path.to_owned(),

@@ -67,8 +67,8 @@ mod config {
         pub enabled: bool,
         /// Ask for DSS checksums (RFC 8684 §3.3.1). They are used when either side asks.
         pub checksum: bool,
-        /// Path manager, by name (see [`crate::pm::PATH_MANAGERS`]).
-        pub path_manager: String,
+        /// Path manager (see [`crate::pm::PathManagerChoice`]).
+        pub path_manager: crate::pm::PathManagerChoice,
         /// Scheduler (see [`crate::sched::SchedulerChoice`]).
         pub scheduler: crate::sched::SchedulerChoice,
         /// The most subflows beyond the first a connection keeps at once, whichever side
@@ -92,7 +92,7 @@ mod config {
             Self {
                 enabled: true,
                 checksum: false,
-                path_manager: "simple".to_owned(),
+                path_manager: crate::pm::PathManagerChoice::default(),
                 scheduler: crate::sched::SchedulerChoice::default(),
                 max_subflows: 8,
                 max_half_open_joins: 8,
@@ -283,8 +283,7 @@ impl MptcpConnection {
             closed_recent: VecDeque::new(),
             max_subflows: cfg.max_subflows,
             max_half_open_joins: cfg.max_half_open_joins,
-            pm: crate::pm::by_name(&cfg.path_manager)
-                .unwrap_or_else(|| Box::new(crate::pm::Passive)),
+            pm: cfg.path_manager.build(),
             pm_started: false,
             sched: cfg.scheduler.build(),
             local_addrs,

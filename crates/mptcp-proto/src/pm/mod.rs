@@ -2,7 +2,7 @@
 //!
 //! A [`PathManager`] sees the connection's addresses and subflows and answers with
 //! [`PmAction`]s, which the connection carries out (opening a subflow goes through the stack,
-//! which owns ports and interfaces). Managers are chosen by name ([`by_name`]), like the
+//! which owns ports and interfaces). Managers are chosen by name ([`PathManagerChoice`]), like the
 //! `path_manager` setting of the multipath-tcp.org kernel. Two are built in:
 //!
 //! - `"default"`: announces nothing and opens nothing (the peer's subflows are accepted);
@@ -63,16 +63,65 @@ pub trait PathManager: fmt::Debug + Send {
     ) -> Vec<PmAction>;
 }
 
-/// The names [`by_name`] knows.
+/// The names [`PathManagerChoice`] takes.
 pub const PATH_MANAGERS: &[&str] = &["default", "simple"];
 
-/// The path manager called `name`.
-pub fn by_name(name: &str) -> Option<Box<dyn PathManager>> {
-    match name {
-        "default" => Some(Box::new(Passive)),
-        "simple" => Some(Box::new(Simple)),
-        _ => None,
+/// Which path manager the connections of a stack use, by name; only names of
+/// [`PATH_MANAGERS`] parse, so an unknown one is an error, never a silent default.
+///
+/// ```
+/// use mptcp_proto::pm::PathManagerChoice;
+/// assert_eq!("default".parse::<PathManagerChoice>().unwrap().name(), "default");
+/// assert_eq!(
+///     "fullmesh".parse::<PathManagerChoice>().unwrap_err().to_string(),
+///     "unknown path manager \"fullmesh\"; valid: default, simple"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathManagerChoice(&'static str);
+
+impl PathManagerChoice {
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        self.0
     }
+
+    /// A new path manager of this kind, for one connection.
+    pub(crate) fn build(&self) -> Box<dyn PathManager> {
+        match self.0 {
+            "simple" => Box::new(Simple),
+            _ => Box::new(Passive),
+        }
+    }
+}
+
+impl Default for PathManagerChoice {
+    /// `simple`.
+    fn default() -> Self {
+        Self("simple")
+    }
+}
+
+impl core::str::FromStr for PathManagerChoice {
+    type Err = UnknownPathManager;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        PATH_MANAGERS
+            .iter()
+            .find(|known| **known == name)
+            .map(|known| Self(known))
+            .ok_or_else(|| UnknownPathManager {
+                name: name.to_owned(),
+            })
+    }
+}
+
+/// A path manager name that [`PATH_MANAGERS`] does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown path manager \"{name}\"; valid: {}", PATH_MANAGERS.join(", "))]
+pub struct UnknownPathManager {
+    /// The name asked for.
+    pub name: String,
 }
 
 /// Announces nothing, opens nothing.
@@ -210,6 +259,9 @@ mod tests {
                 .is_empty()
         );
         assert!(Passive.on_established(&c).is_empty());
-        assert!(by_name("simple").is_some() && by_name("fullmesh").is_none());
+        for name in PATH_MANAGERS {
+            assert_eq!(name.parse::<PathManagerChoice>().unwrap().name(), *name);
+        }
+        assert!("fullmesh".parse::<PathManagerChoice>().is_err());
     }
 }

@@ -13,16 +13,9 @@
 //! [[hosts]]
 //! name = "server"
 //! addresses = ["10.0.3.1/24"]
-//! congestion_control = "reno"   # optional: "cubic" (default), "reno"
-//! recv_buffer = 65536           # optional: fixed receive buffer in bytes
-//! mptcp = false                 # optional: plain TCP (default: MPTCP, falling back to TCP)
-//! mptcp_checksum = true         # optional: ask for DSS checksums (default: no)
-//! scheduler = "roundrobin"      # optional: "default" (minimum RTT), "roundrobin",
-//!                               # "redundant", "blest", "ecf", "standby"
-//! roundrobin = { num_segments = 1, cwnd_limited = false }   # optional, with "roundrobin"
-//! # blest = { lambda = 1.2 }    # optional, with "blest" (1.0 to 1.3)
-//! # ecf = { r_beta = 4 }        # optional, with "ecf"
-//! # profile = "overflow"        # instead of a scheduler: "bulk", "overflow", "hot-standby"
+//! # optional: the stack's settings by their names (`mptcp settings` lists them all)
+//! settings = { mptcp.scheduler = "roundrobin", roundrobin.num_segments = 2, tcp.sack = true }
+//! # profile = "overflow"        # instead of mptcp.scheduler: "bulk", "overflow", "hot-standby"
 //!
 //! [[routers]]
 //! name = "r"
@@ -78,20 +71,19 @@
 mod apps;
 mod build;
 mod error;
+mod settings;
 mod units;
 
 use core::net::SocketAddr;
 
-use core::num::NonZeroU32;
-
-use mptcp_proto::sched::{
-    Blest, Ecf, Profile, RoundRobin, SchedulerChoice, UnknownProfile, UnknownScheduler,
-};
+use mptcp_proto::sched::{Profile, UnknownProfile};
+use mptcp_proto::settings::Settings;
 use serde::Deserialize;
 
 pub use apps::AppSpec;
 pub use build::BuiltScenario;
 pub use error::ScenarioError;
+pub use settings::SettingsSpec;
 pub use units::{Endpoint, Prefix, Rate, Time, UnitError};
 
 use crate::link::Direction;
@@ -129,129 +121,31 @@ pub struct HostSpec {
     pub name: String,
     /// Address and prefix length of interface 0, 1, ...
     pub addresses: Vec<Prefix>,
-    /// The congestion controller of every connection, by name ("cubic", "reno"; see
-    /// `mptcp_proto::cc::CONTROLLERS`). The stack's default if absent.
+    /// The stack's settings (`mptcp_proto::settings`), by name; the defaults if absent.
     #[serde(default)]
-    pub congestion_control: Option<String>,
-    /// A fixed receive buffer in bytes (no auto-tuning). The stack's default if absent.
-    #[serde(default)]
-    pub recv_buffer: Option<usize>,
-    /// Whether the host offers and accepts MPTCP (default: yes).
-    #[serde(default)]
-    pub mptcp: Option<bool>,
-    /// Whether the host asks for DSS checksums (default: no).
-    #[serde(default)]
-    pub mptcp_checksum: Option<bool>,
-    /// The MPTCP scheduler of every connection, by name (see
-    /// `mptcp_proto::sched::SCHEDULERS`). The stack's default if absent.
-    #[serde(default)]
-    pub scheduler: Option<String>,
-    /// Parameters of the `roundrobin` scheduler (the seeds' module parameters).
-    #[serde(default)]
-    pub roundrobin: Option<RoundRobinSpec>,
-    /// Parameters of the `blest` scheduler.
-    #[serde(default)]
-    pub blest: Option<BlestSpec>,
-    /// Parameters of the `ecf` scheduler.
-    #[serde(default)]
-    pub ecf: Option<EcfSpec>,
+    pub settings: SettingsSpec,
     /// An application profile (see `mptcp_proto::sched::PROFILES`), instead of a
     /// scheduler: it names one.
     #[serde(default)]
     pub profile: Option<String>,
 }
 
-/// The `blest` scheduler's parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlestSpec {
-    /// Scaling of its estimate, 1.0 to 1.3 (default 1.2).
-    #[serde(default)]
-    pub lambda: Option<f64>,
-}
-
-/// The `ecf` scheduler's parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcfSpec {
-    /// The inverse of its hysteresis factor (default 4).
-    #[serde(default)]
-    pub r_beta: Option<u32>,
-}
-
-/// The `roundrobin` scheduler's parameters; absent ones keep the kernel module's defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoundRobinSpec {
-    /// Segments per turn (default 1).
-    #[serde(default)]
-    pub num_segments: Option<u32>,
-    /// Skip subflows whose congestion window is full (default true).
-    #[serde(default)]
-    pub cwnd_limited: Option<bool>,
-}
-
 impl HostSpec {
-    /// The scheduler this host's connections use, if the scenario names one (directly or
-    /// through a profile), with its parameters.
-    pub fn scheduler_choice(&self) -> Result<Option<SchedulerChoice>, String> {
-        let name = match (self.scheduler.as_deref(), self.profile.as_deref()) {
-            (Some(_), Some(_)) => {
-                return Err(
-                    "both a scheduler and a profile (a profile names its scheduler)".into(),
-                );
+    /// The settings of this host's stack, its profile's scheduler included.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let mut settings = self.settings.settings().map_err(|e| e.to_string())?;
+        if let Some(profile) = &self.profile {
+            if self.settings.has("mptcp.scheduler") {
+                return Err("both mptcp.scheduler and a profile (a profile names its \
+                            scheduler)"
+                    .to_owned());
             }
-            (None, Some(profile)) => {
-                let profile: Profile =
-                    profile.parse().map_err(|e: UnknownProfile| e.to_string())?;
-                Some(profile.scheduler().name())
-            }
-            (name, None) => name,
-        };
-        let parameters = [
-            ("roundrobin", self.roundrobin.is_some()),
-            ("blest", self.blest.is_some()),
-            ("ecf", self.ecf.is_some()),
-        ];
-        for (owner, given) in parameters {
-            if given && name != Some(owner) {
-                return Err(format!(
-                    "{owner} parameters without scheduler = \"{owner}\""
-                ));
-            }
+            let profile: Profile = profile.parse().map_err(|e: UnknownProfile| e.to_string())?;
+            settings
+                .set("mptcp.scheduler", profile.scheduler().name())
+                .map_err(|e| e.to_string())?;
         }
-        let choice = match name {
-            None => return Ok(None),
-            Some("roundrobin") => {
-                let rr = self.roundrobin.unwrap_or(RoundRobinSpec {
-                    num_segments: None,
-                    cwnd_limited: None,
-                });
-                if rr.num_segments == Some(0) {
-                    return Err("roundrobin.num_segments of 0".to_owned());
-                }
-                let defaults = RoundRobin::default();
-                SchedulerChoice::new(RoundRobin::new(
-                    rr.num_segments.unwrap_or(defaults.num_segments()),
-                    rr.cwnd_limited.unwrap_or(defaults.cwnd_limited()),
-                ))
-            }
-            Some("blest") => match self.blest.and_then(|b| b.lambda) {
-                Some(lambda) => {
-                    SchedulerChoice::new(Blest::new(lambda).map_err(|e| e.to_string())?)
-                }
-                None => SchedulerChoice::new(Blest::default()),
-            },
-            Some("ecf") => match self.ecf.and_then(|e| e.r_beta) {
-                Some(r_beta) => {
-                    let r_beta = NonZeroU32::new(r_beta).ok_or("ecf.r_beta of 0")?;
-                    SchedulerChoice::new(Ecf::new(r_beta))
-                }
-                None => SchedulerChoice::new(Ecf::default()),
-            },
-            Some(name) => name.parse().map_err(|e: UnknownScheduler| e.to_string())?,
-        };
-        Ok(Some(choice))
+        Ok(settings)
     }
 }
 
@@ -525,20 +419,8 @@ impl Scenario {
         };
         for host in &self.hosts {
             let place = format!("host {:?}", host.name);
-            if let Some(name) = &host.congestion_control
-                && mptcp_proto::cc::factory_by_name(name).is_none()
-            {
-                let known = mptcp_proto::cc::CONTROLLERS.join(", ");
-                return Err(invalid(
-                    place,
-                    &format!("unknown congestion control {name:?} (known: {known})"),
-                ));
-            }
-            if let Err(problem) = host.scheduler_choice() {
+            if let Err(problem) = host.settings() {
                 return Err(invalid(place, &problem));
-            }
-            if host.recv_buffer == Some(0) {
-                return Err(invalid(place, "a receive buffer of 0 bytes"));
             }
         }
         for (index, link) in self.links.iter().enumerate() {

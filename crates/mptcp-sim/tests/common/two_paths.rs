@@ -30,7 +30,7 @@ impl PathSpec {
 }
 
 /// The scenario: `paths[0]` is a, `paths[1]` is b; `client_options` and `server_options`
-/// go into the hosts' tables (e.g. `scheduler = "redundant"`); `app` is the client
+/// go into the hosts' tables (e.g. `settings.mptcp.scheduler = "redundant"`); `app` is the client
 /// application's table without its `kind`-independent fields (e.g. `kind = "bulk"` and
 /// `bytes = 1000`), connecting to the server's port 80.
 pub fn two_paths(

@@ -1,0 +1,210 @@
+//! Every setting, in the order `mptcp settings` lists them.
+
+use super::{Kind, Setting, Value};
+use crate::cc::CONTROLLERS;
+use crate::pm::PATH_MANAGERS;
+use crate::sched::{BLEST_LAMBDA_RANGE, SCHEDULERS};
+
+const MIB: u64 = 1 << 20;
+
+/// A buffer size in bytes: from 4 KiB (Linux's smallest `tcp_rmem`/`tcp_wmem`) to 256 MiB.
+const BUFFER: Kind = Kind::Integer {
+    min: 4096,
+    max: 256 * MIB,
+};
+
+/// The settings, in the order `mptcp settings` lists them.
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        name: "mptcp.enabled",
+        kind: Kind::Switch,
+        doc: "Offer MPTCP on connections we open and accept it when offered (0: plain TCP, no \
+              MPTCP option is ever sent)",
+        seeds: Some("net.mptcp.mptcp_enabled"),
+        linux: Some("net.mptcp.enabled"),
+        get: |s| Value::Switch(s.mptcp_enabled),
+        set: |s, v| s.mptcp_enabled = v.switch(),
+    },
+    Setting {
+        name: "mptcp.checksum",
+        kind: Kind::Switch,
+        doc: "Ask for DSS checksums (RFC 8684 §3.3.1); they are used when either side asks",
+        seeds: Some("net.mptcp.mptcp_checksum"),
+        linux: Some("net.mptcp.checksum_enabled"),
+        get: |s| Value::Switch(s.checksum),
+        set: |s, v| s.checksum = v.switch(),
+    },
+    Setting {
+        name: "mptcp.path_manager",
+        kind: Kind::Name(PATH_MANAGERS),
+        doc: "Which subflows a connection opens and which addresses it announces",
+        seeds: Some("net.mptcp.mptcp_path_manager"),
+        linux: Some("net.mptcp.path_manager"),
+        get: |s| Value::Name(s.path_manager),
+        set: |s, v| s.path_manager = v.name(),
+    },
+    Setting {
+        name: "mptcp.scheduler",
+        kind: Kind::Name(SCHEDULERS),
+        doc: "Which subflow carries the next data (docs/schedulers.md)",
+        seeds: Some("net.mptcp.mptcp_scheduler"),
+        linux: Some("net.mptcp.scheduler"),
+        get: |s| Value::Name(s.scheduler),
+        set: |s, v| s.scheduler = v.name(),
+    },
+    Setting {
+        name: "roundrobin.num_segments",
+        kind: Kind::Integer {
+            min: 1,
+            max: u32::MAX as u64,
+        },
+        doc: "roundrobin: segments a subflow sends per turn",
+        seeds: Some("mptcp_rr num_segments"),
+        linux: None,
+        get: |s| Value::Integer(u64::from(s.roundrobin_num_segments)),
+        set: |s, v| s.roundrobin_num_segments = u32::try_from(v.integer()).unwrap_or(u32::MAX),
+    },
+    Setting {
+        name: "roundrobin.cwnd_limited",
+        kind: Kind::Switch,
+        doc: "roundrobin: skip subflows whose congestion window is full (0: strict turns)",
+        seeds: Some("mptcp_rr cwnd_limited"),
+        linux: None,
+        get: |s| Value::Switch(s.roundrobin_cwnd_limited),
+        set: |s, v| s.roundrobin_cwnd_limited = v.switch(),
+    },
+    Setting {
+        name: "blest.lambda",
+        kind: Kind::Decimal {
+            min: *BLEST_LAMBDA_RANGE.start(),
+            max: *BLEST_LAMBDA_RANGE.end(),
+        },
+        doc: "blest: scaling of its estimate of what the fast subflow sends meanwhile",
+        seeds: Some("mptcp_blest lambda"),
+        linux: None,
+        get: |s| Value::Decimal(s.blest_lambda),
+        set: |s, v| s.blest_lambda = v.decimal(),
+    },
+    Setting {
+        name: "ecf.r_beta",
+        kind: Kind::Integer {
+            min: 1,
+            max: u32::MAX as u64,
+        },
+        doc: "ecf: the inverse of its hysteresis factor",
+        seeds: Some("mptcp_ecf r_beta"),
+        linux: None,
+        get: |s| Value::Integer(u64::from(s.ecf_r_beta)),
+        set: |s, v| s.ecf_r_beta = u32::try_from(v.integer()).unwrap_or(u32::MAX),
+    },
+    Setting {
+        name: "tcp.congestion_control",
+        kind: Kind::Name(CONTROLLERS),
+        doc: "Each subflow's congestion controller",
+        seeds: Some("net.ipv4.tcp_congestion_control"),
+        linux: Some("net.ipv4.tcp_congestion_control"),
+        get: |s| Value::Name(s.congestion_control),
+        set: |s, v| s.congestion_control = v.name(),
+    },
+    Setting {
+        name: "limits.subflows",
+        kind: Kind::Integer { min: 0, max: 8 },
+        doc: "Most subflows beyond the first a connection keeps; joins beyond it are refused \
+              (MP_TCPRST 3)",
+        seeds: None,
+        linux: Some("ip mptcp limits set subflows"),
+        get: |s| Value::Integer(s.subflows),
+        set: |s, v| s.subflows = v.integer(),
+    },
+    Setting {
+        name: "limits.half_open_joins",
+        kind: Kind::Integer { min: 1, max: 64 },
+        doc: "Most joins the peer opened whose handshake is not complete; more are refused \
+              (MP_TCPRST 2)",
+        seeds: None,
+        linux: None,
+        get: |s| Value::Integer(s.half_open_joins),
+        set: |s, v| s.half_open_joins = v.integer(),
+    },
+    Setting {
+        name: "tcp.send_buffer",
+        kind: BUFFER,
+        doc: "Send buffer a connection starts with, bytes (it grows with the windows)",
+        seeds: Some("net.ipv4.tcp_wmem"),
+        linux: Some("net.ipv4.tcp_wmem"),
+        get: |s| Value::Integer(s.send_buffer),
+        set: |s, v| s.send_buffer = v.integer(),
+    },
+    Setting {
+        name: "tcp.recv_buffer",
+        kind: BUFFER,
+        doc: "Receive buffer a connection starts with, bytes",
+        seeds: Some("net.ipv4.tcp_rmem"),
+        linux: Some("net.ipv4.tcp_rmem"),
+        get: |s| Value::Integer(s.recv_buffer),
+        set: |s, v| s.recv_buffer = v.integer(),
+    },
+    Setting {
+        name: "tcp.recv_buffer_max",
+        kind: BUFFER,
+        doc: "Largest receive buffer auto-tuning reaches, bytes (at most tcp.recv_buffer: fixed)",
+        seeds: Some("net.ipv4.tcp_rmem (max)"),
+        linux: Some("net.ipv4.tcp_rmem (max)"),
+        get: |s| Value::Integer(s.recv_buffer_max),
+        set: |s, v| s.recv_buffer_max = v.integer(),
+    },
+    Setting {
+        name: "tcp.syn_retries",
+        kind: Kind::Integer { min: 1, max: 127 },
+        doc: "SYN retransmissions before connecting gives up",
+        seeds: Some("net.ipv4.tcp_syn_retries"),
+        linux: Some("net.ipv4.tcp_syn_retries"),
+        get: |s| Value::Integer(s.syn_retries),
+        set: |s, v| s.syn_retries = v.integer(),
+    },
+    Setting {
+        name: "tcp.nodelay",
+        kind: Kind::Switch,
+        doc: "Send small segments at once instead of waiting (Nagle's algorithm off)",
+        seeds: Some("TCP_NODELAY"),
+        linux: Some("TCP_NODELAY"),
+        get: |s| Value::Switch(s.nodelay),
+        set: |s, v| s.nodelay = v.switch(),
+    },
+    Setting {
+        name: "tcp.sack",
+        kind: Kind::Switch,
+        doc: "Offer selective acknowledgments (RFC 2018)",
+        seeds: Some("net.ipv4.tcp_sack"),
+        linux: Some("net.ipv4.tcp_sack"),
+        get: |s| Value::Switch(s.sack),
+        set: |s, v| s.sack = v.switch(),
+    },
+    Setting {
+        name: "tcp.timestamps",
+        kind: Kind::Switch,
+        doc: "Offer timestamps (RFC 7323 §3)",
+        seeds: Some("net.ipv4.tcp_timestamps"),
+        linux: Some("net.ipv4.tcp_timestamps"),
+        get: |s| Value::Switch(s.timestamps),
+        set: |s, v| s.timestamps = v.switch(),
+    },
+    Setting {
+        name: "tcp.window_scaling",
+        kind: Kind::Switch,
+        doc: "Offer window scaling (RFC 7323 §2)",
+        seeds: Some("net.ipv4.tcp_window_scaling"),
+        linux: Some("net.ipv4.tcp_window_scaling"),
+        get: |s| Value::Switch(s.window_scaling),
+        set: |s, v| s.window_scaling = v.switch(),
+    },
+    Setting {
+        name: "tcp.pacing",
+        kind: Kind::Switch,
+        doc: "Pace segments over the round trip instead of sending windows in bursts",
+        seeds: None,
+        linux: Some("fq qdisc / SO_MAX_PACING_RATE"),
+        get: |s| Value::Switch(s.pacing),
+        set: |s, v| s.pacing = v.switch(),
+    },
+];
