@@ -85,7 +85,7 @@ fn stack(host: usize, settings: u8) -> Stack {
         checksum: bit(2),
         path_manager: if bit(3) { "default" } else { "simple" }
             .parse()
-            .unwrap_or_default(),
+            .expect("a built-in path manager"),
         ..MptcpConfig::default()
     };
     let interfaces = ADDRS[host]

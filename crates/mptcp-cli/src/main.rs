@@ -105,7 +105,7 @@ either direction) and whether the transfer is intact. The exit code is 1 if any 
 finish by the scenario's end.
 
 --set NAME=VALUE and --config FILE change the settings of every host, over the scenario's own \
-(`mptcp settings` lists them).
+(`mptcp settings` lists them; mptcp.scheduler replaces a host's profile).
 
 With --json: one JSON object with the run and, per connection, bytes_sent, bytes_received, \
 intact, finished, mptcp (false for plain TCP and after a fallback), duration_s, goodput_bps, \

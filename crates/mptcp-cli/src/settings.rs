@@ -57,42 +57,43 @@ pub enum ConfigError {
 }
 
 impl SettingsArgs {
-    /// The settings the file and then `--set` give, in that order.
+    /// The settings the file and then `--set` give, checked.
     pub fn spec(&self) -> Result<SettingsSpec, ConfigError> {
+        self.resolve().map(|(spec, _)| spec)
+    }
+
+    /// The defaults with the file and `--set` applied.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        self.resolve().map(|(_, settings)| settings)
+    }
+
+    fn resolve(&self) -> Result<(SettingsSpec, Settings), ConfigError> {
+        let shown = self
+            .config
+            .as_ref()
+            .map_or_else(|| "--set".to_owned(), |p| p.display().to_string());
         let mut spec = match &self.config {
             Some(path) => {
-                let shown = path.display().to_string();
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                     path: shown.clone(),
                     source,
                 })?;
-                let spec: SettingsSpec =
-                    toml::from_str(&text).map_err(|error| ConfigError::Invalid {
-                        path: shown.clone(),
-                        message: error.message().to_owned(),
-                    })?;
-                spec.settings().map_err(|error| ConfigError::Invalid {
-                    path: shown,
+                toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+                    path: shown.clone(),
                     message: error.to_string(),
-                })?;
-                spec
+                })?
             }
             None => SettingsSpec::default(),
         };
         for (name, value) in &self.set {
             spec.push(name, value);
         }
-        Ok(spec)
-    }
-
-    /// The defaults with the file and `--set` applied.
-    pub fn settings(&self) -> Result<Settings, ConfigError> {
-        let spec = self.spec()?;
-        // Every value was checked on its way in.
-        spec.settings().map_err(|error| ConfigError::Invalid {
-            path: String::from("--set"),
+        // Each `--set` was checked as clap parsed it: an error here is the file's.
+        let settings = spec.settings().map_err(|error| ConfigError::Invalid {
+            path: shown,
             message: error.to_string(),
-        })
+        })?;
+        Ok((spec, settings))
     }
 }
 

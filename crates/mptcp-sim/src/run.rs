@@ -7,7 +7,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
-use mptcp_proto::stack::{InterfaceConfig, Stack, StackConfig};
+use mptcp_proto::stack::{ConnectionConfig, InterfaceConfig, Stack, StackConfig};
 use mptcp_proto::time::Instant;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -191,8 +191,26 @@ pub fn stack_hosts(scenario: &Scenario) -> impl FnMut(&HostSpec, &[&AppSpec]) ->
             .unwrap_or(scenario.hosts.len());
         let rng = host_rng(scenario.seed, index);
         let stack = Stack::new(stack_config(scenario, host), Box::new(rng));
-        StackHost::new(host.name.clone(), index, stack, apps)
+        let apps: Vec<_> = apps
+            .iter()
+            .map(|app| (*app, app_config(&stack, host, app)))
+            .collect();
+        StackHost::new(host.name.clone(), index, stack, &apps)
     }
+}
+
+/// The settings of `app`'s connections when it has settings of its own, over its host's
+/// (`None`: the stack's).
+fn app_config(stack: &Stack, host: &HostSpec, app: &AppSpec) -> Option<ConnectionConfig> {
+    if app.settings().0.is_empty() {
+        return None;
+    }
+    let settings = host
+        .settings_with(app.settings())
+        .expect("Scenario::build validates every application's settings first");
+    let mut config = stack.connection_config();
+    settings.apply(&mut config.tcp, &mut config.mptcp);
+    Some(config)
 }
 
 /// The generator of host number `index`: ChaCha8 keyed with the seed, the index and a label,
@@ -206,8 +224,8 @@ fn host_rng(seed: u64, index: usize) -> ChaCha8Rng {
 }
 
 /// The stack settings of `host`: an interface per address, with the MTU of the link on it
-/// (1500 if none), and the host's TCP and MPTCP settings.
-pub fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
+/// (1500 if none), and the host's TCP and MPTCP settings (validated with the scenario).
+fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
     let interfaces = host
         .addresses
         .iter()
@@ -233,9 +251,8 @@ pub fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
         interfaces,
         ..StackConfig::default()
     };
-    if let Ok(settings) = host.settings() {
-        // Validated with the scenario.
-        settings.apply(&mut config.tcp, &mut config.mptcp);
-    }
+    host.settings()
+        .expect("Scenario::build validates every host's settings first")
+        .apply(&mut config.tcp, &mut config.mptcp);
     config
 }

@@ -90,6 +90,7 @@ fn download(scenario: &mut Scenario) {
         start: Default::default(),
         connect: "10.0.3.1:80".parse().unwrap(),
         bytes: BYTES,
+        settings: Default::default(),
     };
 }
 
@@ -147,6 +148,7 @@ fn an_outage_of_the_first_path_moves_the_transfer_to_the_second() {
         start: Default::default(),
         connect: "10.0.3.1:80".parse().unwrap(),
         bytes: 4 << 20,
+        settings: Default::default(),
     };
     let event = |at: &str, action| EventSpec {
         at: at.parse().unwrap(),

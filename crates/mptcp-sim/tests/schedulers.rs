@@ -352,7 +352,7 @@ fn unknown_names_and_bad_parameters_are_errors_that_say_what_is_valid() {
     );
     let message = refused("settings.ecf.r_beta = 0");
     assert!(
-        message.contains("for ecf.r_beta: expected an integer from 1 to 4294967295"),
+        message.contains("for ecf.r_beta: expected an integer from 1 to 65535"),
         "{message}"
     );
     let message = refused("settings.mptcp.scheduler = \"ecf\"\nprofile = \"bulk\"");

@@ -6,7 +6,7 @@ use std::io;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use mptcp_proto::stack::{AcceptError, ListenError, ListenerHandle};
+use mptcp_proto::stack::{AcceptError, ConnectionConfig, ListenError, ListenerHandle};
 
 use crate::error::{not_connected, runtime_gone};
 use crate::runtime::Handle;
@@ -50,12 +50,36 @@ impl MptcpListener {
         addr: SocketAddr,
         backlog: usize,
     ) -> io::Result<MptcpListener> {
+        Self::open(handle, addr, backlog, None)
+    }
+
+    /// [`bind_with_backlog`](Self::bind_with_backlog), the connections it accepts having
+    /// `config` (start from [`Handle::connection_config`]) instead of the runtime's settings.
+    pub fn bind_with(
+        handle: &Handle,
+        addr: SocketAddr,
+        backlog: usize,
+        config: ConnectionConfig,
+    ) -> io::Result<MptcpListener> {
+        Self::open(handle, addr, backlog, Some(config))
+    }
+
+    fn open(
+        handle: &Handle,
+        addr: SocketAddr,
+        backlog: usize,
+        config: Option<ConnectionConfig>,
+    ) -> io::Result<MptcpListener> {
         let shared = handle.shared.clone();
         if shared.is_stopped() {
             return Err(runtime_gone());
         }
         let mut inner = shared.lock();
-        let listener = inner.stack.listen(addr, backlog).map_err(listen_error)?;
+        let listener = match config {
+            Some(config) => inner.stack.listen_with(addr, backlog, config),
+            None => inner.stack.listen(addr, backlog),
+        }
+        .map_err(listen_error)?;
         let local = inner.stack.listener_addr(listener).unwrap_or(addr);
         inner.listeners.insert(listener, None);
         drop(inner);

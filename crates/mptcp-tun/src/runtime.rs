@@ -26,7 +26,8 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use mptcp_proto::stack::{
-    InterfaceConfig, InterfaceId, MptcpConfig, Stack, StackConfig, StackStats, TcpConfig,
+    ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, Stack, StackConfig, StackStats,
+    TcpConfig,
 };
 use rand_chacha::ChaCha12Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -125,6 +126,15 @@ pub struct Handle {
 impl core::fmt::Debug for Handle {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The settings connections get without their own: the runtime's, to change and hand
+    /// to [`MptcpStream::connect_with`](crate::MptcpStream::connect_with) or
+    /// [`MptcpListener::bind_with`](crate::MptcpListener::bind_with).
+    pub fn connection_config(&self) -> ConnectionConfig {
+        self.shared.lock().stack.connection_config()
     }
 }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use mptcp_proto::stack::{
-    CloseReason, ConnEvent, ConnectError, ConnectionHandle, OpenSubflowError, RecvError, SendError,
-    ShutdownError, SubflowId, SubflowInfo,
+    CloseReason, ConnEvent, ConnectError, ConnectionConfig, ConnectionHandle, OpenSubflowError,
+    RecvError, SendError, ShutdownError, SubflowId, SubflowInfo,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -48,6 +48,25 @@ impl MptcpStream {
     /// Opens a connection to `addr` from the first local address of its family, and waits
     /// for the handshake.
     pub async fn connect(handle: &Handle, addr: SocketAddr) -> io::Result<MptcpStream> {
+        Self::open(handle, addr, None).await
+    }
+
+    /// [`connect`](Self::connect) with settings of its own (start from
+    /// [`Handle::connection_config`]): its scheduler, path manager, congestion control,
+    /// buffers, ... whatever the runtime's are.
+    pub async fn connect_with(
+        handle: &Handle,
+        addr: SocketAddr,
+        config: ConnectionConfig,
+    ) -> io::Result<MptcpStream> {
+        Self::open(handle, addr, Some(config)).await
+    }
+
+    async fn open(
+        handle: &Handle,
+        addr: SocketAddr,
+        config: Option<ConnectionConfig>,
+    ) -> io::Result<MptcpStream> {
         let shared = handle.shared.clone();
         if shared.is_stopped() {
             return Err(runtime_gone());
@@ -55,10 +74,11 @@ impl MptcpStream {
         let stream = {
             let mut inner = shared.lock();
             let now = shared.clock.now();
-            let conn = inner
-                .stack
-                .connect(now, addr, None)
-                .map_err(connect_error)?;
+            let conn = match config {
+                Some(config) => inner.stack.connect_with(now, addr, None, config),
+                None => inner.stack.connect(now, addr, None),
+            }
+            .map_err(connect_error)?;
             inner.conns.insert(conn, ConnState::default());
             let local = inner.stack.local_addr(conn).ok_or_else(not_connected)?;
             MptcpStream {

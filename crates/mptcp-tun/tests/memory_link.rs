@@ -301,3 +301,32 @@ async fn a_monitor_sees_the_subflows_while_the_stream_is_busy() {
         assert!(first.tcp.bytes_sent >= 5, "{first:?}");
     }
 }
+
+#[tokio::test]
+async fn a_stream_and_a_listener_take_settings_of_their_own() {
+    let (client, server) = hosts(RuntimeConfig::default());
+    let mut listening = server.handle().connection_config();
+    listening.mptcp.scheduler = "redundant".parse().unwrap();
+    let listener = MptcpListener::bind_with(
+        &server.handle(),
+        "0.0.0.0:0".parse().unwrap(),
+        mptcp_tun::DEFAULT_BACKLOG,
+        listening,
+    )
+    .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = client.handle();
+    let mut connecting = handle.connection_config();
+    connecting.mptcp.scheduler = "roundrobin".parse().unwrap();
+    let (with_own, accepted) = tokio::join!(
+        MptcpStream::connect_with(&handle, server_addr(port), connecting),
+        listener.accept()
+    );
+    let (with_own, (accepted, _)) = (with_own.unwrap(), accepted.unwrap());
+    let plain = MptcpStream::connect(&handle, server_addr(port));
+    let (plain, plain_accepted) = tokio::join!(plain, listener.accept());
+    let (plain, _) = (plain.unwrap(), plain_accepted.unwrap());
+    assert_eq!(with_own.scheduler(), Some("roundrobin"));
+    assert_eq!(accepted.scheduler(), Some("redundant"), "the listener's");
+    assert_eq!(plain.scheduler(), Some("default"), "the runtime's");
+}

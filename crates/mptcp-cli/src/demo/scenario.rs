@@ -150,12 +150,14 @@ impl DemoConfig {
                 AppSpec::Server {
                     host: "server".to_owned(),
                     port: SERVER.port(),
+                    settings: SettingsSpec::default(),
                 },
                 AppSpec::Download {
                     host: "phone".to_owned(),
                     start: Time::default(),
                     connect: SERVER,
                     bytes: self.size,
+                    settings: SettingsSpec::default(),
                 },
             ],
         }

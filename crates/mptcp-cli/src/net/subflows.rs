@@ -207,6 +207,7 @@ mod tests {
                 sack: true,
                 timestamps: true,
                 wscale: Some((7, 7)),
+                congestion_control: "cubic",
             },
         };
         let r = SubflowRow::from(&info);

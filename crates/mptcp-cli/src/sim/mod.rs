@@ -89,11 +89,11 @@ pub fn run_file(
     }
     for host in &mut scenario.hosts {
         host.settings.0.extend(settings.0.iter().cloned());
+        if settings.has("mptcp.scheduler") {
+            // The command line's scheduler replaces the scenario's profile.
+            host.profile = None;
+        }
     }
-    scenario.validate().map_err(|source| SimError::Scenario {
-        path: path.to_owned(),
-        source,
-    })?;
     let wall = WallClock::now();
     let report = run_scenario(&scenario, options).map_err(|source| SimError::Run {
         path: path.to_owned(),

@@ -47,10 +47,12 @@ impl MptcpConnection {
             // live subflow, and still acknowledges our data: continue as TCP if the
             // connection never had another subflow; otherwise data the others carried may
             // be missing at the peer, which one to one would hide, so end it (as Linux
-            // does once a join happened).
+            // does once a join happened) — unless the data level is closing: a peer's
+            // subflow in TIME-WAIT answers our retransmitted FIN without options.
+            let closing = self.fin_dsn.is_some() || self.fin_received;
             if self.single_path(index) {
                 self.fall_back(index);
-            } else {
+            } else if !closing {
                 self.reset_connection(reset_reason::MIDDLEBOX_INTERFERENCE);
                 return;
             }
@@ -72,7 +74,7 @@ impl MptcpConnection {
     /// Whether `seg` is a segment of an established MPTCP connection with a single live
     /// subflow that carries no MPTCP option at all (every segment should carry a DSS).
     fn options_stripped(&self, seg: &TcpRepr<'_>) -> bool {
-        let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
+        let live = self.live_subflows();
         self.fully_established
             && self.keys.remote.is_some()
             && live == 1
@@ -550,7 +552,7 @@ impl MptcpConnection {
                 // in the wrong place; after our MP_FAIL we dropped data. Both end the
                 // connection (Linux does the same once a join happened).
                 let in_sync = !self.recv.has_out_of_order() && held_empty && self.fail.is_none();
-                let live = self.subflows.iter().filter(|s| !s.is_closed()).count();
+                let live = self.live_subflows();
                 if live > 1 {
                     self.reset_subflow(index, reset_reason::MIDDLEBOX_INTERFERENCE);
                 } else if in_sync && self.single_path(index) {

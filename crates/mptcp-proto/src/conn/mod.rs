@@ -726,6 +726,11 @@ impl MptcpConnection {
             .or_else(|| self.subflows.iter().position(live))
     }
 
+    /// Subflows whose TCP connection is not over.
+    fn live_subflows(&self) -> usize {
+        self.subflows.iter().filter(|s| !s.is_closed()).count()
+    }
+
     /// Whether a subflow other than `index` can carry data.
     fn other_can_carry(&self, index: usize) -> bool {
         self.any_other(index, Subflow::can_carry_data)

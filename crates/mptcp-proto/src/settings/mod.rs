@@ -2,14 +2,15 @@
 //! (`mptcp.scheduler`, `roundrobin.num_segments`, ...), like `sysctl net.mptcp.*` and the
 //! module parameters of the multipath-tcp.org kernel.
 //!
-//! A [`Settings`] value holds one typed value per setting, starting from the defaults of
-//! [`StackConfig::default`](crate::stack::StackConfig) (a test keeps the two in step).
-//! [`Settings::set`] takes a name and a value as text, as a command line or a configuration
-//! file gives them; an unknown name or a value out of range is a [`SettingError`] that names
-//! what is valid, never a silent default. [`Settings::apply`] writes them into the TCP and
-//! MPTCP configuration a stack or runtime is built from. [`SETTINGS`] describes each one:
-//! its kind and range, its default, a line of documentation, and its name in the seeds'
-//! kernel and in today's Linux.
+//! A [`Settings`] value holds one typed value per setting, read from a configuration
+//! ([`Settings::from_config`]; [`Default`] reads the defaults of
+//! [`StackConfig`](crate::stack::StackConfig)). [`Settings::set`] takes a name and a value as
+//! text, as a command line or a configuration file gives them; an unknown name or a value out
+//! of range is a [`SettingError`] that names what is valid, never a silent default.
+//! [`Settings::apply`] writes the settings that were set into the TCP and MPTCP
+//! configuration a stack, a runtime or one connection is built from, leaving the rest of it
+//! as it was. [`SETTINGS`] describes each one: its kind and range, its default, a line of
+//! documentation, and its name in the seeds' kernel and in today's Linux.
 //!
 //! ```
 //! use mptcp_proto::settings::Settings;
@@ -31,16 +32,18 @@ mod table;
 use core::fmt;
 use core::num::NonZeroU32;
 
-use crate::cc::factory_by_name;
 use crate::conn::MptcpConfig;
 use crate::sched::{Blest, Ecf, RoundRobin, SchedulerChoice};
 use crate::tcp::TcpConfig;
 
 pub use table::SETTINGS;
 
-/// The values of every setting. Built with [`Default`], changed with [`set`](Self::set).
+/// The values of every setting, and which were set. Built with [`Default`] or
+/// [`from_config`](Self::from_config), changed with [`set`](Self::set).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// The settings [`set`](Self::set) was called for, which [`apply`](Self::apply) writes.
+    given: Vec<&'static str>,
     mptcp_enabled: bool,
     checksum: bool,
     path_manager: &'static str,
@@ -67,9 +70,19 @@ impl Default for Settings {
     /// The defaults of [`TcpConfig`] and [`MptcpConfig`], and of the seeds' module
     /// parameters for the schedulers.
     fn default() -> Self {
-        let (tcp, mptcp) = (TcpConfig::default(), MptcpConfig::default());
+        Self::from_config(&TcpConfig::default(), &MptcpConfig::default())
+    }
+}
+
+impl Settings {
+    /// The values of `tcp` and `mptcp`, none of them set yet. Scheduler parameters are
+    /// the seeds' defaults (a built scheduler does not tell its parameters); a scheduler of
+    /// the application's own shows its name.
+    pub fn from_config(tcp: &TcpConfig, mptcp: &MptcpConfig) -> Self {
         let round_robin = RoundRobin::default();
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         Self {
+            given: Vec::new(),
             mptcp_enabled: mptcp.enabled,
             checksum: mptcp.checksum,
             path_manager: mptcp.path_manager.name(),
@@ -79,11 +92,11 @@ impl Default for Settings {
             blest_lambda: Blest::default().lambda(),
             ecf_r_beta: Ecf::default().r_beta(),
             congestion_control: tcp.congestion_control.name(),
-            subflows: mptcp.max_subflows as u64,
-            half_open_joins: mptcp.max_half_open_joins as u64,
-            send_buffer: tcp.send_buffer as u64,
-            recv_buffer: tcp.recv_buffer as u64,
-            recv_buffer_max: tcp.recv_buffer_max as u64,
+            subflows: count(mptcp.max_subflows),
+            half_open_joins: count(mptcp.max_half_open_joins),
+            send_buffer: count(tcp.send_buffer),
+            recv_buffer: count(tcp.recv_buffer),
+            recv_buffer_max: count(tcp.recv_buffer_max),
             syn_retries: u64::from(tcp.syn_retries),
             nodelay: tcp.nodelay,
             sack: tcp.sack,
@@ -92,9 +105,7 @@ impl Default for Settings {
             pacing: tcp.pacing,
         }
     }
-}
 
-impl Settings {
     /// Sets `name` to `value` (as text: `0`/`1` or `false`/`true` for switches, decimal
     /// numbers, names).
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingError> {
@@ -108,6 +119,9 @@ impl Settings {
                 expected: setting.kind.to_string(),
             })?;
         (setting.set)(self, parsed);
+        if !self.given.contains(&setting.name) {
+            self.given.push(setting.name);
+        }
         Ok(())
     }
 
@@ -124,31 +138,23 @@ impl Settings {
         Ok((Setting::find(name)?.get)(self).to_string())
     }
 
-    /// Writes every setting into the configuration of a stack or runtime.
+    /// Writes the settings that were [`set`](Self::set) into the configuration of a stack,
+    /// a runtime or a connection; everything else in it stays as it was.
     pub fn apply(&self, tcp: &mut TcpConfig, mptcp: &mut MptcpConfig) {
-        mptcp.enabled = self.mptcp_enabled;
-        mptcp.checksum = self.checksum;
-        // Every name was checked when it was set.
-        mptcp.path_manager = self.path_manager.parse().unwrap_or_default();
-        mptcp.scheduler = self.scheduler_choice();
-        mptcp.max_subflows = usize::try_from(self.subflows).unwrap_or(usize::MAX);
-        mptcp.max_half_open_joins = usize::try_from(self.half_open_joins).unwrap_or(usize::MAX);
-        if let Some(factory) = factory_by_name(self.congestion_control) {
-            tcp.congestion_control = factory;
+        for setting in SETTINGS.iter().filter(|s| self.given.contains(&s.name)) {
+            (setting.apply)(self, tcp, mptcp);
         }
-        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        tcp.send_buffer = bytes(self.send_buffer);
-        tcp.recv_buffer = bytes(self.recv_buffer);
-        tcp.recv_buffer_max = bytes(self.recv_buffer_max.max(self.recv_buffer));
-        tcp.syn_retries = u32::try_from(self.syn_retries).unwrap_or(u32::MAX);
-        tcp.nodelay = self.nodelay;
-        tcp.sack = self.sack;
-        tcp.timestamps = self.timestamps;
-        tcp.window_scaling = self.window_scaling;
-        tcp.pacing = self.pacing;
     }
 
-    /// The scheduler `mptcp.scheduler` names, built with its parameters.
+    /// The scheduler's parameters changed: rebuild it if it is the one they belong to.
+    fn apply_parameters_of(&self, scheduler: &str, mptcp: &mut MptcpConfig) {
+        if self.scheduler == scheduler {
+            mptcp.scheduler = self.scheduler_choice();
+        }
+    }
+
+    /// The scheduler `mptcp.scheduler` names, built with its parameters (`default` for a
+    /// scheduler of the application's own, which it cannot build).
     pub fn scheduler_choice(&self) -> SchedulerChoice {
         match self.scheduler {
             "roundrobin" => SchedulerChoice::new(RoundRobin::new(
@@ -201,6 +207,7 @@ pub struct Setting {
     pub linux: Option<&'static str>,
     get: fn(&Settings) -> Value,
     set: fn(&mut Settings, Value),
+    apply: fn(&Settings, &mut TcpConfig, &mut MptcpConfig),
 }
 
 impl Setting {

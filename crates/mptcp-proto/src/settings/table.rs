@@ -1,7 +1,7 @@
 //! Every setting, in the order `mptcp settings` lists them.
 
 use super::{Kind, Setting, Value};
-use crate::cc::CONTROLLERS;
+use crate::cc::{CONTROLLERS, factory_by_name};
 use crate::pm::PATH_MANAGERS;
 use crate::sched::{BLEST_LAMBDA_RANGE, SCHEDULERS};
 
@@ -12,6 +12,17 @@ const BUFFER: Kind = Kind::Integer {
     min: 4096,
     max: 256 * MIB,
 };
+
+/// A count of things per turn or a factor: 1 to 65 535.
+const COUNT: Kind = Kind::Integer {
+    min: 1,
+    max: 65_535,
+};
+
+/// A number of bytes or things as the configuration holds it.
+fn size(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
 
 /// The settings, in the order `mptcp settings` lists them.
 pub static SETTINGS: &[Setting] = &[
@@ -24,6 +35,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.mptcp.enabled"),
         get: |s| Value::Switch(s.mptcp_enabled),
         set: |s, v| s.mptcp_enabled = v.switch(),
+        apply: |s, _, m| m.enabled = s.mptcp_enabled,
     },
     Setting {
         name: "mptcp.checksum",
@@ -33,6 +45,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.mptcp.checksum_enabled"),
         get: |s| Value::Switch(s.checksum),
         set: |s, v| s.checksum = v.switch(),
+        apply: |s, _, m| m.checksum = s.checksum,
     },
     Setting {
         name: "mptcp.path_manager",
@@ -42,6 +55,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.mptcp.path_manager"),
         get: |s| Value::Name(s.path_manager),
         set: |s, v| s.path_manager = v.name(),
+        apply: |s, _, m| m.path_manager = s.path_manager.parse().unwrap_or_default(),
     },
     Setting {
         name: "mptcp.scheduler",
@@ -51,18 +65,17 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.mptcp.scheduler"),
         get: |s| Value::Name(s.scheduler),
         set: |s, v| s.scheduler = v.name(),
+        apply: |s, _, m| m.scheduler = s.scheduler_choice(),
     },
     Setting {
         name: "roundrobin.num_segments",
-        kind: Kind::Integer {
-            min: 1,
-            max: u32::MAX as u64,
-        },
+        kind: COUNT,
         doc: "roundrobin: segments a subflow sends per turn",
         seeds: Some("mptcp_rr num_segments"),
         linux: None,
         get: |s| Value::Integer(u64::from(s.roundrobin_num_segments)),
-        set: |s, v| s.roundrobin_num_segments = u32::try_from(v.integer()).unwrap_or(u32::MAX),
+        set: |s, v| s.roundrobin_num_segments = u32::try_from(v.integer()).unwrap_or(1),
+        apply: |s, _, m| s.apply_parameters_of("roundrobin", m),
     },
     Setting {
         name: "roundrobin.cwnd_limited",
@@ -72,6 +85,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: None,
         get: |s| Value::Switch(s.roundrobin_cwnd_limited),
         set: |s, v| s.roundrobin_cwnd_limited = v.switch(),
+        apply: |s, _, m| s.apply_parameters_of("roundrobin", m),
     },
     Setting {
         name: "blest.lambda",
@@ -84,18 +98,17 @@ pub static SETTINGS: &[Setting] = &[
         linux: None,
         get: |s| Value::Decimal(s.blest_lambda),
         set: |s, v| s.blest_lambda = v.decimal(),
+        apply: |s, _, m| s.apply_parameters_of("blest", m),
     },
     Setting {
         name: "ecf.r_beta",
-        kind: Kind::Integer {
-            min: 1,
-            max: u32::MAX as u64,
-        },
+        kind: COUNT,
         doc: "ecf: the inverse of its hysteresis factor",
         seeds: Some("mptcp_ecf r_beta"),
         linux: None,
         get: |s| Value::Integer(u64::from(s.ecf_r_beta)),
-        set: |s, v| s.ecf_r_beta = u32::try_from(v.integer()).unwrap_or(u32::MAX),
+        set: |s, v| s.ecf_r_beta = u32::try_from(v.integer()).unwrap_or(1),
+        apply: |s, _, m| s.apply_parameters_of("ecf", m),
     },
     Setting {
         name: "tcp.congestion_control",
@@ -105,6 +118,11 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.ipv4.tcp_congestion_control"),
         get: |s| Value::Name(s.congestion_control),
         set: |s, v| s.congestion_control = v.name(),
+        apply: |s, t, _| {
+            if let Some(factory) = factory_by_name(s.congestion_control) {
+                t.congestion_control = factory;
+            }
+        },
     },
     Setting {
         name: "limits.subflows",
@@ -115,6 +133,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("ip mptcp limits set subflows"),
         get: |s| Value::Integer(s.subflows),
         set: |s, v| s.subflows = v.integer(),
+        apply: |s, _, m| m.max_subflows = size(s.subflows),
     },
     Setting {
         name: "limits.half_open_joins",
@@ -125,15 +144,18 @@ pub static SETTINGS: &[Setting] = &[
         linux: None,
         get: |s| Value::Integer(s.half_open_joins),
         set: |s, v| s.half_open_joins = v.integer(),
+        apply: |s, _, m| m.max_half_open_joins = size(s.half_open_joins),
     },
     Setting {
         name: "tcp.send_buffer",
         kind: BUFFER,
-        doc: "Send buffer a connection starts with, bytes (it grows with the windows)",
+        doc: "Send buffer a connection starts with, bytes (it grows with the windows; the TUN \
+              runtime of connect/listen starts at 1 MiB)",
         seeds: Some("net.ipv4.tcp_wmem"),
         linux: Some("net.ipv4.tcp_wmem"),
         get: |s| Value::Integer(s.send_buffer),
         set: |s, v| s.send_buffer = v.integer(),
+        apply: |s, t, _| t.send_buffer = size(s.send_buffer),
     },
     Setting {
         name: "tcp.recv_buffer",
@@ -143,15 +165,18 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.ipv4.tcp_rmem"),
         get: |s| Value::Integer(s.recv_buffer),
         set: |s, v| s.recv_buffer = v.integer(),
+        apply: |s, t, _| t.recv_buffer = size(s.recv_buffer),
     },
     Setting {
         name: "tcp.recv_buffer_max",
         kind: BUFFER,
-        doc: "Largest receive buffer auto-tuning reaches, bytes (at most tcp.recv_buffer: fixed)",
+        doc: "Largest receive buffer, bytes: auto-tuning grows it up to this (at or below \
+              tcp.recv_buffer: a fixed buffer of this size)",
         seeds: Some("net.ipv4.tcp_rmem (max)"),
         linux: Some("net.ipv4.tcp_rmem (max)"),
         get: |s| Value::Integer(s.recv_buffer_max),
         set: |s, v| s.recv_buffer_max = v.integer(),
+        apply: |s, t, _| t.recv_buffer_max = size(s.recv_buffer_max),
     },
     Setting {
         name: "tcp.syn_retries",
@@ -161,6 +186,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.ipv4.tcp_syn_retries"),
         get: |s| Value::Integer(s.syn_retries),
         set: |s, v| s.syn_retries = v.integer(),
+        apply: |s, t, _| t.syn_retries = u32::try_from(s.syn_retries).unwrap_or(u32::MAX),
     },
     Setting {
         name: "tcp.nodelay",
@@ -170,6 +196,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("TCP_NODELAY"),
         get: |s| Value::Switch(s.nodelay),
         set: |s, v| s.nodelay = v.switch(),
+        apply: |s, t, _| t.nodelay = s.nodelay,
     },
     Setting {
         name: "tcp.sack",
@@ -179,6 +206,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.ipv4.tcp_sack"),
         get: |s| Value::Switch(s.sack),
         set: |s, v| s.sack = v.switch(),
+        apply: |s, t, _| t.sack = s.sack,
     },
     Setting {
         name: "tcp.timestamps",
@@ -188,6 +216,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.ipv4.tcp_timestamps"),
         get: |s| Value::Switch(s.timestamps),
         set: |s, v| s.timestamps = v.switch(),
+        apply: |s, t, _| t.timestamps = s.timestamps,
     },
     Setting {
         name: "tcp.window_scaling",
@@ -197,6 +226,7 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.ipv4.tcp_window_scaling"),
         get: |s| Value::Switch(s.window_scaling),
         set: |s, v| s.window_scaling = v.switch(),
+        apply: |s, t, _| t.window_scaling = s.window_scaling,
     },
     Setting {
         name: "tcp.pacing",
@@ -206,5 +236,6 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("fq qdisc / SO_MAX_PACING_RATE"),
         get: |s| Value::Switch(s.pacing),
         set: |s, v| s.pacing = v.switch(),
+        apply: |s, t, _| t.pacing = s.pacing,
     },
 ];

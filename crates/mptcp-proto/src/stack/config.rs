@@ -28,6 +28,19 @@ impl InterfaceConfig {
     }
 }
 
+/// The settings of one connection and its subflows. The stack's [`StackConfig::tcp`] and
+/// [`StackConfig::mptcp`] are the defaults; [`Stack::connect_with`](super::Stack::connect_with)
+/// and [`Stack::listen_with`](super::Stack::listen_with) take others, and a connection a
+/// listener accepts has the listener's (after quinn's per-connection `TransportConfig`;
+/// draft-scharf-mptcp-api REQ13: an application chooses the behaviour of its own connection).
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// TCP settings of every subflow (congestion control, buffers, timers, ...).
+    pub tcp: TcpConfig,
+    /// MPTCP settings (enabled, checksums, path manager, scheduler, limits).
+    pub mptcp: MptcpConfig,
+}
+
 /// Settings of one host.
 #[derive(Debug, Clone)]
 pub struct StackConfig {

@@ -13,11 +13,12 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::cookies::{COOKIE_LIFETIME, CookieSynAck, SynTerms};
 use super::{
-    AcceptError, ConnectionHandle, Event, InterfaceId, ListenError, ListenerHandle, Stack,
-    syn_capable,
+    AcceptError, ConnectionConfig, ConnectionHandle, Event, InterfaceId, ListenError,
+    ListenerHandle, Stack, syn_capable,
 };
 use crate::conn::{Host, MptcpConnection};
 use crate::crypto::{MptcpVersion, key_material};
@@ -36,6 +37,8 @@ const MAX_QUEUED_COOKIES: usize = 1024;
 pub(super) struct Listener {
     pub(super) local: SocketAddr,
     backlog: usize,
+    /// The settings of the connections it accepts.
+    config: Arc<ConnectionConfig>,
     /// Connections in SYN-RECEIVED, oldest first, with the time their SYN came.
     half_open: VecDeque<(u64, Instant)>,
     /// Established connections waiting for `accept`.
@@ -63,11 +66,32 @@ impl Stack {
     /// Listens on `local` (an address of the host, or the unspecified address for all of
     /// them; port 0 picks an ephemeral port). At most `backlog` connections wait for
     /// `accept`, and at most `backlog` in SYN-RECEIVED; beyond that, SYN cookies answer
-    /// (see [`StackConfig::syn_cookies`](super::StackConfig::syn_cookies)).
+    /// (see [`StackConfig::syn_cookies`](super::StackConfig::syn_cookies)). The connections
+    /// it accepts have the stack's settings.
     pub fn listen(
         &mut self,
         local: SocketAddr,
         backlog: usize,
+    ) -> Result<ListenerHandle, ListenError> {
+        self.bind_listener(local, backlog, self.defaults.clone())
+    }
+
+    /// [`listen`](Self::listen), the connections it accepts having `config` (see
+    /// [`connection_config`](Self::connection_config)).
+    pub fn listen_with(
+        &mut self,
+        local: SocketAddr,
+        backlog: usize,
+        config: ConnectionConfig,
+    ) -> Result<ListenerHandle, ListenError> {
+        self.bind_listener(local, backlog, Arc::new(config))
+    }
+
+    fn bind_listener(
+        &mut self,
+        local: SocketAddr,
+        backlog: usize,
+        config: Arc<ConnectionConfig>,
     ) -> Result<ListenerHandle, ListenError> {
         if !local.ip().is_unspecified() && self.iface_of(local.ip()).is_none() {
             return Err(ListenError::AddrNotAvailable);
@@ -89,6 +113,7 @@ impl Stack {
             Listener {
                 local,
                 backlog: backlog.max(1),
+                config,
                 half_open: VecDeque::new(),
                 ready: VecDeque::new(),
                 cookies_until: None,
@@ -175,6 +200,7 @@ impl Stack {
         let Some(listener) = self.listeners.get(&lid) else {
             return;
         };
+        let config = listener.config.clone();
         if listener.ready.len() >= listener.backlog {
             // Like Linux: the application does not keep up; drop the SYN, the peer
             // retransmits it.
@@ -190,7 +216,7 @@ impl Stack {
             .is_some_and(|l| l.half_open.len() >= l.backlog)
         {
             if self.config.syn_cookies {
-                self.send_cookie(now, iface, lid, local, remote, seg);
+                self.send_cookie(now, iface, lid, local, remote, seg, &config);
             } else {
                 self.stats.backlog_drops += 1;
             }
@@ -200,30 +226,31 @@ impl Stack {
         if let Some(listener) = self.listeners.get_mut(&lid) {
             listener.half_open.push_back((id, now));
         }
-        let params = self.params(iface, local, remote);
-        let tcp = TcpConnection::accept(now, &self.config.tcp, params, seg);
+        let params = self.params(iface, local, remote, &config.tcp);
+        let tcp = TcpConnection::accept(now, &config.tcp, params, seg);
         let key = self.new_key();
-        let conn = self.accept_mptcp(iface, key, tcp, syn_capable(seg));
-        self.insert_conn(id, conn, Some(lid));
+        let conn = self.accept_mptcp(iface, key, tcp, syn_capable(seg), &config);
+        self.insert_conn(id, conn, config, Some(lid));
     }
 
-    /// The connection level of an accepted connection, with our key `key` and the SYN's
-    /// MP_CAPABLE flags `capable`.
+    /// The connection level of an accepted connection, with our key `key`, the SYN's
+    /// MP_CAPABLE flags `capable` and the listener's settings `config`.
     fn accept_mptcp(
         &self,
         iface: InterfaceId,
         key: u64,
         tcp: TcpConnection,
         capable: Option<u8>,
+        config: &ConnectionConfig,
     ) -> MptcpConnection {
         let addrs = self.addresses();
         let host = Host {
             key,
             iface,
             addrs: &addrs,
-            tcp: &self.config.tcp,
+            tcp: &config.tcp,
         };
-        MptcpConnection::accept(&self.config.mptcp, host, tcp, capable)
+        MptcpConnection::accept(&config.mptcp, host, tcp, capable)
     }
 
     /// Drops, without a word, the half-open connections of a full SYN queue that waited
@@ -241,7 +268,9 @@ impl Stack {
         }
     }
 
-    /// Answers `syn` with a SYN cookie, keeping nothing.
+    /// Answers `syn` with a SYN cookie (with the listener's settings `config`), keeping
+    /// nothing.
+    #[allow(clippy::too_many_arguments)]
     fn send_cookie(
         &mut self,
         now: Instant,
@@ -250,19 +279,20 @@ impl Stack {
         local: SocketAddr,
         remote: SocketAddr,
         syn: &TcpRepr<'_>,
+        config: &ConnectionConfig,
     ) {
         if self.cookie_replies.len() >= MAX_QUEUED_COOKIES {
             self.stats.syn_cookies_dropped += 1;
             return;
         }
-        let capable = syn_capable(syn).filter(|_| self.config.mptcp.enabled);
-        let terms = SynTerms::of(syn, &self.config.tcp, capable, self.config.mptcp.checksum);
+        let capable = syn_capable(syn).filter(|_| config.mptcp.enabled);
+        let terms = SynTerms::of(syn, &config.tcp, capable, config.mptcp.checksum);
         let peer_isn = syn.seq_number;
         let isn = self.cookies.isn(now, local, remote, peer_isn, terms);
         let ts_offset = self.cookies.ts_offset(local, remote, peer_isn);
         let timestamps = syn
             .timestamp()
-            .filter(|_| self.config.tcp.timestamps)
+            .filter(|_| config.tcp.timestamps)
             .map(|(tsval, _)| (ts_clock(now, ts_offset), tsval));
         self.cookie_replies.push_back(CookieSynAck {
             iface,
@@ -271,9 +301,9 @@ impl Stack {
             isn,
             peer_isn,
             terms,
-            our_mss: self.our_mss(iface, local.ip()),
-            our_wscale: our_window_scale(&self.config.tcp),
-            window: initial_window(&self.config.tcp),
+            our_mss: self.our_mss(iface, local.ip(), &config.tcp),
+            our_wscale: our_window_scale(&config.tcp),
+            window: initial_window(&config.tcp),
             timestamps,
             key: terms
                 .mptcp
@@ -299,6 +329,7 @@ impl Stack {
         let Some(listener) = self.listeners.get(&lid) else {
             return false;
         };
+        let config = listener.config.clone();
         if listener.cookies_until.is_none_or(|until| now > until) {
             return false;
         }
@@ -341,9 +372,9 @@ impl Stack {
             remote,
             iss: isn,
             ts_offset: self.cookies.ts_offset(local, remote, peer_isn),
-            mss: self.our_mss(iface, local.ip()),
+            mss: self.our_mss(iface, local.ip(), &config.tcp),
         };
-        let tcp = TcpConnection::accept(now, &self.config.tcp, params, &syn);
+        let tcp = TcpConnection::accept(now, &config.tcp, params, &syn);
         let key = self.cookies.mptcp_key(local, remote, peer_isn, isn);
         let token = key_material(MptcpVersion::V1, key).token;
         // A derived key whose token another connection has (RFC 8684 §3.2: tokens are
@@ -352,12 +383,12 @@ impl Stack {
         let capable = terms
             .capable_flags()
             .filter(|_| !self.tokens.contains_key(&token));
-        let conn = self.accept_mptcp(iface, key, tcp, capable);
+        let conn = self.accept_mptcp(iface, key, tcp, capable, &config);
         let id = self.new_id();
         if let Some(listener) = self.listeners.get_mut(&lid) {
             listener.half_open.push_back((id, now));
         }
-        self.insert_conn(id, conn, Some(lid));
+        self.insert_conn(id, conn, config, Some(lid));
         self.stats.syn_cookies_accepted += 1;
         if let Some(entry) = self.conns.get_mut(&id) {
             entry.conn.handle_segment(now, 0, ack);

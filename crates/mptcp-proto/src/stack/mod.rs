@@ -56,11 +56,14 @@ mod paths;
 use core::net::{IpAddr, SocketAddr};
 use core::ops::Bound;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use rand_core::RngCore;
 
 pub use crate::conn::{CLOSED_HISTORY, SubflowId, SubflowInfo, SubflowTotals};
-pub use config::{InterfaceConfig, InterfaceId, MptcpConfig, StackConfig, TcpConfig};
+pub use config::{
+    ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, StackConfig, TcpConfig,
+};
 pub use events::{CloseReason, ConnEvent, Event, StackStats, Transmit};
 pub use handles::{
     AcceptError, ConnectError, ConnectionHandle, ListenError, ListenerHandle, RecvError, SendError,
@@ -87,6 +90,8 @@ use listen::Listener;
 #[derive(Debug)]
 struct Entry {
     conn: MptcpConnection,
+    /// Its settings, which its new subflows take too.
+    config: Arc<ConnectionConfig>,
     /// The listener it came from, until accepted.
     listener: Option<u64>,
     /// The application holds its handle (it opened or accepted it): only then are its
@@ -113,6 +118,8 @@ struct PendingReset {
 /// caller's loop.
 pub struct Stack {
     config: StackConfig,
+    /// The settings of connections opened or accepted without their own (shared).
+    defaults: Arc<ConnectionConfig>,
     rng: Box<dyn RngCore + Send>,
     conns: BTreeMap<u64, Entry>,
     /// Connection of each local MPTCP token (RFC 8684 §3.2: unique within the host).
@@ -149,8 +156,13 @@ impl Stack {
     /// A host with `config`'s interfaces. Initial sequence numbers, timestamp offsets and
     /// ephemeral ports come from `rng` (seed it for repeatable runs).
     pub fn new(config: StackConfig, mut rng: Box<dyn RngCore + Send>) -> Self {
+        let defaults = Arc::new(ConnectionConfig {
+            tcp: config.tcp.clone(),
+            mptcp: config.mptcp.clone(),
+        });
         Self {
             config,
+            defaults,
             cookies: CookieJar::new(&mut *rng),
             cookie_replies: VecDeque::new(),
             rng,
@@ -171,6 +183,12 @@ impl Stack {
     /// The configuration.
     pub fn config(&self) -> &StackConfig {
         &self.config
+    }
+
+    /// The settings a connection gets without its own: the stack's, to change and hand to
+    /// [`connect_with`](Self::connect_with) or [`listen_with`](Self::listen_with).
+    pub fn connection_config(&self) -> ConnectionConfig {
+        (*self.defaults).clone()
     }
 
     /// Packet counters.
@@ -195,12 +213,13 @@ impl Stack {
             .map(InterfaceId)
     }
 
-    /// The MSS we announce on `iface` for `ip`'s family (RFC 9293 §3.7.1).
-    fn our_mss(&self, iface: InterfaceId, ip: IpAddr) -> u16 {
+    /// The MSS we announce on `iface` for `ip`'s family (RFC 9293 §3.7.1), with `tcp`'s
+    /// settings.
+    fn our_mss(&self, iface: InterfaceId, ip: IpAddr, tcp: &TcpConfig) -> u16 {
         let mtu = self.config.interfaces.get(iface.0).map_or(1500, |i| i.mtu);
         let headers = if ip.is_ipv4() { 40 } else { 60 };
         let max = mtu.saturating_sub(headers).clamp(64, 65_495) as u16;
-        self.config.tcp.mss.map_or(max, |mss| mss.clamp(64, max))
+        tcp.mss.map_or(max, |mss| mss.clamp(64, max))
     }
 
     /// A fresh MPTCP key whose token no other connection of the host has (RFC 8684 §3.2:
@@ -215,8 +234,15 @@ impl Stack {
         }
     }
 
-    /// Wraps a first subflow into a connection and registers it under `id`.
-    fn insert_conn(&mut self, id: u64, conn: MptcpConnection, listener: Option<u64>) {
+    /// Wraps a first subflow into a connection with settings `config` and registers it under
+    /// `id`.
+    fn insert_conn(
+        &mut self,
+        id: u64,
+        conn: MptcpConnection,
+        config: Arc<ConnectionConfig>,
+        listener: Option<u64>,
+    ) {
         let (local, remote) = (conn.local_addr(), conn.peer_addr());
         self.demux.insert_conn(local, remote, id);
         self.tokens.insert(conn.local_token(), id);
@@ -224,6 +250,7 @@ impl Stack {
             id,
             Entry {
                 conn,
+                config,
                 listener,
                 owned: listener.is_none(),
                 released: false,
@@ -242,6 +269,7 @@ impl Stack {
         iface: InterfaceId,
         local: SocketAddr,
         remote: SocketAddr,
+        tcp: &TcpConfig,
     ) -> ConnectionParams {
         ConnectionParams {
             local,
@@ -249,7 +277,7 @@ impl Stack {
             // RFC 9293 §3.4.1 / RFC 6528: unpredictable ISNs, here from the injected generator.
             iss: SeqNum(self.rng.next_u32()),
             ts_offset: self.rng.next_u32(),
-            mss: self.our_mss(iface, local.ip()),
+            mss: self.our_mss(iface, local.ip(), tcp),
         }
     }
 
@@ -273,12 +301,35 @@ impl Stack {
     /// Opens a connection to `remote` (RFC 9293 §3.10.1). Without `local`, the first address
     /// of the remote's family on the first interface that has one is used, with an ephemeral
     /// port; a `local` with port 0 gets an ephemeral port. [`Event::Connected`] follows, or
-    /// [`Event::Closed`] with [`CloseReason::Refused`] or [`CloseReason::TimedOut`].
+    /// [`Event::Closed`] with [`CloseReason::Refused`] or [`CloseReason::TimedOut`]. The
+    /// connection has the stack's settings.
     pub fn connect(
         &mut self,
         now: Instant,
         remote: SocketAddr,
         local: Option<SocketAddr>,
+    ) -> Result<ConnectionHandle, ConnectError> {
+        self.open(now, remote, local, self.defaults.clone())
+    }
+
+    /// [`connect`](Self::connect) with settings of its own (see
+    /// [`connection_config`](Self::connection_config)).
+    pub fn connect_with(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        local: Option<SocketAddr>,
+        config: ConnectionConfig,
+    ) -> Result<ConnectionHandle, ConnectError> {
+        self.open(now, remote, local, Arc::new(config))
+    }
+
+    fn open(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        local: Option<SocketAddr>,
+        config: Arc<ConnectionConfig>,
     ) -> Result<ConnectionHandle, ConnectError> {
         self.now = self.now.max(now);
         if remote.ip().is_unspecified() || remote.port() == 0 {
@@ -309,19 +360,19 @@ impl Stack {
         if self.demux.conn(local, remote).is_some() {
             return Err(ConnectError::AddrInUse);
         }
-        let params = self.params(iface, local, remote);
-        let tcp = TcpConnection::connect(now, &self.config.tcp, params);
+        let params = self.params(iface, local, remote, &config.tcp);
+        let tcp = TcpConnection::connect(now, &config.tcp, params);
         let key = self.new_key();
         let addrs = self.addresses();
         let host = Host {
             key,
             iface,
             addrs: &addrs,
-            tcp: &self.config.tcp,
+            tcp: &config.tcp,
         };
-        let conn = MptcpConnection::connect(&self.config.mptcp, host, tcp);
+        let conn = MptcpConnection::connect(&config.mptcp, host, tcp);
         let id = self.new_id();
-        self.insert_conn(id, conn, None);
+        self.insert_conn(id, conn, config, None);
         Ok(ConnectionHandle(id))
     }
 

@@ -71,8 +71,11 @@ impl Stack {
             self.queue_reset_with(iface, local, remote, seg, reason);
             return;
         };
-        let params = self.params(iface, local, remote);
-        let tcp = TcpConnection::accept(now, &self.config.tcp, params, seg);
+        let Some(config) = self.conns.get(&id).map(|e| e.config.clone()) else {
+            return;
+        };
+        let params = self.params(iface, local, remote, &config.tcp);
+        let tcp = TcpConnection::accept(now, &config.tcp, params, seg);
         let nonce = self.rng.next_u32();
         let Some(entry) = self.conns.get_mut(&id) else {
             return;
@@ -125,6 +128,7 @@ impl Stack {
         if !entry.conn.may_open_subflow() {
             return Err(OpenSubflowError::LimitReached);
         }
+        let config = entry.config.clone();
         let local_id = entry
             .conn
             .local_addr_id(local)
@@ -139,8 +143,8 @@ impl Stack {
             .ephemeral_port(local, remote)
             .ok_or(OpenSubflowError::NoPorts)?;
         let local = SocketAddr::new(local, port);
-        let params = self.params(iface, local, remote);
-        let tcp = TcpConnection::connect(self.now, &self.config.tcp, params);
+        let params = self.params(iface, local, remote, &config.tcp);
+        let tcp = TcpConnection::connect(self.now, &config.tcp, params);
         let nonce = self.rng.next_u32();
         let entry = self
             .conns

@@ -115,6 +115,8 @@ pub struct TcpInfo {
     pub timestamps: bool,
     /// Window scale shifts (ours, the peer's), if negotiated (RFC 7323 §2).
     pub wscale: Option<(u8, u8)>,
+    /// Its congestion controller's name (what Linux's `TCP_CONGESTION` and `ss -i` show).
+    pub congestion_control: &'static str,
 }
 
 /// One TCP connection, sans I/O: segments in ([`handle_segment`]), segments out
@@ -511,6 +513,7 @@ impl TcpConnection {
             rto: self.rtt.rto(),
             cwnd: self.cc.window(),
             ssthresh: self.cc.ssthresh(),
+            congestion_control: self.cc.name(),
             bytes_in_flight: self.sb.in_flight(),
             bytes_sent: self.stats.bytes_sent,
             bytes_retransmitted: self.stats.bytes_retransmitted,

@@ -7,6 +7,7 @@ use core::net::SocketAddr;
 
 use serde::Deserialize;
 
+use super::settings::SettingsSpec;
 use super::units::{Rate, Time};
 
 /// An application on a host.
@@ -24,6 +25,9 @@ pub enum AppSpec {
         connect: SocketAddr,
         /// How much to send.
         bytes: u64,
+        /// Settings of its connections, over its host's (docs/settings.md).
+        #[serde(default)]
+        settings: SettingsSpec,
     },
     /// Connects to `connect` at `start`, asks the server for `bytes` bytes and reads them
     /// until the server closes: a download, the reverse of [`Bulk`](Self::Bulk).
@@ -37,6 +41,9 @@ pub enum AppSpec {
         connect: SocketAddr,
         /// How much to fetch.
         bytes: u64,
+        /// Settings of its connections, over its host's (docs/settings.md).
+        #[serde(default)]
+        settings: SettingsSpec,
     },
     /// Connects to `connect` at `start` and transfers both ways at once: sends `up` bytes
     /// and closes, while the server sends `down` bytes from the moment it has the
@@ -53,6 +60,9 @@ pub enum AppSpec {
         up: u64,
         /// How much the server sends.
         down: u64,
+        /// Settings of its connections, over its host's (docs/settings.md).
+        #[serde(default)]
+        settings: SettingsSpec,
     },
     /// Connects at `start` and sends `count` requests of `request` bytes, each after the
     /// previous response of `response` bytes.
@@ -70,6 +80,9 @@ pub enum AppSpec {
         response: u64,
         /// Number of exchanges.
         count: u32,
+        /// Settings of its connections, over its host's (docs/settings.md).
+        #[serde(default)]
+        settings: SettingsSpec,
     },
     /// Connects at `start` and alternates sending at `rate` for `on` and pausing for
     /// `off`.
@@ -87,6 +100,9 @@ pub enum AppSpec {
         on: Time,
         /// Length of an off period.
         off: Time,
+        /// Settings of its connections, over its host's (docs/settings.md).
+        #[serde(default)]
+        settings: SettingsSpec,
     },
     /// Listens on `port` and accepts connections: reads and checks what bulk and on/off
     /// clients send, answers request/response clients, sends downloads.
@@ -95,6 +111,9 @@ pub enum AppSpec {
         host: String,
         /// The port it listens on.
         port: u16,
+        /// Settings of its connections, over its host's (docs/settings.md).
+        #[serde(default)]
+        settings: SettingsSpec,
     },
 }
 
@@ -108,6 +127,18 @@ impl AppSpec {
             | Self::RequestResponse { host, .. }
             | Self::OnOff { host, .. }
             | Self::Server { host, .. } => host,
+        }
+    }
+
+    /// The settings of its connections, over its host's.
+    pub fn settings(&self) -> &SettingsSpec {
+        match self {
+            Self::Bulk { settings, .. }
+            | Self::Download { settings, .. }
+            | Self::Exchange { settings, .. }
+            | Self::RequestResponse { settings, .. }
+            | Self::OnOff { settings, .. }
+            | Self::Server { settings, .. } => settings,
         }
     }
 

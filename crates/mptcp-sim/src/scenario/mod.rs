@@ -133,9 +133,16 @@ pub struct HostSpec {
 impl HostSpec {
     /// The settings of this host's stack, its profile's scheduler included.
     pub fn settings(&self) -> Result<Settings, String> {
-        let mut settings = self.settings.settings().map_err(|e| e.to_string())?;
+        self.settings_with(&SettingsSpec::default())
+    }
+
+    /// The settings of connections with `extra` settings of their own, over the host's.
+    pub fn settings_with(&self, extra: &SettingsSpec) -> Result<Settings, String> {
+        let mut spec = self.settings.clone();
+        spec.0.extend(extra.0.iter().cloned());
+        let mut settings = spec.settings().map_err(|e| e.to_string())?;
         if let Some(profile) = &self.profile {
-            if self.settings.has("mptcp.scheduler") {
+            if spec.has("mptcp.scheduler") {
                 return Err("both mptcp.scheduler and a profile (a profile names its \
                             scheduler)"
                     .to_owned());
@@ -455,15 +462,18 @@ impl Scenario {
         }
         for (index, app) in self.apps.iter().enumerate() {
             let place = format!("app {index}");
-            if !self.hosts.iter().any(|h| h.name == app.host()) {
+            let Some(host) = self.hosts.iter().find(|h| h.name == app.host()) else {
                 return Err(ScenarioError::Unknown {
                     place,
                     kind: "host",
                     name: app.host().to_owned(),
                 });
-            }
+            };
             if let Some(problem) = app.problem() {
                 return Err(invalid(place, problem));
+            }
+            if let Err(problem) = host.settings_with(app.settings()) {
+                return Err(invalid(place, &problem));
             }
             if let AppSpec::Bulk { connect, .. }
             | AppSpec::Download { connect, .. }

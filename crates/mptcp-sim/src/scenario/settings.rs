@@ -6,7 +6,8 @@
 use mptcp_proto::settings::{SettingError, Settings};
 use serde::{Deserialize, Deserializer};
 
-/// Settings by name, with their values as text, in the order written.
+/// Settings by name, with their values as text, in order (a TOML table's in the order of
+/// their names; later ones win).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SettingsSpec(pub Vec<(String, String)>);
 
@@ -69,6 +70,10 @@ fn flatten(
                 ));
             }
         };
+        if pairs.iter().any(|(given, _)| *given == name) {
+            // `"mptcp.scheduler"` and `mptcp.scheduler` in one table.
+            return Err(format!("{name} given twice"));
+        }
         pairs.push((name, text));
     }
     Ok(())
@@ -114,6 +119,13 @@ mod tests {
         assert_eq!(
             spec.settings().unwrap_err().to_string(),
             "bad value \"99\" for limits.subflows: expected an integer from 0 to 8"
+        );
+        let error =
+            parse("settings = { mptcp.scheduler = \"ecf\", \"mptcp.scheduler\" = \"default\" }")
+                .unwrap_err();
+        assert!(
+            error.to_string().contains("mptcp.scheduler given twice"),
+            "{error}"
         );
         let error = parse("settings = { mptcp.scheduler = [\"a\"] }").unwrap_err();
         assert!(

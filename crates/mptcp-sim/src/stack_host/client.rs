@@ -7,7 +7,7 @@ use core::net::SocketAddr;
 use core::time::Duration;
 
 use mptcp_proto::stack::SubflowInfo;
-use mptcp_proto::stack::{CloseReason, ConnectionHandle, Event, Stack};
+use mptcp_proto::stack::{CloseReason, ConnectionConfig, ConnectionHandle, Event, Stack};
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
 
@@ -66,6 +66,8 @@ pub(crate) struct Client {
     pub(crate) kind: ClientKind,
     pub(crate) remote: SocketAddr,
     pub(crate) start: Instant,
+    /// The settings of its connection, if it has its own (else the stack's).
+    config: Option<ConnectionConfig>,
     /// Identifies the connection across the scenario.
     pub(crate) salt: u64,
     pub(crate) conn: Option<ConnectionHandle>,
@@ -101,8 +103,9 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// The client `spec` describes (`None` for a server), with connection id `salt`.
-    pub(crate) fn new(spec: &AppSpec, salt: u64) -> Option<Self> {
+    /// The client `spec` describes (`None` for a server), with connection id `salt` and
+    /// the settings `config` if it has its own.
+    pub(crate) fn new(spec: &AppSpec, salt: u64, config: Option<ConnectionConfig>) -> Option<Self> {
         let (kind, start, remote) = match *spec {
             AppSpec::Bulk {
                 start,
@@ -170,6 +173,7 @@ impl Client {
         Some(Self {
             kind,
             remote,
+            config,
             start: Instant::ZERO + start.0,
             salt,
             conn: None,
@@ -235,7 +239,11 @@ impl Client {
     pub(crate) fn handle_timeout(&mut self, now: Instant, stack: &mut Stack) {
         let Some(conn) = self.conn else {
             if now >= self.start && self.failure.is_none() {
-                match stack.connect(now, self.remote, None) {
+                let connected = match &self.config {
+                    Some(config) => stack.connect_with(now, self.remote, None, config.clone()),
+                    None => stack.connect(now, self.remote, None),
+                };
+                match connected {
                     Ok(conn) => self.conn = Some(conn),
                     Err(error) => self.failure = Some(format!("connect: {error}")),
                 }

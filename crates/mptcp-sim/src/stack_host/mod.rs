@@ -19,7 +19,7 @@ mod stream;
 use core::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 
-use mptcp_proto::stack::{ConnectionHandle, Event, InterfaceId, Stack};
+use mptcp_proto::stack::{ConnectionConfig, ConnectionHandle, Event, InterfaceId, Stack};
 use mptcp_proto::time::Instant;
 
 pub(crate) use client::{Client, ClientKind};
@@ -64,12 +64,18 @@ pub struct StackHost {
 }
 
 impl StackHost {
-    /// A host named `name` (number `index` in its scenario) running `stack` and `apps`.
-    /// Servers start listening at once; clients connect at their start time.
+    /// A host named `name` (number `index` in its scenario) running `stack` and `apps`, each
+    /// with the settings of its connections if it has its own (else the stack's). Servers
+    /// start listening at once; clients connect at their start time.
     ///
     /// Each client's connection is identified across the scenario by `index` and the
     /// client's position among `apps`, so host indices must be distinct.
-    pub fn new(name: impl Into<String>, index: usize, mut stack: Stack, apps: &[&AppSpec]) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        index: usize,
+        mut stack: Stack,
+        apps: &[(&AppSpec, Option<ConnectionConfig>)],
+    ) -> Self {
         let addrs: Vec<_> = stack
             .config()
             .interfaces
@@ -78,13 +84,13 @@ impl StackHost {
             .collect();
         let mut clients = Vec::new();
         let mut servers = Vec::new();
-        for (position, app) in apps.iter().enumerate() {
+        for (position, (app, config)) in apps.iter().enumerate() {
             let salt = ((index as u64) << 32) | position as u64;
-            if let Some(client) = Client::new(app, salt) {
+            if let Some(client) = Client::new(app, salt, config.clone()) {
                 clients.push(client);
             } else if let AppSpec::Server { port, .. } = app {
                 let mut server = Server::new(*port);
-                server.listen(&mut stack, &addrs);
+                server.listen(&mut stack, &addrs, config.as_ref());
                 servers.push(server);
             }
         }

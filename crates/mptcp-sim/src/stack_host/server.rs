@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use mptcp_proto::stack::{
-    AcceptError, CloseReason, ConnectionHandle, Event, ListenerHandle, Stack,
+    AcceptError, CloseReason, ConnectionConfig, ConnectionHandle, Event, ListenerHandle, Stack,
 };
 use mptcp_proto::tcp::TcpInfo;
 use mptcp_proto::time::Instant;
@@ -71,8 +71,14 @@ impl Server {
         }
     }
 
-    /// Starts listening on the unspecified address of each family among `addrs`.
-    pub(crate) fn listen(&mut self, stack: &mut Stack, addrs: &[IpAddr]) {
+    /// Starts listening on the unspecified address of each family among `addrs`, its
+    /// connections having `config` if given (else the stack's settings).
+    pub(crate) fn listen(
+        &mut self,
+        stack: &mut Stack,
+        addrs: &[IpAddr],
+        config: Option<&ConnectionConfig>,
+    ) {
         let mut families: Vec<IpAddr> = Vec::new();
         if addrs.iter().any(IpAddr::is_ipv4) {
             families.push(Ipv4Addr::UNSPECIFIED.into());
@@ -81,7 +87,12 @@ impl Server {
             families.push(Ipv6Addr::UNSPECIFIED.into());
         }
         for ip in families {
-            match stack.listen(SocketAddr::new(ip, self.port), BACKLOG) {
+            let local = SocketAddr::new(ip, self.port);
+            let listening = match config {
+                Some(config) => stack.listen_with(local, BACKLOG, config.clone()),
+                None => stack.listen(local, BACKLOG),
+            };
+            match listening {
                 Ok(listener) => self.listeners.push(listener),
                 Err(error) => {
                     self.failure

@@ -40,6 +40,18 @@ pub fn two_paths(
     server_options: &str,
     app: &str,
 ) -> Scenario {
+    let text = two_paths_text(seed, paths, client_options, server_options, app);
+    Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// The TOML text of [`two_paths`].
+pub fn two_paths_text(
+    seed: u64,
+    paths: [PathSpec; 2],
+    client_options: &str,
+    server_options: &str,
+    app: &str,
+) -> String {
     let mut text = format!(
         r#"
 seed = {seed}
@@ -97,5 +109,5 @@ queue = {{ packets = {} }}
             ));
         }
     }
-    Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    text
 }
