@@ -406,3 +406,45 @@ fn options_stripped_on_both_paths_mid_connection_deliver_everything_or_reset() {
         "options stripped on both paths: {seeds} seeds, {intact} intact ({fell_back} fell back to TCP), {reset} reset"
     );
 }
+
+/// The upload of [`two_paths`] through a middlebox on path a that drops every SYN carrying
+/// MP_CAPABLE, with the client's `mptcp.syn_retries` at `retries` (the default if `None`).
+fn through_a_syn_dropper(retries: Option<&str>) -> ScenarioReport {
+    let mut scenario = two_paths();
+    scenario.links[0].middleboxes = vec![MiddleboxSpec::DropSyn { option: 30 }];
+    if let Some(retries) = retries {
+        scenario.hosts[0]
+            .settings
+            .push("mptcp.syn_retries", retries);
+    }
+    common::run(&scenario)
+}
+
+#[test]
+fn syns_dropped_for_mp_capable_connect_as_tcp_after_the_configured_retries() {
+    // The first SYN and `syn_retries` retransmissions carry MP_CAPABLE and are dropped; the
+    // next goes without and gets through. With an initial RTO of 1 s doubling each time,
+    // the retransmissions leave at 1, 3, 7, 15 s: the connection comes up just after the
+    // (retries + 1)th one, and the upload of 256 KiB then takes a few hundred ms.
+    for (retries, first_plain_syn) in [(Some("0"), 1.0), (Some("1"), 3.0), (None, 15.0)] {
+        let report = through_a_syn_dropper(retries);
+        assert_all_intact(&report, BYTES);
+        let conn = &report.connections[0];
+        assert!(!conn.mptcp, "{retries:?}: the connection is plain TCP");
+        let took = conn.duration().as_secs_f64();
+        println!("mptcp.syn_retries {retries:?}: intact as TCP in {took:.2} s");
+        assert!(
+            (first_plain_syn..first_plain_syn + 1.0).contains(&took),
+            "{retries:?}: {took} s"
+        );
+    }
+    // More MP_CAPABLE retransmissions than TCP makes (tcp.syn_retries, 6): never connects.
+    let report = through_a_syn_dropper(Some("6"));
+    let conn = &report.connections[0];
+    assert!(
+        !conn.ok(),
+        "connected through a dropper of every MP_CAPABLE SYN"
+    );
+    let problem = conn.problem.as_deref().unwrap_or_default();
+    assert!(problem.contains("no server accepted"), "{problem}");
+}

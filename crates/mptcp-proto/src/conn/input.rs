@@ -399,6 +399,21 @@ impl MptcpConnection {
         self.check_done();
     }
 
+    /// RFC 8684 §3.7: after [`MptcpConfig::syn_retries`] retransmissions of our first SYN
+    /// with MP_CAPABLE went unanswered, the next ones go without it (a middlebox may drop
+    /// SYNs with options it does not know), and the connection is plain TCP.
+    pub(super) fn check_syn_retries(&mut self, index: usize) {
+        let sf = &self.subflows[index];
+        if index == 0
+            && self.role == Role::Client
+            && self.mode == Mode::Mptcp
+            && sf.tcp.state() == crate::tcp::TcpState::SynSent
+            && sf.tcp.stats.retransmits > u64::from(self.syn_retries)
+        {
+            self.mode = Mode::Tcp;
+        }
+    }
+
     /// A retransmission timeout makes a subflow "potentially failed" (after the
     /// multipath-tcp.org kernel) when another subflow works: everything it holds is
     /// re-injected on the others at once (`reinject.rs`), and it gets no new data. The last

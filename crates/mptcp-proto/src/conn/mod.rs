@@ -67,6 +67,11 @@ mod config {
         pub enabled: bool,
         /// Ask for DSS checksums (RFC 8684 §3.3.1). They are used when either side asks.
         pub checksum: bool,
+        /// Retransmissions of our SYN that still carry MP_CAPABLE; the ones after go
+        /// without, so that a path whose middleboxes drop SYNs with unknown options still
+        /// connects, as plain TCP (RFC 8684 §3.7; the seeds' `mptcp_syn_retries`, 3; Linux's
+        /// `syn_retrans_before_tcp_fallback`, 2).
+        pub syn_retries: u32,
         /// Path manager (see [`crate::pm::PathManagerChoice`]).
         pub path_manager: crate::pm::PathManagerChoice,
         /// Scheduler (see [`crate::sched::SchedulerChoice`]).
@@ -92,6 +97,7 @@ mod config {
             Self {
                 enabled: true,
                 checksum: false,
+                syn_retries: 3,
                 path_manager: crate::pm::PathManagerChoice::default(),
                 scheduler: crate::sched::SchedulerChoice::default(),
                 max_subflows: 8,
@@ -181,6 +187,8 @@ pub struct MptcpConnection {
     max_subflows: usize,
     /// See [`MptcpConfig::max_half_open_joins`].
     max_half_open_joins: usize,
+    /// See [`MptcpConfig::syn_retries`].
+    syn_retries: u32,
     pm: Box<dyn PathManager>,
     /// The path manager has been told the connection is established.
     pm_started: bool,
@@ -283,6 +291,7 @@ impl MptcpConnection {
             closed_recent: VecDeque::new(),
             max_subflows: cfg.max_subflows,
             max_half_open_joins: cfg.max_half_open_joins,
+            syn_retries: cfg.syn_retries,
             pm: cfg.path_manager.build(),
             pm_started: false,
             sched: cfg.scheduler.build(),

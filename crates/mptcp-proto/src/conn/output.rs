@@ -375,6 +375,7 @@ impl MptcpConnection {
             {
                 self.subflows[index].tcp.handle_timeout(now);
                 self.process_subflow(index);
+                self.check_syn_retries(index);
             }
         }
         if self.data_rto_at.is_some_and(|t| t <= now) {

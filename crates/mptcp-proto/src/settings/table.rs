@@ -48,6 +48,17 @@ pub static SETTINGS: &[Setting] = &[
         apply: |s, _, m| m.checksum = s.checksum,
     },
     Setting {
+        name: "mptcp.syn_retries",
+        kind: Kind::Integer { min: 0, max: 127 },
+        doc: "Retransmissions of a SYN that still carry MP_CAPABLE; later ones go without, so \
+              a path that drops SYNs with unknown options connects as plain TCP",
+        seeds: Some("net.mptcp.mptcp_syn_retries"),
+        linux: Some("net.mptcp.syn_retrans_before_tcp_fallback"),
+        get: |s| Value::Integer(s.mptcp_syn_retries),
+        set: |s, v| s.mptcp_syn_retries = v.integer(),
+        apply: |s, _, m| m.syn_retries = u32::try_from(s.mptcp_syn_retries).unwrap_or(u32::MAX),
+    },
+    Setting {
         name: "mptcp.path_manager",
         kind: Kind::Name(PATH_MANAGERS),
         doc: "Which subflows a connection opens and which addresses it announces",

@@ -7,9 +7,10 @@ use crate::stack::StackConfig;
 /// The fields of a configuration the settings write, for comparison.
 fn written(tcp: &TcpConfig, mptcp: &MptcpConfig) -> String {
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         mptcp.enabled,
         mptcp.checksum,
+        mptcp.syn_retries,
         mptcp.path_manager.name(),
         mptcp.scheduler.name(),
         mptcp.max_subflows,
@@ -70,6 +71,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     for (name, value) in [
         ("mptcp.enabled", "0"),
         ("mptcp.checksum", "1"),
+        ("mptcp.syn_retries", "1"),
         ("mptcp.path_manager", "default"),
         ("mptcp.scheduler", "blest"),
         ("roundrobin.num_segments", "3"),
@@ -94,14 +96,14 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     }
     assert_eq!(
         SETTINGS.len(),
-        20,
+        21,
         "a new setting needs a line in this test (and in docs/settings.md)"
     );
     let mut config = StackConfig::default();
     settings.apply(&mut config.tcp, &mut config.mptcp);
     assert_eq!(
         written(&config.tcp, &config.mptcp),
-        "false true default blest 2 4 reno 65536 131072 131072 3 true false false false false"
+        "false true 1 default blest 2 4 reno 65536 131072 131072 3 true false false false false"
     );
 }
 

@@ -12,6 +12,7 @@ mod nat;
 mod payload;
 mod seq;
 mod strip;
+mod syn_drop;
 
 use core::net::SocketAddr;
 
@@ -22,6 +23,7 @@ pub use nat::PortNat;
 pub use payload::{PayloadRewriteError, PayloadRewriter};
 pub use seq::SeqRewriter;
 pub use strip::OptionStripper;
+pub use syn_drop::SynDropper;
 
 pub use crate::link::Direction;
 

@@ -11,7 +11,9 @@ use super::{
     link_place,
 };
 use crate::link::{LinkChange, LinkParams, LossModel, QueueLimit, Reorder};
-use crate::middlebox::{Middlebox, OptionStripper, PayloadRewriter, PortNat, SeqRewriter};
+use crate::middlebox::{
+    Middlebox, OptionStripper, PayloadRewriter, PortNat, SeqRewriter, SynDropper,
+};
 use crate::{Host, LinkId, NodeId, Router, Simulation};
 
 /// A scenario made into a simulation, with its names resolved.
@@ -91,6 +93,7 @@ impl MiddleboxSpec {
             Self::StripOption { option, after } => {
                 Box::new(OptionStripper::starting_after(*option, *after))
             }
+            Self::DropSyn { option } => Box::new(SynDropper::new(*option)),
             Self::SeqRewrite { offset } => Box::new(SeqRewriter::new(*offset)),
             Self::Nat { first_port } => Box::new(PortNat::new(*first_port)),
             Self::PayloadRewrite {

@@ -34,7 +34,7 @@
 //! jitter = "2ms"
 //! loss = { model = "gilbert-elliott", p = 0.01, r = 0.3 }
 //! queue = { packets = 100 }
-//! middleboxes = [{ kind = "strip-option", option = 30 }]
+//! middleboxes = [{ kind = "strip-option", option = 30 }]   # or "drop-syn" (option = 30)
 //!
 //! [[links]]
 //! a = "client:1"
@@ -201,6 +201,11 @@ pub enum MiddleboxSpec {
         /// Packets to let through untouched first (both directions; default 0).
         #[serde(default)]
         after: u64,
+    },
+    /// [`SynDropper`](crate::middlebox::SynDropper).
+    DropSyn {
+        /// The option kind whose SYNs are dropped (30 for MPTCP).
+        option: u8,
     },
     /// [`SeqRewriter`](crate::middlebox::SeqRewriter).
     SeqRewrite {
