@@ -6,14 +6,19 @@
 //!   dropped (the firewall's counter says how many); the next goes without, the kernel's
 //!   MPTCP listener takes it as plain TCP (its peer reports `proto=mptcp-fallback` and
 //!   the kernel never counted an MP_CAPABLE SYN), and 1 MiB each way arrives intact.
+//! - `limits.subflows`: our server allows one subflow beyond the first; a kernel client
+//!   with a `subflow` endpoint on its second address joins our initial address and the
+//!   address we announce. One join is refused (RST with MP_TCPRST "administratively
+//!   prohibited"): the kernel sent two join SYNs and got one SYN/ACK, and its connection
+//!   has one extra subflow, as ours has; 8 MiB each way arrive intact.
 
 mod mptcp_support;
 
 use std::time::{Duration, Instant};
 
-use mptcp_interop::{Role, exchange, finish_kernel};
+use mptcp_interop::{Role, exchange, field, finish_kernel};
 use mptcp_proto::settings::Settings;
-use mptcp_support::{MIB, Setup, kernel_peer};
+use mptcp_support::{MIB, Setup, describe_subflows, kernel_peer};
 use mptcp_tun::RuntimeConfig;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -75,13 +80,21 @@ fn dropped(setup: &Setup) -> u64 {
     count.unwrap_or_else(|| panic!("no counter in:\n{listing}"))
 }
 
+/// A runtime configuration with `settings` (`NAME`, `VALUE`) set.
+fn config_with(settings: &[(&str, &str)]) -> RuntimeConfig {
+    let mut config = RuntimeConfig::default();
+    let mut chosen = Settings::default();
+    for (name, value) in settings {
+        chosen.set(name, value).unwrap();
+    }
+    chosen.apply(&mut config.tcp, &mut config.mptcp);
+    config
+}
+
 #[test]
 fn syns_a_firewall_drops_for_mp_capable_connect_as_tcp_after_mptcp_syn_retries() {
     let what = "our client, mptcp.syn_retries=1, MP_CAPABLE SYNs dropped";
-    let mut config = RuntimeConfig::default();
-    let mut settings = Settings::default();
-    settings.set("mptcp.syn_retries", "1").unwrap();
-    settings.apply(&mut config.tcp, &mut config.mptcp);
+    let config = config_with(&[("mptcp.syn_retries", "1")]);
     let setup = Setup::new("synrt", 1, false, None, config);
     drop_mp_capable_syns(&setup);
     let peer = kernel_peer(MIB, MIB, LIMIT);
@@ -117,5 +130,54 @@ fn syns_a_firewall_drops_for_mp_capable_connect_as_tcp_after_mptcp_syn_retries()
     assert!(
         took >= Duration::from_millis(2900) && took < Duration::from_secs(5),
         "{what}: connected after {took:?}"
+    );
+}
+
+#[test]
+fn limits_subflows_refuses_the_kernels_join_beyond_it() {
+    let what = "our server, limits.subflows=1, a kernel client joining twice";
+    let size = 8 * MIB;
+    let config = config_with(&[("limits.subflows", "1")]);
+    let setup = Setup::new("lmsub", 2, false, Some((8, 8)), config);
+    setup.kernel_endpoint(2, &["subflow"]);
+    let peer = kernel_peer(size, size, LIMIT);
+    let opening = setup.open(Role::OurServer, &peer);
+    let subflows = setup.run(what, LIMIT, async {
+        let mut stream = opening.establish(&setup.stack.handle()).await;
+        assert!(stream.is_mptcp(), "{what}: not MPTCP");
+        exchange(what, &mut stream, Role::OurServer, size).await;
+        stream.subflows()
+    });
+    let received = format!("received={size}");
+    let line = finish_kernel(
+        what,
+        &peer,
+        opening.kernel,
+        &[&received, "end=eof", "proto=mptcp "],
+    );
+    let refused = setup.stack.runtime().stats().joins_refused;
+    let (syns, syn_acks) = (
+        setup.counter("MPJoinSynTx"),
+        setup.counter("MPJoinSynAckRx"),
+    );
+    println!(
+        "{what}: we refused {refused} join(s); kernel MPJoinSynTx {syns}, MPJoinSynAckRx \
+         {syn_acks}\n{line}\nour subflows:\n{}",
+        describe_subflows(&subflows)
+    );
+    assert_eq!(refused, 1, "{what}");
+    assert_eq!(
+        (syns, syn_acks),
+        (2, 1),
+        "{what}: {:?}",
+        setup.nonzero_counters()
+    );
+    assert_eq!(field(&line, "extra_subflows"), Some("1"), "{what}: {line}");
+    // The first subflow and the one join we accepted.
+    assert_eq!(
+        subflows.len(),
+        2,
+        "{what}: {}",
+        describe_subflows(&subflows)
     );
 }
