@@ -2,7 +2,7 @@
 //! message on stderr: exit code 2 for a usage or configuration error (bad options, settings or
 //! scenario), 1 for a run or transfer that failed.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -261,7 +261,11 @@ fn simulate(args: &SimArgs) -> ExitCode {
         .settings
         .spec()
         .unwrap_or_else(|error| settings_error("sim", error));
-    let run = match sim::run_file(&args.scenario, args.seed, &settings, &options) {
+    let mut progress = SimProgress::new();
+    let shown = |at, total| progress.show(at, total);
+    let run = sim::run_file(&args.scenario, args.seed, &settings, &options, shown);
+    progress.clear();
+    let run = match run {
         Ok(run) => run,
         Err(error) => {
             let _ = writeln!(io::stderr(), "mptcp sim: {error}");
@@ -330,6 +334,49 @@ fn run_demo(args: &DemoArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `mptcp sim`'s progress line on a terminal, for runs longer than a second of wall time.
+struct SimProgress {
+    started: std::time::Instant,
+    /// When the line was last redrawn.
+    shown: Option<std::time::Instant>,
+}
+
+impl SimProgress {
+    fn new() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            shown: None,
+        }
+    }
+
+    /// The run reached `at` of `total` simulated time: redraw the line at most ten times a
+    /// second.
+    fn show(&mut self, at: std::time::Duration, total: std::time::Duration) {
+        let now = std::time::Instant::now();
+        let recent = self
+            .shown
+            .is_some_and(|t| now - t < std::time::Duration::from_millis(100));
+        if recent || !io::stderr().is_terminal() || self.started.elapsed().as_secs() < 1 {
+            return;
+        }
+        self.shown = Some(now);
+        let _ = write!(
+            io::stderr(),
+            "\rsimulated {:.0} of {:.0} s ({:.0} s of wall time)",
+            at.as_secs_f64(),
+            total.as_secs_f64(),
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+
+    /// Erases the line, if one was shown.
+    fn clear(&self) {
+        if self.shown.is_some() {
+            let _ = write!(io::stderr(), "\r\x1b[2K");
+        }
     }
 }
 

@@ -84,10 +84,30 @@ fn text_shows_the_table_and_the_outcome() {
 }
 
 #[test]
-fn bad_options_are_usage_errors() {
+fn bad_options_are_usage_errors_before_any_output() {
+    for args in [&["demo", "--fail-at", "soon"][..], &["demo", "--size", "0"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_mptcp"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(output.stdout.is_empty(), "{args:?}: {output:?}");
+    }
+}
+
+#[test]
+fn a_failure_after_the_download_is_said_plainly() {
     let output = Command::new(env!("CARGO_BIN_EXE_mptcp"))
-        .args(["demo", "--fail-at", "soon"])
+        .args(["demo", "--size", "1M", "--fail-at", "1000"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains(
+            "failover   none: Wi-Fi was to go down at 1000.000 s, after the download had ended"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("read Mbit/s"), "{text}");
 }

@@ -33,7 +33,7 @@ use crate::settings::{ConfigError, SettingsArgs};
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Bytes to download (like 4096, 16M, 64MiB, 100MB)
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value = "64M")]
+    #[arg(long, value_name = "N", value_parser = parse_download_size, default_value = "64M")]
     pub size: u64,
 
     /// Seed of the simulation (same seed, same run)
@@ -59,6 +59,14 @@ pub struct DemoArgs {
     /// Settings of the phone's and the server's stacks
     #[command(flatten)]
     pub settings: SettingsArgs,
+}
+
+/// A download size: at least one byte.
+fn parse_download_size(text: &str) -> Result<u64, String> {
+    match parse_size(text)? {
+        0 => Err("a download of 0 bytes shows nothing: give at least 1 byte".to_owned()),
+        size => Ok(size),
+    }
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {

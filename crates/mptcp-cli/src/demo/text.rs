@@ -29,11 +29,15 @@ pub fn write_header(out: &mut impl Write, config: &DemoConfig) -> io::Result<()>
         )?,
         _ => writeln!(out, "Wi-Fi stays up.")?,
     }
+    writeln!(
+        out,
+        "Per second: what each path's subflow received, and what the application read."
+    )?;
     writeln!(out)?;
     writeln!(
         out,
         "{:>11}  {:>13}  {:>13}  {:>13}  {:>16}",
-        "time (s)", "Wi-Fi Mbit/s", "cell Mbit/s", "total Mbit/s", "downloaded"
+        "time (s)", "Wi-Fi Mbit/s", "cell Mbit/s", "read Mbit/s", "read so far"
     )
 }
 
@@ -88,7 +92,13 @@ pub fn write_summary(out: &mut impl Write, run: &DemoRun) -> io::Result<()> {
             "plain TCP: MPTCP was not used"
         }
     )?;
-    if let (Some(down), Some(failover)) = (run.config.down_at(), run.failover()) {
+    if let Some(down) = run.config.down_at().filter(|&down| down >= conn.duration()) {
+        writeln!(
+            out,
+            "failover   none: Wi-Fi was to go down at {:.3} s, after the download had ended",
+            down.as_secs_f64()
+        )?;
+    } else if let (Some(down), Some(failover)) = (run.config.down_at(), run.failover()) {
         writeln!(
             out,
             "failover   {} ms: Wi-Fi lost at {:.3} s, the download stalled for {} ms and went on over cellular at {:.3} s",

@@ -117,6 +117,18 @@ pub struct NetArgs {
     pub timeout: Option<Duration>,
 }
 
+/// Checks that `text` has the form `HOST:PORT` (a usage error otherwise, before any name is
+/// looked up).
+fn parse_host_port(text: &str) -> Result<String, String> {
+    let bad = || format!("{text:?} is not HOST:PORT, [IPV6]:PORT or NAME:PORT");
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.is_empty() || (host.contains(':') && !bracketed) || port.parse::<u16>().is_err() {
+        return Err(bad());
+    }
+    Ok(text.to_owned())
+}
+
 /// What to send, where received data goes, and how to report.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
@@ -171,6 +183,7 @@ pub struct ConnectArgs {
     /// Where to connect: `ADDR:PORT`, `[IPV6]:PORT` or `NAME:PORT`.
     #[arg(
         value_name = "HOST:PORT",
+        value_parser = parse_host_port,
         help = "Where to connect: ADDR:PORT, [IPV6]:PORT or NAME:PORT"
     )]
     pub target: String,
@@ -347,6 +360,15 @@ mod tests {
         let kind = |args: &[&str]| connect(args).unwrap_err().kind();
         // --addr is required.
         assert_eq!(kind(&["10.0.1.1:1"]), ErrorKind::MissingRequiredArgument);
+        // The target needs its port.
+        for target in ["10.0.1.1", "h:", "h:99999", ":80", "fe80::1:80"] {
+            assert_eq!(
+                kind(&["--addr", "10.1.1.2/24", target]),
+                ErrorKind::ValueValidation,
+                "{target}"
+            );
+        }
+        assert!(connect(&["--addr", "10.1.1.2/24", "[fe80::1]:80"]).is_ok());
         assert_eq!(
             kind(&["--addr", "10.1.1.2", "10.0.1.1:1"]),
             ErrorKind::ValueValidation

@@ -7,8 +7,10 @@ mod text;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant as WallClock};
 
+use core::ops::ControlFlow;
 use mptcp_sim::scenario::{Scenario, ScenarioError, SettingsSpec};
-use mptcp_sim::{RunError, RunOptions, ScenarioReport, run_scenario};
+
+use mptcp_sim::{RunError, RunOptions, ScenarioReport, run_scenario_observed};
 use thiserror::Error;
 
 pub use json::to_json;
@@ -69,12 +71,14 @@ pub struct SimRun {
 }
 
 /// Reads the scenario at `path`, replaces its seed with `seed` if given, adds `settings` to
-/// every host's (after its own, so they win), runs it.
+/// every host's (after its own, so they win), runs it. Every simulated second, `progress`
+/// hears how far the run is and the scenario's duration (the run is the same either way).
 pub fn run_file(
     path: &Path,
     seed: Option<u64>,
     settings: &SettingsSpec,
     options: &RunOptions,
+    mut progress: impl FnMut(Duration, Duration),
 ) -> Result<SimRun, SimError> {
     let text = std::fs::read_to_string(path).map_err(|source| SimError::Read {
         path: path.to_owned(),
@@ -95,7 +99,13 @@ pub fn run_file(
         }
     }
     let wall = WallClock::now();
-    let report = run_scenario(&scenario, options).map_err(|source| SimError::Run {
+    let total = scenario.duration.0;
+    let step = Some(Duration::from_secs(1));
+    let report = run_scenario_observed(&scenario, options, step, |so_far| {
+        progress(Duration::from_nanos(so_far.end.as_nanos()), total);
+        ControlFlow::Continue(())
+    })
+    .map_err(|source| SimError::Run {
         path: path.to_owned(),
         source,
     })?;
