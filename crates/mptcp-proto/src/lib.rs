@@ -24,6 +24,7 @@
 pub mod cc;
 pub mod conn;
 pub mod crypto;
+mod interface;
 pub mod pm;
 pub mod sched;
 pub mod settings;

@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod direction;
 mod event;
 mod host;
 pub mod hosts;
@@ -61,6 +62,7 @@ mod pool;
 pub mod report;
 pub mod router;
 pub mod run;
+mod sample;
 pub mod scenario;
 mod sim;
 mod stack_host;

@@ -30,6 +30,7 @@ pub mod outcome;
 mod pattern_buf;
 pub mod report;
 mod session;
+mod side;
 mod sink;
 pub mod size;
 mod source;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use mptcp_tun::StreamMonitor;
 use tokio::task::JoinHandle;
 
-use super::session::Counters;
+use super::side::Counters;
 use super::size::{format_bytes, format_rate};
 use super::subflows::{SubflowRow, redraw, table};
 

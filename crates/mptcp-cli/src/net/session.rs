@@ -1,32 +1,13 @@
 //! One connection's data exchange: sending and receiving run at the same time, the first
 //! failure of either ends both, and a peer that closes its side early does not stop sending.
 
-use std::io;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::side::{Counters, SideError};
 use super::sink::{Sink, Verifier, recv_all};
 use super::source::Source;
-
-/// Bytes moved so far, shared with the progress display.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    /// Bytes written into the connection.
-    pub(crate) sent: AtomicU64,
-    /// Bytes read from the connection.
-    pub(crate) received: AtomicU64,
-}
-
-/// Why one side of the exchange stopped early.
-#[derive(Debug)]
-pub(crate) enum SideError {
-    /// The connection failed (refused, reset, timed out, ...).
-    Net(io::Error),
-    /// A local file or standard input/output failed; the message says which.
-    Local(String),
-}
 
 /// How an exchange ended.
 #[derive(Debug)]

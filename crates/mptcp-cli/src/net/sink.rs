@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::args::DataArgs;
 use super::pattern_buf::PatternBuf;
-use super::session::{Counters, SideError};
+use super::side::{Counters, SideError};
 use super::source::BLOCK;
 
 /// The destination of received bytes.

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::args::DataArgs;
 use super::pattern_buf::PatternBuf;
-use super::session::{Counters, SideError};
+use super::side::{Counters, SideError};
 
 /// Size of one write into the connection.
 pub(crate) const BLOCK: usize = 64 * 1024;

@@ -9,7 +9,7 @@
 use super::subflow::{Join, Subflow, SubflowId};
 use super::{ConnEvent, Mode, MptcpConnection};
 use crate::crypto::{MptcpVersion, join_ack_hmac, join_synack_hmac};
-use crate::stack::InterfaceId;
+use crate::interface::InterfaceId;
 use crate::tcp::{TcpConnection, TcpState};
 use crate::wire::mptcp::{MpJoin, reset_reason};
 use crate::wire::{MptcpOption, TcpFlags, TcpRepr};

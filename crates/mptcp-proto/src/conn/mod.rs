@@ -37,9 +37,9 @@ use core::net::{IpAddr, SocketAddr};
 use std::collections::VecDeque;
 
 use crate::crypto::{MptcpVersion, key_material};
+use crate::interface::InterfaceId;
 use crate::pm::{PathManager, PmAction, PmContext};
 use crate::sched::{SchedContext, Scheduler, SubflowView};
-use crate::stack::InterfaceId;
 use crate::tcp::{
     Autotune, ByteRing, CloseReason, RecvBuffer, TcpConfig, TcpConnection, TcpInfo, TcpState,
     TuneRtts,

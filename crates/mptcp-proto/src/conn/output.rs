@@ -6,7 +6,7 @@ use super::mapping::Mapping;
 use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
 use super::subflow::Join;
 use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_BASE};
-use crate::stack::InterfaceId;
+use crate::interface::InterfaceId;
 use crate::time::Instant;
 use crate::wire::{DataSeq, dss_checksum};
 

@@ -3,7 +3,7 @@
 
 use super::SubflowInfo;
 use super::mapping::Mappings;
-use crate::stack::InterfaceId;
+use crate::interface::InterfaceId;
 use crate::tcp::{TcpConnection, TcpState};
 use crate::wire::{DataSeq, SeqNum};
 

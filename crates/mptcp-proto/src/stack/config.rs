@@ -5,9 +5,7 @@ use core::net::IpAddr;
 pub use crate::conn::MptcpConfig;
 pub use crate::tcp::TcpConfig;
 
-/// Index of an interface in [`StackConfig::interfaces`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct InterfaceId(pub usize);
+pub use crate::interface::InterfaceId;
 
 /// One network interface of the host.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,9 +16,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::cookies::{COOKIE_LIFETIME, CookieSynAck, SynTerms};
+use super::input::syn_capable;
 use super::{
     AcceptError, ConnectionConfig, ConnectionHandle, Event, InterfaceId, ListenError,
-    ListenerHandle, Stack, syn_capable,
+    ListenerHandle, Stack,
 };
 use crate::conn::{Host, MptcpConnection};
 use crate::crypto::{MptcpVersion, key_material};

@@ -19,7 +19,7 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::ip::IpProtocol;
+use super::protocol::IpProtocol;
 
 /// A running one's-complement sum (RFC 1071 §4.1) over a byte stream that may arrive in
 /// pieces of any length: an odd-length piece leaves its last byte pending until the next

@@ -44,6 +44,7 @@ mod field;
 mod ip;
 pub mod mptcp;
 mod packet;
+mod protocol;
 mod seq;
 mod tcp;
 mod tcp_option;

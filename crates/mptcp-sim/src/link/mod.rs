@@ -22,35 +22,10 @@ use rand_chacha::ChaCha8Rng;
 pub use params::{BadProbability, LinkParams, LossModel, QueueLimit, Reorder};
 pub use stats::{DropCause, DropCounts, LinkStats};
 
+pub use crate::direction::Direction;
 use crate::middlebox::{Middlebox, Verdict};
 use crate::pcap::PcapWriter;
 use crate::pool::{PacketId, PacketPool};
-
-/// One of the two directions of a link, named after its ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    /// From end `a` to end `b`.
-    AToB,
-    /// From end `b` to end `a`.
-    BToA,
-}
-
-impl Direction {
-    /// The other direction.
-    pub fn reverse(self) -> Self {
-        match self {
-            Self::AToB => Self::BToA,
-            Self::BToA => Self::AToB,
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Self::AToB => 0,
-            Self::BToA => 1,
-        }
-    }
-}
 
 /// A change to a link scheduled at a point in virtual time.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,7 +25,7 @@ pub use seq::SeqRewriter;
 pub use strip::OptionStripper;
 pub use syn_drop::SynDropper;
 
-pub use crate::link::Direction;
+pub use crate::direction::Direction;
 
 /// What a middlebox does with a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

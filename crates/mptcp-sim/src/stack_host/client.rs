@@ -14,7 +14,7 @@ use mptcp_proto::time::Instant;
 use super::pattern::{Header, Pattern, StreamKind};
 use super::sample_of;
 use super::stream::{ReadEnd, Receiver, Sender, read_available};
-use crate::report::Sample;
+use crate::sample::Sample;
 use crate::scenario::AppSpec;
 
 /// How often an on/off client tops up its sending while on.

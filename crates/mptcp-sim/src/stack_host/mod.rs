@@ -26,7 +26,7 @@ pub(crate) use client::{Client, ClientKind};
 pub(crate) use server::{Server, Session};
 
 use crate::host::Host;
-use crate::report::{Sample, SubflowSample};
+use crate::sample::{Sample, SubflowSample};
 use crate::scenario::AppSpec;
 
 /// Bytes read from the stack per `recv`.

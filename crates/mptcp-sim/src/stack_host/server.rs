@@ -16,7 +16,7 @@ use mptcp_proto::time::Instant;
 use super::pattern::{HEADER_LEN, Header, Pattern, StreamKind};
 use super::sample_of;
 use super::stream::{ReadEnd, Receiver, Sender, read_available};
-use crate::report::Sample;
+use crate::sample::Sample;
 
 /// Connections a listener keeps waiting for `accept`.
 const BACKLOG: usize = 128;

@@ -6,7 +6,7 @@ use mptcp_proto::stack::{ConnectionHandle, RecvError, SendError, Stack};
 use mptcp_proto::time::Instant;
 
 use super::pattern::{HEADER_LEN, Pattern};
-use crate::report::Stall;
+use crate::sample::Stall;
 
 /// Pattern bytes generated ahead of the send buffer.
 const AHEAD: usize = 64 * 1024;

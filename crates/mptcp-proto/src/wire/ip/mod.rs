@@ -1,68 +1,17 @@
-//! IP: protocol numbers, IPv4 and IPv6 headers, and one entry point from raw IP bytes to the
-//! upper-layer payload ([`parse_ip_packet`]).
+//! IP: IPv4 and IPv6 headers, and one entry point from raw IP bytes to the upper-layer
+//! payload ([`parse_ip_packet`]). Protocol numbers are [`IpProtocol`] (`wire/protocol.rs`).
 
 mod ipv4;
 mod ipv6;
 
-use core::fmt;
 use core::net::IpAddr;
 
 pub use ipv4::{IPV4_MAX_OPTIONS_LEN, IPV4_MIN_HEADER_LEN, Ipv4Packet, Ipv4Repr};
 pub use ipv6::{IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr, Ipv6UpperLayer, ipv6_upper_layer};
 
+pub use super::protocol::IpProtocol;
+
 use super::WireError;
-
-/// An IP protocol number / IPv6 next-header value (IANA "Assigned Internet Protocol
-/// Numbers").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IpProtocol(pub u8);
-
-impl IpProtocol {
-    /// IPv6 Hop-by-Hop Options (RFC 8200 §4.3).
-    pub const HOP_BY_HOP: Self = Self(0);
-    /// ICMP (RFC 792).
-    pub const ICMP: Self = Self(1);
-    /// TCP (RFC 9293).
-    pub const TCP: Self = Self(6);
-    /// UDP (RFC 768).
-    pub const UDP: Self = Self(17);
-    /// IPv6 Routing header (RFC 8200 §4.4).
-    pub const IPV6_ROUTE: Self = Self(43);
-    /// IPv6 Fragment header (RFC 8200 §4.5).
-    pub const IPV6_FRAG: Self = Self(44);
-    /// ICMPv6 (RFC 4443).
-    pub const ICMPV6: Self = Self(58);
-    /// IPv6 "no next header" (RFC 8200 §4.7).
-    pub const IPV6_NO_NEXT: Self = Self(59);
-    /// IPv6 Destination Options (RFC 8200 §4.6).
-    pub const IPV6_OPTS: Self = Self(60);
-
-    /// The usual short name, if this code knows one.
-    pub fn name(self) -> Option<&'static str> {
-        Some(match self {
-            Self::HOP_BY_HOP => "HOPOPT",
-            Self::ICMP => "ICMP",
-            Self::TCP => "TCP",
-            Self::UDP => "UDP",
-            Self::IPV6_ROUTE => "IPv6-Route",
-            Self::IPV6_FRAG => "IPv6-Frag",
-            Self::ICMPV6 => "ICMPv6",
-            Self::IPV6_NO_NEXT => "IPv6-NoNxt",
-            Self::IPV6_OPTS => "IPv6-Opts",
-            _ => return None,
-        })
-    }
-}
-
-/// The name (`TCP`), or the number for protocols without a known name.
-impl fmt::Display for IpProtocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(name) => f.write_str(name),
-            None => write!(f, "{}", self.0),
-        }
-    }
-}
 
 /// Where a fragment belongs in its original packet (IPv4: RFC 791 §3.2; IPv6: RFC 8200
 /// §4.5).
