@@ -23,7 +23,7 @@ use mptcp_sim::RunOptions;
     name = "mptcp",
     version,
     propagate_version = true,
-    long_about = "A userspace Multipath TCP stack (RFC 8684 and RFC 6824), and tools to look at \
+    long_about = "A userspace Multipath TCP stack (RFC 8684), and tools to look at \
                   Multipath TCP.\n\nRun `mptcp help COMMAND` or `mptcp COMMAND --help` for the \
                   details of a command."
 )]

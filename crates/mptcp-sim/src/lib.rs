@@ -15,7 +15,7 @@
 //!   duplication, bit corruption, a drop-tail queue, an MTU, scheduled changes, counters.
 //! - [`router`]: longest-prefix-match forwarding with ECMP by 5-tuple hash.
 //! - [`middlebox`]: packet transformers on links or routers (strip a TCP option, rewrite
-//!   sequence numbers, translate ports, rewrite payload).
+//!   sequence numbers, translate ports, rewrite payload, drop SYNs that carry an option).
 //! - [`pcap`]: per-link captures, byte-identical for the same seed.
 //! - [`scenario`]: the same topology described in TOML (or built in Rust) and turned into a
 //!   simulation.
