@@ -81,7 +81,7 @@ fn stack(host: usize, settings: u8) -> Stack {
         ..defaults
     };
     let mptcp = MptcpConfig {
-        enabled: !bit(host),
+        enabled: (!bit(host)).into(),
         checksum: bit(2),
         path_manager: if bit(3) { "default" } else { "simple" }
             .parse()

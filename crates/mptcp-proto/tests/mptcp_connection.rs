@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::pair::{Logged, Pair, WireConfig, transfer};
 use mptcp_proto::crypto::{MptcpVersion, key_material};
-use mptcp_proto::stack::{CloseReason, Event, MptcpConfig, TcpConfig};
+use mptcp_proto::stack::{CloseReason, Event, MptcpConfig, MptcpEnabled, TcpConfig};
 use mptcp_proto::wire::mptcp::{DssNumber, MpCapable, capable_flags};
 use mptcp_proto::wire::{MptcpOption, TcpFlags, TcpOption, TcpOptions};
 
@@ -43,7 +43,7 @@ fn with_checksum(checksum: bool) -> MptcpConfig {
 
 fn disabled() -> MptcpConfig {
     MptcpConfig {
-        enabled: false,
+        enabled: MptcpEnabled::Off,
         ..MptcpConfig::default()
     }
 }
@@ -223,7 +223,7 @@ fn a_peer_without_mptcp_gets_plain_tcp() {
         (MptcpConfig::default(), disabled()),
         (disabled(), MptcpConfig::default()),
     ] {
-        let client_offers = a.enabled;
+        let client_offers = a.enabled.is_on();
         let mut p = pair(a, b, WireConfig::default());
         assert!(transfer(
             &mut p,
@@ -252,7 +252,7 @@ fn the_mptcp_state_is_reported_per_connection() {
 #[test]
 fn send_complete_says_when_the_peer_has_everything_and_our_data_fin() {
     for config in [MptcpConfig::default(), disabled()] {
-        let mptcp = config.enabled;
+        let mptcp = config.enabled.is_on();
         let mut p = pair(config.clone(), config, WireConfig::default());
         let (a, b) = p.connected();
         assert_eq!(p.a().send(a, &[7u8; 50_000]), Ok(50_000));

@@ -142,3 +142,33 @@ fn an_applications_bad_setting_is_refused_with_the_scenario() {
         "{text}"
     );
 }
+
+/// Two uploads at once as in [`two_uploads`], the client host having `host` settings.
+fn two_uploads_on(host: &[(&str, &str)], first: &[(&str, &str)]) -> [ConnectionReport; 2] {
+    let paths = [PathSpec::new(15, 10), PathSpec::new(5, 10)];
+    let mut scenario: Scenario = two_paths(1, paths, "", "", "kind = \"bulk\"\nbytes = 1");
+    for (name, value) in host {
+        scenario.hosts[0].settings.push(name, value);
+    }
+    scenario.apps[1] = upload(first);
+    scenario.apps.push(upload(&[]));
+    let report = common::run(&scenario);
+    assert_all_intact(&report, BYTES);
+    let mut conns = report.connections.clone();
+    conns.sort_by_key(|c| c.start);
+    [conns[0].clone(), conns[1].clone()]
+}
+
+#[test]
+fn mptcp_enabled_2_gives_mptcp_only_to_connections_that_ask() {
+    let conns = two_uploads_on(&[("mptcp.enabled", "2")], &[("mptcp.enabled", "1")]);
+    assert!(conns[0].mptcp, "the connection that asked speaks MPTCP");
+    assert_eq!(conns[0].client_subflows.len(), 2);
+    assert!(!conns[1].mptcp, "the one that did not is plain TCP");
+    // At 0 the stack refuses MPTCP even to a connection that asks.
+    let conns = two_uploads_on(&[("mptcp.enabled", "0")], &[("mptcp.enabled", "1")]);
+    assert!(!conns[0].mptcp && !conns[1].mptcp);
+    // At 1 every connection speaks it.
+    let conns = two_uploads_on(&[], &[]);
+    assert!(conns[0].mptcp && conns[1].mptcp);
+}

@@ -92,7 +92,7 @@ fn hosts(mptcp: bool) -> (Runtime, Runtime) {
             seed: Some(seed),
             ..RuntimeConfig::default()
         };
-        config.mptcp.enabled = mptcp;
+        config.mptcp.enabled = mptcp.into();
         Runtime::start(vec![Interface::new(device, addr.parse().unwrap())], config)
     };
     (start(a, CLIENT, 1), start(b, SERVER, 2))

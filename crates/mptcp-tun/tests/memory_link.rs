@@ -219,7 +219,7 @@ async fn calls_fail_once_the_runtime_is_dropped() {
 
 fn with_mptcp(enabled: bool) -> RuntimeConfig {
     let mut config = RuntimeConfig::default();
-    config.mptcp.enabled = enabled;
+    config.mptcp.enabled = enabled.into();
     config
 }
 

@@ -416,7 +416,6 @@ impl Bench {
         };
         setup().map_err(|e| format!("routes for the kernel's second subflow: {e}"))?;
         let mut config = RuntimeConfig::default();
-        config.mptcp.enabled = true;
         config.mptcp.checksum = opts.checksum;
         let stack = OurStack::start(&topo, &PATHS, Loss::NONE, config)
             .map_err(|e| format!("our stack: {e}"))?;

@@ -1019,7 +1019,7 @@ fn a_kernel_mptcp_client_falls_back_against_our_server_with_mptcp_disabled() {
     let what = "kernel client, our server with MPTCP off";
     let size = 8 * MIB;
     let mut config = RuntimeConfig::default();
-    config.mptcp.enabled = false;
+    config.mptcp.enabled = false.into();
     let fallbacks = ["MPTcpExtMPCapableFallbackSYNACK"];
     let setup = Setup::new(TopologyBuilder::new("fbsrv"), &[1], config);
     let before = nstat(setup.kernel(), fallbacks[0]);

@@ -6,6 +6,10 @@
 //!   dropped (the firewall's counter says how many); the next goes without, the kernel's
 //!   MPTCP listener takes it as plain TCP (its peer reports `proto=mptcp-fallback` and
 //!   the kernel never counted an MP_CAPABLE SYN), and 1 MiB each way arrives intact.
+//! - `mptcp.enabled = 2`: our stack speaks MPTCP only on connections whose own settings ask
+//!   (`MptcpStream::connect_with`): to the same kernel MPTCP server, one connection with the
+//!   stack's settings is plain TCP (the kernel's socket fell back), the next, asking, is
+//!   MPTCP at both ends.
 //! - `limits.subflows`: our server allows one subflow beyond the first; a kernel client
 //!   with a `subflow` endpoint on its second address joins our initial address and the
 //!   address we announce. One join is refused (RST with MP_TCPRST "administratively
@@ -18,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use mptcp_interop::{Role, exchange, field, finish_kernel};
 use mptcp_proto::settings::Settings;
+use mptcp_proto::stack::MptcpEnabled;
 use mptcp_support::{MIB, Setup, describe_subflows, kernel_peer};
-use mptcp_tun::RuntimeConfig;
+use mptcp_tun::{MptcpStream, RuntimeConfig};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const TABLE: &str = "syn_firewall";
@@ -180,4 +185,37 @@ fn limits_subflows_refuses_the_kernels_join_beyond_it() {
         "{what}: {}",
         describe_subflows(&subflows)
     );
+}
+
+#[test]
+fn mptcp_enabled_2_speaks_mptcp_only_where_a_connection_asks() {
+    let config = config_with(&[("mptcp.enabled", "2")]);
+    let setup = Setup::new("enon2", 1, false, None, config);
+    for ask in [false, true] {
+        let what = format!("our client, mptcp.enabled=2, the connection asking: {ask}");
+        let peer = kernel_peer(MIB, MIB, LIMIT);
+        let opening = setup.open(Role::OurClient, &peer);
+        let handle = setup.stack.handle();
+        let mptcp = setup.run(&what, LIMIT, async {
+            let mut stream = if ask {
+                let mut own = handle.connection_config();
+                own.mptcp.enabled = MptcpEnabled::On;
+                MptcpStream::connect_with(&handle, opening.to, own).await
+            } else {
+                MptcpStream::connect(&handle, opening.to).await
+            }
+            .unwrap_or_else(|e| panic!("{what}: connect: {e}"));
+            let mptcp = stream.is_mptcp();
+            exchange(&what, &mut stream, Role::OurClient, MIB).await;
+            mptcp
+        });
+        let kernel_saw = if ask {
+            "proto=mptcp "
+        } else {
+            "proto=mptcp-fallback"
+        };
+        let line = finish_kernel(&what, &peer, opening.kernel, &[kernel_saw, "end=eof"]);
+        println!("{what}: ours MPTCP {mptcp}; {line}");
+        assert_eq!(mptcp, ask, "{what}");
+    }
 }

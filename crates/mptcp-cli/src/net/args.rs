@@ -406,7 +406,7 @@ mod tests {
             ErrorKind::ValueValidation
         );
         assert_eq!(
-            kind(&["--addr", "10.1.1.2/24", "--set", "mptcp.enabled=2", "h:1"]),
+            kind(&["--addr", "10.1.1.2/24", "--set", "mptcp.enabled=3", "h:1"]),
             ErrorKind::ValueValidation
         );
         assert_eq!(

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::process::Command;
 use std::time::Duration;
 
+use mptcp_proto::stack::MptcpEnabled;
 use mptcp_tun::{Handle, Interface, Runtime, RuntimeConfig, TunDevice, TunError};
 
 use super::args::NetArgs;
@@ -61,7 +62,7 @@ impl Host {
             whole_line: false,
             exit_code: 2,
         })?;
-        let mptcp = config.mptcp.enabled;
+        let mptcp = config.mptcp.enabled.is_on();
         let device = TunDevice::create(&net.tun, net.mtu).map_err(|e| match e {
             TunError::PermissionDenied(_) => SetupError::needs_root(command, &net.tun),
             TunError::Create { source, .. } => {
@@ -124,7 +125,7 @@ fn runtime_config(net: &NetArgs) -> Result<RuntimeConfig, ConfigError> {
         .settings()?
         .apply(&mut config.tcp, &mut config.mptcp);
     if net.tcp {
-        config.mptcp.enabled = false;
+        config.mptcp.enabled = MptcpEnabled::Off;
     }
     if net.checksum {
         config.mptcp.checksum = true;

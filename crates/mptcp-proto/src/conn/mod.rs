@@ -58,13 +58,41 @@ pub(crate) use limits::JoinRefusal;
 pub use limits::{CLOSED_HISTORY, SubflowTotals};
 pub use subflow::SubflowId;
 
+/// Whether a connection speaks MPTCP, after the seeds' `net.mptcp.mptcp_enabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MptcpEnabled {
+    /// Plain TCP, no MPTCP option is ever sent; as a stack's setting, also for connections
+    /// whose own settings ask for MPTCP (sysctl value 0).
+    Off,
+    /// Offer MPTCP on connections we open and accept it when offered (1).
+    On,
+    /// As a stack's setting: plain TCP, except for connections whose own settings
+    /// ([`ConnectionConfig`](crate::stack::ConnectionConfig)) say [`On`](Self::On) — the
+    /// seeds' value 2, for sockets that set `MPTCP_ENABLED`.
+    OnRequest,
+}
+
+impl MptcpEnabled {
+    /// Whether a connection with this setting speaks MPTCP.
+    pub fn is_on(self) -> bool {
+        self == Self::On
+    }
+}
+
+impl From<bool> for MptcpEnabled {
+    /// `true` is [`On`](Self::On), `false` [`Off`](Self::Off).
+    fn from(on: bool) -> Self {
+        if on { Self::On } else { Self::Off }
+    }
+}
+
 mod config {
+    use super::MptcpEnabled;
     /// MPTCP settings of a stack (after the `net.mptcp.*` settings of the Linux kernels).
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct MptcpConfig {
-        /// Offer MPTCP on connections we open and accept it on connections we are offered
-        /// (`false`: plain TCP, no MPTCP option is ever sent).
-        pub enabled: bool,
+        /// Whether connections offer and accept MPTCP (see [`MptcpEnabled`]).
+        pub enabled: MptcpEnabled,
         /// Ask for DSS checksums (RFC 8684 §3.3.1). They are used when either side asks.
         pub checksum: bool,
         /// Retransmissions of our SYN that still carry MP_CAPABLE; the ones after go
@@ -95,7 +123,7 @@ mod config {
         /// paths of a host with two addresses on each side) and 8 half-open joins.
         fn default() -> Self {
             Self {
-                enabled: true,
+                enabled: MptcpEnabled::On,
                 checksum: false,
                 syn_retries: 3,
                 path_manager: crate::pm::PathManagerChoice::default(),
@@ -334,7 +362,11 @@ impl MptcpConnection {
     /// Opens a connection: `tcp` is the first subflow in SYN-SENT. With MPTCP enabled its
     /// SYN offers MP_CAPABLE with the host's key (RFC 8684 §3.1).
     pub(crate) fn connect(cfg: &MptcpConfig, host: Host<'_>, tcp: TcpConnection) -> Self {
-        let mode = if cfg.enabled { Mode::Mptcp } else { Mode::Tcp };
+        let mode = if cfg.enabled.is_on() {
+            Mode::Mptcp
+        } else {
+            Mode::Tcp
+        };
         Self::new(Role::Client, mode, cfg, host, tcp)
     }
 
@@ -346,7 +378,7 @@ impl MptcpConnection {
         tcp: TcpConnection,
         capable: Option<u8>,
     ) -> Self {
-        let mode = if cfg.enabled && capable.is_some() {
+        let mode = if cfg.enabled.is_on() && capable.is_some() {
             Mode::Mptcp
         } else {
             Mode::Tcp

@@ -44,7 +44,7 @@ pub use table::SETTINGS;
 pub struct Settings {
     /// The settings [`set`](Self::set) was called for, which [`apply`](Self::apply) writes.
     given: Vec<&'static str>,
-    mptcp_enabled: bool,
+    mptcp_enabled: crate::conn::MptcpEnabled,
     checksum: bool,
     mptcp_syn_retries: u64,
     path_manager: &'static str,

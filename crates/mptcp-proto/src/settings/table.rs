@@ -2,6 +2,7 @@
 
 use super::{Kind, Setting, Value};
 use crate::cc::{CONTROLLERS, factory_by_name};
+use crate::conn::MptcpEnabled;
 use crate::pm::PATH_MANAGERS;
 use crate::sched::{BLEST_LAMBDA_RANGE, SCHEDULERS};
 
@@ -28,13 +29,26 @@ fn size(n: u64) -> usize {
 pub static SETTINGS: &[Setting] = &[
     Setting {
         name: "mptcp.enabled",
-        kind: Kind::Switch,
-        doc: "Offer MPTCP on connections we open and accept it when offered (0: plain TCP, no \
-              MPTCP option is ever sent)",
+        kind: Kind::Integer { min: 0, max: 2 },
+        doc: "Offer MPTCP on connections we open and accept it when offered: 0 never (plain \
+              TCP, even for connections that ask), 1 always, 2 only for connections whose own \
+              settings say 1",
         seeds: Some("net.mptcp.mptcp_enabled"),
         linux: Some("net.mptcp.enabled"),
-        get: |s| Value::Switch(s.mptcp_enabled),
-        set: |s, v| s.mptcp_enabled = v.switch(),
+        get: |s| {
+            Value::Integer(match s.mptcp_enabled {
+                MptcpEnabled::Off => 0,
+                MptcpEnabled::On => 1,
+                MptcpEnabled::OnRequest => 2,
+            })
+        },
+        set: |s, v| {
+            s.mptcp_enabled = match v.integer() {
+                0 => MptcpEnabled::Off,
+                1 => MptcpEnabled::On,
+                _ => MptcpEnabled::OnRequest,
+            }
+        },
         apply: |s, _, m| m.enabled = s.mptcp_enabled,
     },
     Setting {

@@ -7,7 +7,7 @@ use crate::stack::StackConfig;
 /// The fields of a configuration the settings write, for comparison.
 fn written(tcp: &TcpConfig, mptcp: &MptcpConfig) -> String {
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{:?} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         mptcp.enabled,
         mptcp.checksum,
         mptcp.syn_retries,
@@ -69,7 +69,7 @@ fn apply_writes_only_what_was_set() {
 fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     let mut settings = Settings::default();
     for (name, value) in [
-        ("mptcp.enabled", "0"),
+        ("mptcp.enabled", "2"),
         ("mptcp.checksum", "1"),
         ("mptcp.syn_retries", "1"),
         ("mptcp.path_manager", "default"),
@@ -103,7 +103,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     settings.apply(&mut config.tcp, &mut config.mptcp);
     assert_eq!(
         written(&config.tcp, &config.mptcp),
-        "false true 1 default blest 2 4 reno 65536 131072 131072 3 true false false false false"
+        "OnRequest true 1 default blest 2 4 reno 65536 131072 131072 3 true false false false false"
     );
 }
 
@@ -144,7 +144,7 @@ fn unknown_names_and_bad_values_are_refused_naming_what_is_valid() {
             "nonsense",
             "one of: default, roundrobin, redundant, blest, ecf, standby",
         ),
-        ("mptcp.enabled", "2", "0 or 1"),
+        ("mptcp.enabled", "3", "an integer from 0 to 2"),
         ("blest.lambda", "1.5", "a number from 1 to 1.3"),
         ("roundrobin.num_segments", "0", "an integer from 1 to 65535"),
         ("limits.subflows", "9", "an integer from 0 to 8"),

@@ -38,6 +38,7 @@ impl Stack {
         config: Arc<ConnectionConfig>,
     ) -> Result<ConnectionHandle, ConnectError> {
         self.now = self.now.max(now);
+        let config = self.permitted(config);
         if remote.ip().is_unspecified() || remote.port() == 0 {
             return Err(ConnectError::InvalidAddress);
         }

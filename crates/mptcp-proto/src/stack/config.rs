@@ -2,7 +2,7 @@
 
 use core::net::IpAddr;
 
-pub use crate::conn::MptcpConfig;
+pub use crate::conn::{MptcpConfig, MptcpEnabled};
 pub use crate::tcp::TcpConfig;
 
 pub use crate::interface::InterfaceId;

@@ -94,6 +94,7 @@ impl Stack {
         backlog: usize,
         config: Arc<ConnectionConfig>,
     ) -> Result<ListenerHandle, ListenError> {
+        let config = self.permitted(config);
         if !local.ip().is_unspecified() && self.iface_of(local.ip()).is_none() {
             return Err(ListenError::AddrNotAvailable);
         }
@@ -286,7 +287,7 @@ impl Stack {
             self.stats.syn_cookies_dropped += 1;
             return;
         }
-        let capable = syn_capable(syn).filter(|_| config.mptcp.enabled);
+        let capable = syn_capable(syn).filter(|_| config.mptcp.enabled.is_on());
         let terms = SynTerms::of(syn, &config.tcp, capable, config.mptcp.checksum);
         let peer_isn = syn.seq_number;
         let isn = self.cookies.isn(now, local, remote, peer_isn, terms);

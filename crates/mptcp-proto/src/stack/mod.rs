@@ -65,7 +65,8 @@ use rand_core::RngCore;
 
 pub use crate::conn::{CLOSED_HISTORY, SubflowId, SubflowInfo, SubflowTotals};
 pub use config::{
-    ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, StackConfig, TcpConfig,
+    ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, MptcpEnabled, StackConfig,
+    TcpConfig,
 };
 pub use events::{CloseReason, ConnEvent, Event, StackStats, Transmit};
 pub use handles::{
@@ -235,6 +236,18 @@ impl Stack {
                 return key;
             }
         }
+    }
+
+    /// `config` as the stack allows it: with MPTCP off for the whole stack
+    /// ([`MptcpEnabled::Off`]), a connection that asks for MPTCP gets plain TCP, as a socket
+    /// setting `MPTCP_ENABLED` does with the seeds' sysctl at 0.
+    fn permitted(&self, config: Arc<ConnectionConfig>) -> Arc<ConnectionConfig> {
+        if self.config.mptcp.enabled != MptcpEnabled::Off || !config.mptcp.enabled.is_on() {
+            return config;
+        }
+        let mut plain = (*config).clone();
+        plain.mptcp.enabled = MptcpEnabled::Off;
+        Arc::new(plain)
     }
 
     /// Wraps a first subflow into a connection with settings `config` and registers it under

@@ -142,7 +142,7 @@ pub fn config(tcp: TcpConfig, addr: &str) -> StackConfig {
     mptcp_config(
         tcp,
         MptcpConfig {
-            enabled: false,
+            enabled: mptcp_proto::stack::MptcpEnabled::Off,
             ..MptcpConfig::default()
         },
         addr,
