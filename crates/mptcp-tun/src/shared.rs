@@ -7,7 +7,7 @@
 //! it for one `send`, `recv`, `accept`, ... call. Anything that may leave output behind
 //! ([`Shared::kick`]) wakes the driver, which owns the devices and does the sending.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
@@ -32,9 +32,17 @@ pub(crate) struct ConnState {
     /// The connection's MPTCP events (subflows, addresses, priorities), the first
     /// [`MPTCP_EVENTS_KEPT`] of them.
     pub(crate) mptcp_events: Vec<ConnEvent>,
+    /// Events not yet taken by [`MptcpStream::next_event`](crate::MptcpStream::next_event),
+    /// at most [`MPTCP_EVENTS_KEPT`] (the oldest go first).
+    pub(crate) pending_events: VecDeque<ConnEvent>,
+    /// Events dropped from `pending_events` because nobody took them.
+    pub(crate) events_lost: u64,
+    /// The task waiting for the next event.
+    pub(crate) event_waiter: Option<Waker>,
 }
 
-/// How many MPTCP events a connection keeps for [`crate::MptcpStream::mptcp_events`].
+/// How many MPTCP events a connection keeps for [`crate::MptcpStream::mptcp_events`], and
+/// how many may wait for [`crate::MptcpStream::next_event`].
 pub(crate) const MPTCP_EVENTS_KEPT: usize = 256;
 
 /// The stack and the bookkeeping around it (under the lock).
@@ -71,15 +79,22 @@ impl Inner {
                         state.closed = Some(reason);
                         wake.extend(state.reader.take());
                         wake.extend(state.writer.take());
+                        wake.extend(state.event_waiter.take());
                     }
                 }
-                // Subflow and address events wake nobody: they are kept for
-                // `MptcpStream::mptcp_events`.
+                // Subflow and address events wake the task waiting for them, and the first
+                // ones stay for `MptcpStream::mptcp_events`.
                 Event::Mptcp(c, e) => {
-                    if let Some(state) = self.conns.get_mut(&c)
-                        && state.mptcp_events.len() < MPTCP_EVENTS_KEPT
-                    {
-                        state.mptcp_events.push(e);
+                    if let Some(state) = self.conns.get_mut(&c) {
+                        if state.mptcp_events.len() < MPTCP_EVENTS_KEPT {
+                            state.mptcp_events.push(e);
+                        }
+                        if state.pending_events.len() == MPTCP_EVENTS_KEPT {
+                            state.pending_events.pop_front();
+                            state.events_lost += 1;
+                        }
+                        state.pending_events.push_back(e);
+                        wake.extend(state.event_waiter.take());
                     }
                 }
             }
@@ -91,6 +106,7 @@ impl Inner {
         for state in self.conns.values_mut() {
             wake.extend(state.reader.take());
             wake.extend(state.writer.take());
+            wake.extend(state.event_waiter.take());
         }
         for waiter in self.listeners.values_mut() {
             wake.extend(waiter.take());

@@ -209,6 +209,50 @@ impl MptcpStream {
             .unwrap_or_default()
     }
 
+    /// Waits for the connection's next MPTCP event (a subflow established or closed, an
+    /// address announced or removed, a priority changed), oldest first; `None` once the
+    /// connection is over and every event was taken. Up to 256 events wait for a caller;
+    /// beyond that the oldest are dropped ([`events_lost`](Self::events_lost) counts them).
+    ///
+    /// ```no_run
+    /// # async fn watch(stream: &mptcp_tun::MptcpStream) {
+    /// while let Some(event) = stream.next_event().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub async fn next_event(&self) -> Option<ConnEvent> {
+        poll_fn(|cx| self.poll_next_event(cx)).await
+    }
+
+    /// [`next_event`](Self::next_event) as a poll: `Ready(Some(event))`, `Ready(None)` at
+    /// the end, or `Pending` with `cx`'s waker woken by the next event or the end.
+    pub fn poll_next_event(&self, cx: &mut Context<'_>) -> Poll<Option<ConnEvent>> {
+        let mut inner = self.shared.lock();
+        let stopped = self.shared.is_stopped();
+        let Some(state) = inner.conns.get_mut(&self.conn) else {
+            return Poll::Ready(None);
+        };
+        if let Some(event) = state.pending_events.pop_front() {
+            return Poll::Ready(Some(event));
+        }
+        if state.closed.is_some() || stopped {
+            return Poll::Ready(None);
+        }
+        state.event_waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Events dropped because nobody took them with [`next_event`](Self::next_event) while
+    /// 256 were waiting.
+    pub fn events_lost(&self) -> u64 {
+        self.shared
+            .lock()
+            .conns
+            .get(&self.conn)
+            .map_or(0, |s| s.events_lost)
+    }
+
     /// Opens a subflow from our address `local` to `remote` (MP_JOIN), as a backup if
     /// `backup`.
     pub fn open_subflow(

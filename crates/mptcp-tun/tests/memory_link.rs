@@ -330,3 +330,47 @@ async fn a_stream_and_a_listener_take_settings_of_their_own() {
     assert_eq!(accepted.scheduler(), Some("redundant"), "the listener's");
     assert_eq!(plain.scheduler(), Some("default"), "the runtime's");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_wake_the_task_that_waits_for_them_and_end_with_the_connection() {
+    use mptcp_proto::stack::ConnEvent;
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = client.handle();
+    let (stream, accepted) = tokio::join!(
+        MptcpStream::connect(&handle, server_addr(port)),
+        listener.accept()
+    );
+    let (mut stream, (mut accepted, _)) = (stream.unwrap(), accepted.unwrap());
+    // A byte each way: the connection is fully established, joins can follow.
+    stream.write_all(b"?").await.unwrap();
+    accepted.write_all(b"!").await.unwrap();
+    let mut byte = [0; 1];
+    stream.read_exact(&mut byte).await.unwrap();
+    accepted.read_exact(&mut byte).await.unwrap();
+    let first = timeout(LIMIT, stream.next_event()).await.unwrap();
+    let Some(ConnEvent::SubflowEstablished(first)) = first else {
+        panic!("first event {first:?}");
+    };
+    // A task waiting for the next event is woken by a subflow joined meanwhile.
+    let join = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream
+            .open_subflow(CLIENT.parse().unwrap(), server_addr(port), false)
+            .unwrap()
+    };
+    let (event, opened) = tokio::join!(timeout(LIMIT, stream.next_event()), join);
+    assert_eq!(event.unwrap(), Some(ConnEvent::SubflowEstablished(opened)));
+    assert_ne!(opened, first);
+    // Both ends close: the events end (after any subflow closings that came first).
+    drop(accepted);
+    stream.shutdown().await.unwrap();
+    while let Some(event) = timeout(LIMIT, stream.next_event()).await.unwrap() {
+        assert!(
+            matches!(event, ConnEvent::SubflowClosed { subflow, .. } if [first, opened].contains(&subflow)),
+            "{event:?}"
+        );
+    }
+    assert_eq!(stream.events_lost(), 0);
+}
