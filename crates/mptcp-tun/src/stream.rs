@@ -291,6 +291,40 @@ impl MptcpStream {
         self.shared.lock().stack.scheduler(self.conn)
     }
 
+    /// Changes the connection's path manager; the subflows the new one wants open at once.
+    pub fn set_path_manager(&self, choice: mptcp_proto::pm::PathManagerChoice) {
+        self.shared.lock().stack.set_path_manager(self.conn, choice);
+        self.shared.kick();
+    }
+
+    /// The connection's path manager.
+    pub fn path_manager(&self) -> Option<mptcp_proto::pm::PathManagerChoice> {
+        self.shared.lock().stack.path_manager(self.conn)
+    }
+
+    /// Gives every subflow, and those opened later, a congestion controller from
+    /// `factory` (e.g. `mptcp_proto::cc::factory_by_name("reno")`); each starts from the
+    /// controller's initial state.
+    pub fn set_congestion_control(
+        &self,
+        factory: Arc<dyn mptcp_proto::cc::CongestionControllerFactory>,
+    ) {
+        self.shared
+            .lock()
+            .stack
+            .set_congestion_control(self.conn, factory);
+        self.shared.kick();
+    }
+
+    /// Sets the most subflows beyond the first and the most half-open joins the connection
+    /// accepts from now on.
+    pub fn set_limits(&self, max_subflows: usize, max_half_open_joins: usize) {
+        self.shared
+            .lock()
+            .stack
+            .set_limits(self.conn, max_subflows, max_half_open_joins);
+    }
+
     /// Marks a subflow as backup (or regular again) and tells the peer (MP_PRIO). Returns
     /// false if there is no such subflow.
     pub fn set_backup(&self, subflow: SubflowId, backup: bool) -> bool {

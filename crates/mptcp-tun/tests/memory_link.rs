@@ -329,6 +329,18 @@ async fn a_stream_and_a_listener_take_settings_of_their_own() {
     assert_eq!(with_own.scheduler(), Some("roundrobin"));
     assert_eq!(accepted.scheduler(), Some("redundant"), "the listener's");
     assert_eq!(plain.scheduler(), Some("default"), "the runtime's");
+    // And changed while they run.
+    let reno = mptcp_proto::cc::factory_by_name("reno").unwrap();
+    plain.set_congestion_control(reno);
+    assert!(
+        plain
+            .subflows()
+            .iter()
+            .all(|s| s.tcp.congestion_control == "reno")
+    );
+    let passive = "default".parse().unwrap();
+    plain.set_path_manager(passive);
+    assert_eq!(plain.path_manager(), Some(passive));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -387,14 +387,7 @@ impl MptcpConnection {
             self.events.push_back(ConnEvent::PeerClosed);
         }
         if !self.pm_started && self.can_join() {
-            self.pm_started = true;
-            self.pm_actions(None);
-            // Addresses the peer announced before that (Linux's server sends its ADD_ADDR
-            // on a pure ACK without DSS, which can come before the DSS that makes our
-            // client's connection fully established) go to the path manager now.
-            for announced in self.remote_addrs.clone() {
-                self.pm_actions(Some(announced));
-            }
+            self.start_path_manager();
         }
         self.check_done();
     }

@@ -25,6 +25,7 @@ mod fail;
 mod input;
 mod join;
 mod limits;
+mod live;
 mod mapping;
 mod opportunistic;
 mod options;
@@ -218,6 +219,8 @@ pub struct MptcpConnection {
     /// See [`MptcpConfig::syn_retries`].
     syn_retries: u32,
     pm: Box<dyn PathManager>,
+    /// Which path manager `pm` is.
+    pm_choice: crate::pm::PathManagerChoice,
     /// The path manager has been told the connection is established.
     pm_started: bool,
     sched: Box<dyn Scheduler>,
@@ -321,6 +324,7 @@ impl MptcpConnection {
             max_half_open_joins: cfg.max_half_open_joins,
             syn_retries: cfg.syn_retries,
             pm: cfg.path_manager.build(),
+            pm_choice: cfg.path_manager,
             pm_started: false,
             sched: cfg.scheduler.build(),
             local_addrs,
@@ -824,19 +828,6 @@ pub struct SubflowInfo {
 }
 
 impl MptcpConnection {
-    /// Replaces the connection's scheduler with a fresh copy of `choice`; it decides where
-    /// every segment goes from the next one on (draft-scharf-mptcp-api REQ11 and REQ13: a
-    /// connection's scheduling policy set while it runs). Data already handed to subflows
-    /// stays where it is.
-    pub fn set_scheduler(&mut self, choice: &crate::sched::SchedulerChoice) {
-        self.sched = choice.build();
-    }
-
-    /// The name of the connection's scheduler.
-    pub fn scheduler(&self) -> &'static str {
-        self.sched.name()
-    }
-
     /// Sets our priority of a subflow (MP_PRIO, RFC 8684 §3.3.8): a backup subflow carries
     /// data only when no other works. Returns false if there is no such subflow.
     pub fn set_backup(&mut self, subflow: SubflowId, backup: bool) -> bool {

@@ -53,6 +53,7 @@ mod events;
 mod handles;
 mod input;
 mod listen;
+mod live;
 mod output;
 mod paths;
 

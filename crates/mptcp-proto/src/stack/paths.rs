@@ -9,7 +9,6 @@ use thiserror::Error;
 
 use super::{ConnectionHandle, InterfaceId, Stack};
 use crate::conn::{JoinRefusal, JoinSyn, SubflowId, SubflowInfo, SubflowTotals};
-use crate::sched::SchedulerChoice;
 use crate::tcp::TcpConnection;
 use crate::time::Instant;
 use crate::wire::TcpRepr;
@@ -165,22 +164,6 @@ impl Stack {
     /// Counters summed over every subflow the connection has had, those gone included.
     pub fn subflow_totals(&self, conn: ConnectionHandle) -> Option<SubflowTotals> {
         self.conns.get(&conn.0).map(|e| e.conn.totals())
-    }
-
-    /// Changes the scheduler of a live connection (see
-    /// [`MptcpConnection::set_scheduler`](crate::conn::MptcpConnection::set_scheduler)).
-    /// Returns false if there is no such connection.
-    pub fn set_scheduler(&mut self, conn: ConnectionHandle, choice: &SchedulerChoice) -> bool {
-        let Some(entry) = self.conns.get_mut(&conn.0) else {
-            return false;
-        };
-        entry.conn.set_scheduler(choice);
-        true
-    }
-
-    /// The name of a connection's scheduler, if there is such a connection.
-    pub fn scheduler(&self, conn: ConnectionHandle) -> Option<&'static str> {
-        self.conns.get(&conn.0).map(|e| e.conn.scheduler())
     }
 
     /// Asks the peer to use a subflow only as a backup, or as a regular one again

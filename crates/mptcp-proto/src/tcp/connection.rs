@@ -5,6 +5,7 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::autotune::{Autotune, TuneRtts};
 use super::config::TcpConfig;
@@ -15,7 +16,7 @@ use super::ring::ByteRing;
 use super::rtt::{ReceiverRtt, RttEstimator};
 use super::scoreboard::Scoreboard;
 use super::state::{CloseReason, TcpEvent, TcpState};
-use crate::cc::{CcContext, CongestionController};
+use crate::cc::{CcContext, CongestionController, CongestionControllerFactory};
 use crate::time::Instant;
 use crate::wire::{SeqNum, TcpOption};
 
@@ -501,6 +502,17 @@ impl TcpConnection {
         self.syn_pending = false;
         self.probe = None;
         self.ack_now = false;
+    }
+
+    /// Replaces the congestion controller with a fresh one from `factory` (and the
+    /// configuration's, for a later restart), starting from its initial state.
+    pub(crate) fn set_congestion_control(
+        &mut self,
+        now: Instant,
+        factory: &Arc<dyn CongestionControllerFactory>,
+    ) {
+        self.cfg.congestion_control = factory.clone();
+        self.cc = factory.build(now, self.smss());
     }
 
     /// A snapshot of the connection (like `TCP_INFO`).
