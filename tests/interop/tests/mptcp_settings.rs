@@ -15,16 +15,20 @@
 //!   address we announce. One join is refused (RST with MP_TCPRST "administratively
 //!   prohibited"): the kernel sent two join SYNs and got one SYN/ACK, and its connection
 //!   has one extra subflow, as ours has; 8 MiB each way arrive intact.
+//! - `limits.add_addr_accepted`: a kernel server on three paths announces its two other
+//!   addresses; our client accepting one echoes both (the kernel stops repeating them) and
+//!   joins one: two joins from our other addresses and one to an announced address.
 
 mod mptcp_support;
 
 use std::time::{Duration, Instant};
 
-use mptcp_interop::{Role, exchange, field, finish_kernel};
+use mptcp_interop::{Role, exchange, field, finish_kernel, recv_intact, write_pattern};
 use mptcp_proto::settings::Settings;
 use mptcp_proto::stack::MptcpEnabled;
 use mptcp_support::{MIB, Setup, describe_subflows, kernel_peer};
 use mptcp_tun::{MptcpStream, RuntimeConfig};
+use tokio::io::AsyncWriteExt;
 
 const LIMIT: Duration = Duration::from_secs(60);
 const TABLE: &str = "syn_firewall";
@@ -218,4 +222,42 @@ fn mptcp_enabled_2_speaks_mptcp_only_where_a_connection_asks() {
         println!("{what}: ours MPTCP {mptcp}; {line}");
         assert_eq!(mptcp, ask, "{what}");
     }
+}
+
+#[test]
+fn limits_add_addr_accepted_joins_one_of_the_kernels_two_announced_addresses() {
+    let what = "our client, limits.add_addr_accepted=1, a kernel server announcing two";
+    let config = config_with(&[("limits.add_addr_accepted", "1")]);
+    let setup = Setup::new("lmadd", 3, false, Some((8, 8)), config);
+    setup.kernel_endpoint(2, &["signal"]);
+    setup.kernel_endpoint(3, &["signal"]);
+    let peer = kernel_peer(MIB, 8 * MIB, LIMIT);
+    let opening = setup.open(Role::OurClient, &peer);
+    let subflows = setup.run(what, LIMIT, async {
+        let mut stream = opening.establish(&setup.stack.handle()).await;
+        assert!(stream.is_mptcp(), "{what}: not MPTCP");
+        let (_, recv_tag) = Role::OurClient.tags();
+        let sent = write_pattern(&mut stream, Role::OurClient.tags().0, 0, 8 * MIB, None).await;
+        sent.1.unwrap_or_else(|e| panic!("{what}: sending: {e}"));
+        // Everything the announcements lead to has happened by now.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let subflows = stream.subflows();
+        stream.shutdown().await.unwrap();
+        recv_intact(stream, recv_tag, MIB, what).await;
+        subflows
+    });
+    let received = format!("received={}", 8 * MIB);
+    let line = finish_kernel(what, &peer, opening.kernel, &[&received, "proto=mptcp "]);
+    let echoed = setup.counter("EchoAdd");
+    println!(
+        "{what}: kernel EchoAdd {echoed}\n{line}\nour subflows:\n{}",
+        describe_subflows(&subflows)
+    );
+    assert_eq!(echoed, 2, "{what}: both announcements echoed");
+    let to_announced = subflows
+        .iter()
+        .filter(|s| s.remote.ip() != setup.kernel_addr(1))
+        .count();
+    assert_eq!(to_announced, 1, "{what}: {}", describe_subflows(&subflows));
+    assert_eq!(field(&line, "extra_subflows"), Some("3"), "{what}: {line}");
 }

@@ -115,6 +115,10 @@ mod config {
         /// their SYN and wait for the third ACK). Joins beyond it are refused with
         /// MP_TCPRST "lack of resources".
         pub max_half_open_joins: usize,
+        /// The most addresses the peer announces (ADD_ADDR, RFC 8684 §3.4.1) that a
+        /// connection keeps and hands to its path manager (after Linux's `ip mptcp limits
+        /// set add_addr_accepted`); later announcements are echoed and ignored.
+        pub max_add_addr_accepted: usize,
     }
 
     impl Default for MptcpConfig {
@@ -131,6 +135,7 @@ mod config {
                 scheduler: crate::sched::SchedulerChoice::default(),
                 max_subflows: 8,
                 max_half_open_joins: 8,
+                max_add_addr_accepted: 8,
             }
         }
     }
@@ -218,6 +223,8 @@ pub struct MptcpConnection {
     max_half_open_joins: usize,
     /// See [`MptcpConfig::syn_retries`].
     syn_retries: u32,
+    /// See [`MptcpConfig::max_add_addr_accepted`].
+    max_add_addr_accepted: usize,
     pm: Box<dyn PathManager>,
     /// Which path manager `pm` is.
     pm_choice: crate::pm::PathManagerChoice,
@@ -323,6 +330,7 @@ impl MptcpConnection {
             max_subflows: cfg.max_subflows,
             max_half_open_joins: cfg.max_half_open_joins,
             syn_retries: cfg.syn_retries,
+            max_add_addr_accepted: cfg.max_add_addr_accepted,
             pm: cfg.path_manager.build(),
             pm_choice: cfg.path_manager,
             pm_started: false,

@@ -231,7 +231,11 @@ impl MptcpConnection {
             self.signals.echoes.push_back((a.addr_id, a.addr, a.port));
         }
         self.request_ack();
-        if self.remote_addrs.iter().any(|r| r.0 == a.addr_id) {
+        if self.remote_addrs.iter().any(|r| r.0 == a.addr_id)
+            || self.remote_addrs.len() >= self.max_add_addr_accepted
+        {
+            // Known, or beyond what we accept: echoed (the peer stops repeating it) and
+            // nothing more, as Linux does past `add_addr_accepted`.
             return;
         }
         self.remote_addrs.push((a.addr_id, a.addr, a.port));

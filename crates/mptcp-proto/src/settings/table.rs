@@ -172,6 +172,17 @@ pub static SETTINGS: &[Setting] = &[
         apply: |s, _, m| m.max_half_open_joins = size(s.half_open_joins),
     },
     Setting {
+        name: "limits.add_addr_accepted",
+        kind: Kind::Integer { min: 0, max: 8 },
+        doc: "Most addresses the peer announces that a connection keeps and hands to its path \
+              manager; later ones are echoed and ignored",
+        seeds: None,
+        linux: Some("ip mptcp limits set add_addr_accepted"),
+        get: |s| Value::Integer(s.add_addr_accepted),
+        set: |s, v| s.add_addr_accepted = v.integer(),
+        apply: |s, _, m| m.max_add_addr_accepted = size(s.add_addr_accepted),
+    },
+    Setting {
         name: "tcp.send_buffer",
         kind: BUFFER,
         doc: "Send buffer a connection starts with, bytes (it grows with the windows; the TUN \
