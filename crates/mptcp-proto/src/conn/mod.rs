@@ -122,10 +122,13 @@ mod config {
     }
 
     impl Default for MptcpConfig {
-        /// MPTCP on, no checksums (like Linux's `checksum_enabled=0`), the "simple" path
-        /// manager and the "default" (minimum-RTT) scheduler, at most 8 subflows beyond the
-        /// first (Linux's largest `subflows` limit: its default of 2 would refuse the four
-        /// paths of a host with two addresses on each side) and 8 half-open joins.
+        /// MPTCP on, no checksums (like Linux's `checksum_enabled=0`), 3 MP_CAPABLE SYN
+        /// retransmissions (the seeds' `mptcp_syn_retries`), the "simple" path manager and
+        /// the "default" (minimum-RTT) scheduler, at most 8 subflows beyond the first
+        /// (Linux's largest `subflows` limit: its default of 2 would refuse the four paths of
+        /// a host with two addresses on each side), 8 half-open joins and 8 announced
+        /// addresses accepted (Linux's default 0 would never join one). docs/settings.md
+        /// lists them all.
         fn default() -> Self {
             Self {
                 enabled: MptcpEnabled::On,
