@@ -5,7 +5,7 @@
 mod common;
 
 use common::assert_all_intact;
-use common::two_paths::{PathSpec, two_paths};
+use common::two_paths::{PathSpec, per_path, two_paths};
 use core::time::Duration;
 
 use mptcp_proto::time::Instant;
@@ -29,24 +29,12 @@ fn run_one(scenario: &Scenario, bytes: u64) -> ConnectionReport {
 /// Payload bytes each path delivered to the server (acknowledged by the client's
 /// subflows on it): [a, b].
 fn acked_per_path(conn: &ConnectionReport) -> [u64; 2] {
-    ["10.0.1.", "10.0.2."].map(|prefix| {
-        conn.client_subflows
-            .iter()
-            .filter(|s| s.local.ip().to_string().starts_with(prefix))
-            .map(|s| s.tcp.bytes_acked)
-            .sum()
-    })
+    per_path(conn, |t| t.bytes_acked)
 }
 
 /// Payload bytes each path brought to the client, in order: [a, b].
 fn received_per_path(conn: &ConnectionReport) -> [u64; 2] {
-    ["10.0.1.", "10.0.2."].map(|prefix| {
-        conn.client_subflows
-            .iter()
-            .filter(|s| s.local.ip().to_string().starts_with(prefix))
-            .map(|s| s.tcp.bytes_received)
-            .sum()
-    })
+    per_path(conn, |t| t.bytes_received)
 }
 
 /// Samples every 100 ms.

@@ -111,3 +111,18 @@ queue = {{ packets = {} }}
     }
     text
 }
+
+/// A counter of the client's subflows of `conn`, summed per path of [`two_paths`]: [a, b]
+/// (e.g. `|t| t.bytes_acked`: what each path delivered to the server).
+pub fn per_path(
+    conn: &mptcp_sim::ConnectionReport,
+    counter: impl Fn(&mptcp_proto::tcp::TcpInfo) -> u64,
+) -> [u64; 2] {
+    ["10.0.1.", "10.0.2."].map(|prefix| {
+        conn.client_subflows
+            .iter()
+            .filter(|s| s.local.ip().to_string().starts_with(prefix))
+            .map(|s| counter(&s.tcp))
+            .sum()
+    })
+}
