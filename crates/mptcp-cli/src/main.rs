@@ -192,15 +192,23 @@ struct DecodeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo(args) => run_demo(&args),
+        Command::Demo(args) => {
+            print_records("demo", &args.settings, false);
+            run_demo(&args)
+        }
         Command::Decode(args) => decode(&args),
-        Command::Sim(args) => simulate(&args),
+        Command::Sim(args) => {
+            print_records("sim", &args.settings, false);
+            simulate(&args)
+        }
         Command::Connect(args) => {
             validate("connect", &args.data);
+            print_records("connect", &args.net.settings, true);
             ExitCode::from(net::connect(&args))
         }
         Command::Listen(args) => {
             validate("listen", &args.data);
+            print_records("listen", &args.net.settings, true);
             ExitCode::from(net::listen(&args))
         }
         Command::Settings(args) => show_settings(&args),
@@ -215,6 +223,28 @@ fn usage_error(name: &str, kind: ErrorKind, message: impl std::fmt::Display) -> 
         .find_subcommand_mut(name)
         .expect("every command is a subcommand");
     command.error(kind, message).exit()
+}
+
+/// Prints the stack's records on standard error at the level `mptcp.debug` asks (warnings
+/// only at 0, DEBUG at 1, TRACE at 2), with the wall-clock time if `wall_time` (a
+/// simulation's time is not the wall clock's).
+fn print_records(name: &str, settings: &SettingsArgs, wall_time: bool) {
+    let settings = settings
+        .settings()
+        .unwrap_or_else(|error| settings_error(name, error));
+    let level = match settings.get("mptcp.debug").as_deref() {
+        Ok("1") => tracing_subscriber::filter::LevelFilter::DEBUG,
+        Ok("2") => tracing_subscriber::filter::LevelFilter::TRACE,
+        _ => tracing_subscriber::filter::LevelFilter::WARN,
+    };
+    let records = tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_max_level(level);
+    if wall_time {
+        records.init();
+    } else {
+        records.without_time().init();
+    }
 }
 
 /// Exits with a usage error if the settings of `mptcp NAME` cannot be used.

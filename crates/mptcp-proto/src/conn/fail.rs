@@ -100,6 +100,8 @@ impl MptcpConnection {
     }
 
     fn send_mp_fail(&mut self, index: usize, dsn: DataSeq) {
+        let id = self.subflows[index].id;
+        self.note(Some(id), format_args!("MP_FAIL at data sequence {}", dsn.0));
         let sf = &mut self.subflows[index];
         sf.mp_fail = Some(dsn);
         sf.tcp.ack_now = true;
@@ -241,6 +243,7 @@ impl MptcpConnection {
         if self.close_reason.is_some() {
             return;
         }
+        self.note(None, format_args!("reset, MP_TCPRST reason {reason}"));
         for sf in &mut self.subflows {
             sf.reset_reason = Some(reason);
         }

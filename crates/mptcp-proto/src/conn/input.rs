@@ -322,6 +322,8 @@ impl MptcpConnection {
     /// Falls back to TCP on subflow `index` (RFC 8684 §3.7): no more options; its bytes map
     /// one to one from here on.
     pub(super) fn fall_back(&mut self, index: usize) {
+        let id = self.subflows[index].id;
+        self.note(Some(id), format_args!("falls back to TCP (RFC 8684 §3.7)"));
         self.mode = Mode::Tcp;
         self.fully_established = true;
         let sf = &mut self.subflows[index];
@@ -403,6 +405,11 @@ impl MptcpConnection {
             && sf.tcp.state() == crate::tcp::TcpState::SynSent
             && sf.tcp.stats.retransmits > u64::from(self.syn_retries)
         {
+            let retries = self.syn_retries;
+            self.note(
+                Some(sf.id),
+                format_args!("{retries} SYNs with MP_CAPABLE unanswered: the next goes without"),
+            );
             self.mode = Mode::Tcp;
         }
     }
@@ -425,6 +432,13 @@ impl MptcpConnection {
                 // one-segment window, and hold up the data level.
                 sf.potentially_failed = true;
                 sf.failed_until = sf.tcp.snd_nxt;
+                let id = sf.id;
+                self.note(
+                    Some(id),
+                    format_args!(
+                        "retransmission timeout: potentially failed, its data goes on the others"
+                    ),
+                );
                 self.reinject_from(index);
             }
         }

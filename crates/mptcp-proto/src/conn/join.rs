@@ -192,6 +192,8 @@ impl MptcpConnection {
 
     /// Resets subflow `index` with MP_TCPRST `reason` (RFC 8684 §3.6).
     pub(super) fn reset_subflow(&mut self, index: usize, reason: u8) {
+        let id = self.subflows[index].id;
+        self.note(Some(id), format_args!("reset, MP_TCPRST reason {reason}"));
         self.reinject_from(index);
         let sf = &mut self.subflows[index];
         sf.reset_reason = Some(reason);

@@ -26,6 +26,7 @@ mod input;
 mod join;
 mod limits;
 mod live;
+mod log;
 mod mapping;
 mod opportunistic;
 mod options;
@@ -119,6 +120,10 @@ mod config {
         /// connection keeps and hands to its path manager (after Linux's `ip mptcp limits
         /// set add_addr_accepted`); later announcements are echoed and ignored.
         pub max_add_addr_accepted: usize,
+        /// Records of what the connection and its subflows do, through `tracing` (the seeds'
+        /// `mptcp_debug`): 0 none, 1 at DEBUG (events, fallbacks, failures, resets), 2 also
+        /// at TRACE (re-injections). Each names the connection (our token) and the subflow.
+        pub debug: u8,
     }
 
     impl Default for MptcpConfig {
@@ -139,6 +144,7 @@ mod config {
                 max_subflows: 8,
                 max_half_open_joins: 8,
                 max_add_addr_accepted: 8,
+                debug: 0,
             }
         }
     }
@@ -228,6 +234,8 @@ pub struct MptcpConnection {
     syn_retries: u32,
     /// See [`MptcpConfig::max_add_addr_accepted`].
     max_add_addr_accepted: usize,
+    /// See [`MptcpConfig::debug`].
+    debug: u8,
     pm: Box<dyn PathManager>,
     /// Which path manager `pm` is.
     pm_choice: crate::pm::PathManagerChoice,
@@ -334,6 +342,7 @@ impl MptcpConnection {
             max_half_open_joins: cfg.max_half_open_joins,
             syn_retries: cfg.syn_retries,
             max_add_addr_accepted: cfg.max_add_addr_accepted,
+            debug: cfg.debug,
             pm: cfg.path_manager.build(),
             pm_choice: cfg.path_manager,
             pm_started: false,
@@ -454,7 +463,9 @@ impl MptcpConnection {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<ConnEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        self.note_event(&event);
+        Some(event)
     }
 
     /// The next subflow the path manager wants opened.

@@ -41,6 +41,11 @@ impl MptcpConnection {
             return;
         }
         let una = self.snd_una;
+        let id = self.subflows[index].id;
+        self.detail(
+            Some(id),
+            format_args!("re-injecting what it holds above data sequence {}", una.0),
+        );
         for (dsn, len) in self.subflows[index].tx.ranges() {
             let range = Reinjection {
                 dsn,

@@ -236,6 +236,13 @@ impl MptcpConnection {
         {
             // Known, or beyond what we accept: echoed (the peer stops repeating it) and
             // nothing more, as Linux does past `add_addr_accepted`.
+            self.note(
+                None,
+                format_args!(
+                    "ADD_ADDR {} ({}) known or beyond the limit: echoed only",
+                    a.addr_id, a.addr
+                ),
+            );
             return;
         }
         self.remote_addrs.push((a.addr_id, a.addr, a.port));

@@ -73,6 +73,18 @@ pub static SETTINGS: &[Setting] = &[
         apply: |s, _, m| m.syn_retries = u32::try_from(s.mptcp_syn_retries).unwrap_or(u32::MAX),
     },
     Setting {
+        name: "mptcp.debug",
+        kind: Kind::Integer { min: 0, max: 2 },
+        doc: "Records of what connections and subflows do, through tracing: 0 none, 1 at \
+              DEBUG (events, fallbacks, failures, resets), 2 also at TRACE; the commands print \
+              them on standard error",
+        seeds: Some("net.mptcp.mptcp_debug"),
+        linux: None,
+        get: |s| Value::Integer(s.debug),
+        set: |s, v| s.debug = v.integer(),
+        apply: |s, _, m| m.debug = u8::try_from(s.debug).unwrap_or(u8::MAX),
+    },
+    Setting {
         name: "mptcp.path_manager",
         kind: Kind::Name(PATH_MANAGERS),
         doc: "Which subflows a connection opens and which addresses it announces",

@@ -7,10 +7,11 @@ use crate::stack::StackConfig;
 /// The fields of a configuration the settings write, for comparison.
 fn written(tcp: &TcpConfig, mptcp: &MptcpConfig) -> String {
     format!(
-        "{:?} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{:?} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         mptcp.enabled,
         mptcp.checksum,
         mptcp.syn_retries,
+        mptcp.debug,
         mptcp.path_manager.name(),
         mptcp.scheduler.name(),
         mptcp.max_subflows,
@@ -73,6 +74,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
         ("mptcp.enabled", "2"),
         ("mptcp.checksum", "1"),
         ("mptcp.syn_retries", "1"),
+        ("mptcp.debug", "2"),
         ("mptcp.path_manager", "default"),
         ("mptcp.scheduler", "blest"),
         ("roundrobin.num_segments", "3"),
@@ -98,14 +100,14 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     }
     assert_eq!(
         SETTINGS.len(),
-        22,
+        23,
         "a new setting needs a line in this test (and in docs/settings.md)"
     );
     let mut config = StackConfig::default();
     settings.apply(&mut config.tcp, &mut config.mptcp);
     assert_eq!(
         written(&config.tcp, &config.mptcp),
-        "OnRequest true 1 default blest 2 4 1 reno 65536 131072 131072 3 true false false false false"
+        "OnRequest true 1 2 default blest 2 4 1 reno 65536 131072 131072 3 true false false false false"
     );
 }
 
