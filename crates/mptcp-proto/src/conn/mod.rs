@@ -120,6 +120,11 @@ mod config {
         /// connection keeps and hands to its path manager (after Linux's `ip mptcp limits
         /// set add_addr_accepted`); later announcements are echoed and ignored.
         pub max_add_addr_accepted: usize,
+        /// How long one of our ADD_ADDRs waits for the peer's echo before it goes again
+        /// (RFC 8684 §3.4.1; five tries in all). Linux's `add_addr_timeout` is 120 s; 2 s
+        /// lets an announcement lost with its segment reach the peer while the connection
+        /// is young.
+        pub add_addr_timeout: core::time::Duration,
         /// Records of what the connection and its subflows do, through `tracing` (the seeds'
         /// `mptcp_debug`): 0 none, 1 at DEBUG (events, fallbacks, failures, resets), 2 also
         /// at TRACE (re-injections). Each names the connection (our token) and the subflow.
@@ -144,6 +149,7 @@ mod config {
                 max_subflows: 8,
                 max_half_open_joins: 8,
                 max_add_addr_accepted: 8,
+                add_addr_timeout: super::signal::ANNOUNCE_TIMEOUT,
                 debug: 0,
             }
         }
@@ -349,7 +355,7 @@ impl MptcpConnection {
             sched: cfg.scheduler.build(),
             local_addrs,
             remote_addrs: Vec::new(),
-            signals: Signals::default(),
+            signals: Signals::new(cfg.add_addr_timeout),
             requests: VecDeque::new(),
             tx_cursor: 0,
             reinject: VecDeque::new(),

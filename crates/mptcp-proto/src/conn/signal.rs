@@ -14,8 +14,9 @@ use crate::time::Instant;
 use crate::wire::MptcpOption;
 use crate::wire::mptcp::AddAddr;
 
-/// How long an ADD_ADDR waits for its echo before it is sent again.
-const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an ADD_ADDR waits for its echo before it is sent again, by default
+/// ([`MptcpConfig::add_addr_timeout`](super::MptcpConfig::add_addr_timeout)).
+pub(crate) const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How many times an ADD_ADDR is sent before we give up on its echo.
 const ANNOUNCE_TRIES: u8 = 5;
 
@@ -43,8 +44,10 @@ pub(crate) struct Announce {
 }
 
 /// Signalling options waiting for a segment to ride on.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Signals {
+    /// How long an ADD_ADDR waits for its echo.
+    pub(crate) announce_timeout: Duration,
     /// Our ADD_ADDRs not yet echoed.
     pub(crate) announce: Vec<Announce>,
     /// Echoes of the peer's ADD_ADDRs to send: id, address, port.
@@ -54,6 +57,16 @@ pub(crate) struct Signals {
 }
 
 impl Signals {
+    /// Nothing to send; ADD_ADDRs wait `announce_timeout` for their echo.
+    pub(crate) fn new(announce_timeout: Duration) -> Self {
+        Self {
+            announce_timeout,
+            announce: Vec::new(),
+            echoes: VecDeque::new(),
+            remove: Vec::new(),
+        }
+    }
+
     /// Whether something waits to be sent.
     pub(crate) fn pending(&self) -> bool {
         !self.echoes.is_empty() || !self.remove.is_empty() || self.next_announce().is_some()
@@ -120,7 +133,7 @@ impl Signals {
         for a in &mut self.announce {
             match a.sent_at {
                 None if !a.due => a.sent_at = Some(now),
-                Some(at) if now >= at + ANNOUNCE_TIMEOUT && a.tries < ANNOUNCE_TRIES => {
+                Some(at) if now >= at + self.announce_timeout && a.tries < ANNOUNCE_TRIES => {
                     a.due = true;
                 }
                 _ => {}
@@ -135,7 +148,7 @@ impl Signals {
         self.announce
             .iter()
             .filter(|a| !a.due && a.tries < ANNOUNCE_TRIES)
-            .filter_map(|a| a.sent_at.map(|at| at + ANNOUNCE_TIMEOUT))
+            .filter_map(|a| a.sent_at.map(|at| at + self.announce_timeout))
             .min()
     }
 }
@@ -287,7 +300,7 @@ mod tests {
     /// one: ours go one at a time, the next once the previous is echoed.
     #[test]
     fn announcements_go_one_at_a_time() {
-        let mut s = Signals::default();
+        let mut s = Signals::new(ANNOUNCE_TIMEOUT);
         for (id, addr) in [(2, "10.1.2.2"), (3, "10.1.3.2")] {
             s.announce.push(Announce {
                 id,

@@ -1,5 +1,7 @@
 //! Every setting, in the order `mptcp settings` lists them.
 
+use core::time::Duration;
+
 use super::{Kind, Setting, Value};
 use crate::cc::{CONTROLLERS, factory_by_name};
 use crate::conn::MptcpEnabled;
@@ -193,6 +195,17 @@ pub static SETTINGS: &[Setting] = &[
         get: |s| Value::Integer(s.add_addr_accepted),
         set: |s, v| s.add_addr_accepted = v.integer(),
         apply: |s, _, m| m.max_add_addr_accepted = size(s.add_addr_accepted),
+    },
+    Setting {
+        name: "mptcp.add_addr_timeout",
+        kind: Kind::Integer { min: 1, max: 3600 },
+        doc: "Seconds one of our ADD_ADDRs waits for the peer's echo before it goes again (five \
+              tries)",
+        seeds: None,
+        linux: Some("net.mptcp.add_addr_timeout"),
+        get: |s| Value::Integer(s.add_addr_timeout),
+        set: |s, v| s.add_addr_timeout = v.integer(),
+        apply: |s, _, m| m.add_addr_timeout = Duration::from_secs(s.add_addr_timeout),
     },
     Setting {
         name: "tcp.send_buffer",
