@@ -323,3 +323,29 @@ fn closing_with_unread_data_or_receiving_after_close_is_a_fastclose() {
         p.has_event(0, Event::Closed(a, CloseReason::Reset))
     }));
 }
+
+/// `mptcp.close_timeout`: A closes while the path to B is gone both ways; its DATA_FIN and
+/// FIN go unanswered. TCP would retransmit for minutes; after the close timeout (5 s here)
+/// A aborts the connection and holds nothing.
+#[test]
+fn a_closed_connection_whose_peer_vanished_is_aborted_after_close_timeout() {
+    let a_mptcp = MptcpConfig {
+        close_timeout: Duration::from_secs(5),
+        ..MptcpConfig::default()
+    };
+    let wire = WireConfig {
+        delay: Duration::from_millis(5),
+        ..WireConfig::default()
+    };
+    let mut p = Pair::mptcp(TcpConfig::default(), a_mptcp, MptcpConfig::default(), wire);
+    let (a, _b) = p.connected();
+    p.blackhole = [true, true];
+    p.a().close(a);
+    p.run_for(Duration::from_millis(4900));
+    assert!(
+        p.a().open_subflows() > 0,
+        "still closing before the timeout"
+    );
+    p.run_for(Duration::from_millis(200));
+    assert_eq!(p.a().open_subflows(), 0, "aborted at the timeout");
+}

@@ -125,6 +125,11 @@ mod config {
         /// lets an announcement lost with its segment reach the peer while the connection
         /// is young.
         pub add_addr_timeout: core::time::Duration,
+        /// How long a connection the application closed may take to finish closing (the
+        /// peer acknowledging our DATA_FIN and FINs) before it is aborted with MP_FASTCLOSE
+        /// and RST (Linux's `close_timeout`, 60 s): a peer that vanished holds nothing for
+        /// the minutes TCP would retransmit.
+        pub close_timeout: core::time::Duration,
         /// Records of what the connection and its subflows do, through `tracing` (the seeds'
         /// `mptcp_debug`): 0 none, 1 at DEBUG (events, fallbacks, failures, resets), 2 also
         /// at TRACE (re-injections). Each names the connection (our token) and the subflow.
@@ -150,6 +155,7 @@ mod config {
                 max_half_open_joins: 8,
                 max_add_addr_accepted: 8,
                 add_addr_timeout: super::signal::ANNOUNCE_TIMEOUT,
+                close_timeout: core::time::Duration::from_secs(60),
                 debug: 0,
             }
         }
@@ -242,6 +248,9 @@ pub struct MptcpConnection {
     max_add_addr_accepted: usize,
     /// See [`MptcpConfig::debug`].
     debug: u8,
+    /// When a connection the application closed is aborted if it has not finished
+    /// closing ([`MptcpConfig::close_timeout`]).
+    close_deadline: Option<Instant>,
     pm: Box<dyn PathManager>,
     /// Which path manager `pm` is.
     pm_choice: crate::pm::PathManagerChoice,
@@ -349,6 +358,7 @@ impl MptcpConnection {
             syn_retries: cfg.syn_retries,
             max_add_addr_accepted: cfg.max_add_addr_accepted,
             debug: cfg.debug,
+            close_deadline: None,
             pm: cfg.path_manager.build(),
             pm_choice: cfg.path_manager,
             pm_started: false,

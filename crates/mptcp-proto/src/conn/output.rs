@@ -362,11 +362,25 @@ impl MptcpConnection {
             .chain(self.data_rto_at)
             .chain(self.mp_fail_deadline())
             .chain(self.signals.next_timeout())
+            .chain(self.close_deadline.filter(|_| self.close_reason.is_none()))
             .min()
+    }
+
+    /// The application closed the connection at `now`: if it has not finished closing
+    /// `timeout` later, it is aborted ([`MptcpConfig::close_timeout`](crate::conn::MptcpConfig::close_timeout)).
+    pub(crate) fn close_within(&mut self, now: Instant, timeout: core::time::Duration) {
+        self.close_deadline.get_or_insert(now + timeout);
     }
 
     /// Runs the timers due at `now`.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if self.close_reason.is_none() && self.close_deadline.is_some_and(|t| t <= now) {
+            self.note(
+                None,
+                format_args!("still closing at close_timeout: aborted"),
+            );
+            self.abort();
+        }
         for index in 0..self.subflows.len() {
             if self.subflows[index]
                 .tcp

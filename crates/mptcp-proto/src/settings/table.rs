@@ -208,6 +208,17 @@ pub static SETTINGS: &[Setting] = &[
         apply: |s, _, m| m.add_addr_timeout = Duration::from_secs(s.add_addr_timeout),
     },
     Setting {
+        name: "mptcp.close_timeout",
+        kind: Kind::Integer { min: 1, max: 3600 },
+        doc: "Seconds a connection the application closed may take to finish closing before \
+              it is aborted (MP_FASTCLOSE and RST)",
+        seeds: None,
+        linux: Some("net.mptcp.close_timeout"),
+        get: |s| Value::Integer(s.close_timeout),
+        set: |s, v| s.close_timeout = v.integer(),
+        apply: |s, _, m| m.close_timeout = Duration::from_secs(s.close_timeout),
+    },
+    Setting {
         name: "tcp.send_buffer",
         kind: BUFFER,
         doc: "Send buffer a connection starts with, bytes (it grows with the windows; the TUN \

@@ -7,7 +7,7 @@ use crate::stack::StackConfig;
 /// The fields of a configuration the settings write, for comparison.
 fn written(tcp: &TcpConfig, mptcp: &MptcpConfig) -> String {
     format!(
-        "{:?} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{:?} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         mptcp.enabled,
         mptcp.checksum,
         mptcp.syn_retries,
@@ -18,6 +18,7 @@ fn written(tcp: &TcpConfig, mptcp: &MptcpConfig) -> String {
         mptcp.max_half_open_joins,
         mptcp.max_add_addr_accepted,
         mptcp.add_addr_timeout.as_secs(),
+        mptcp.close_timeout.as_secs(),
         tcp.congestion_control.name(),
         tcp.send_buffer,
         tcp.recv_buffer,
@@ -87,6 +88,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
         ("limits.half_open_joins", "4"),
         ("limits.add_addr_accepted", "1"),
         ("mptcp.add_addr_timeout", "5"),
+        ("mptcp.close_timeout", "7"),
         ("tcp.send_buffer", "65536"),
         ("tcp.recv_buffer", "131072"),
         ("tcp.recv_buffer_max", "131072"),
@@ -102,14 +104,14 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     }
     assert_eq!(
         SETTINGS.len(),
-        24,
+        25,
         "a new setting needs a line in this test (and in docs/settings.md)"
     );
     let mut config = StackConfig::default();
     settings.apply(&mut config.tcp, &mut config.mptcp);
     assert_eq!(
         written(&config.tcp, &config.mptcp),
-        "OnRequest true 1 2 default blest 2 4 1 5 reno 65536 131072 131072 3 true false false false false"
+        "OnRequest true 1 2 default blest 2 4 1 5 7 reno 65536 131072 131072 3 true false false false false"
     );
 }
 

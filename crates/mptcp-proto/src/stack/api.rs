@@ -132,9 +132,12 @@ impl Stack {
     /// handshake runs on its own and ends with [`Event::Closed`]. Unread received data turns
     /// it into an abort.
     pub fn close(&mut self, conn: ConnectionHandle) {
+        let now = self.now;
         if let Some(entry) = self.entry(conn) {
             entry.released = true;
             entry.conn.close();
+            let timeout = entry.config.mptcp.close_timeout;
+            entry.conn.close_within(now, timeout);
             self.after(conn.0);
         }
     }
