@@ -75,6 +75,17 @@ pub static SETTINGS: &[Setting] = &[
         apply: |s, _, m| m.syn_retries = u32::try_from(s.mptcp_syn_retries).unwrap_or(u32::MAX),
     },
     Setting {
+        name: "mptcp.version",
+        kind: Kind::Name(&["1"]),
+        doc: "The MPTCP version offered and accepted: 1 (RFC 8684); version 0 (RFC 6824) is not \
+              spoken (today's Linux does not either), only decoded",
+        seeds: Some("net.mptcp.mptcp_version"),
+        linux: None,
+        get: |_| Value::Name("1"),
+        set: |_, _| {},
+        apply: |_, _, _| {},
+    },
+    Setting {
         name: "mptcp.debug",
         kind: Kind::Integer { min: 0, max: 2 },
         doc: "Records of what connections and subflows do, through tracing: 0 none, 1 at \

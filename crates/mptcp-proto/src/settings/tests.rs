@@ -76,6 +76,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
         ("mptcp.enabled", "2"),
         ("mptcp.checksum", "1"),
         ("mptcp.syn_retries", "1"),
+        ("mptcp.version", "1"),
         ("mptcp.debug", "2"),
         ("mptcp.path_manager", "default"),
         ("mptcp.scheduler", "blest"),
@@ -104,7 +105,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     }
     assert_eq!(
         SETTINGS.len(),
-        25,
+        26,
         "a new setting needs a line in this test (and in docs/settings.md)"
     );
     let mut config = StackConfig::default();
@@ -153,6 +154,7 @@ fn unknown_names_and_bad_values_are_refused_naming_what_is_valid() {
             "one of: default, roundrobin, redundant, blest, ecf, standby",
         ),
         ("mptcp.enabled", "3", "an integer from 0 to 2"),
+        ("mptcp.version", "0", "one of: 1"),
         ("blest.lambda", "1.5", "a number from 1 to 1.3"),
         ("roundrobin.num_segments", "0", "an integer from 1 to 65535"),
         ("limits.subflows", "9", "an integer from 0 to 8"),
