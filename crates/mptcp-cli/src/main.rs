@@ -193,22 +193,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => {
-            print_records("demo", &args.settings, false);
+            print_records("demo", &args.settings, Records::Simulated);
             run_demo(&args)
         }
         Command::Decode(args) => decode(&args),
         Command::Sim(args) => {
-            print_records("sim", &args.settings, false);
+            print_records("sim", &args.settings, Records::Simulated);
             simulate(&args)
         }
         Command::Connect(args) => {
             validate("connect", &args.data);
-            print_records("connect", &args.net.settings, true);
+            print_records("connect", &args.net.settings, Records::Real);
             ExitCode::from(net::connect(&args))
         }
         Command::Listen(args) => {
             validate("listen", &args.data);
-            print_records("listen", &args.net.settings, true);
+            print_records("listen", &args.net.settings, Records::Real);
             ExitCode::from(net::listen(&args))
         }
         Command::Settings(args) => show_settings(&args),
@@ -225,25 +225,36 @@ fn usage_error(name: &str, kind: ErrorKind, message: impl std::fmt::Display) -> 
     command.error(kind, message).exit()
 }
 
-/// Prints the stack's records on standard error at the level `mptcp.debug` asks (warnings
-/// only at 0, DEBUG at 1, TRACE at 2), with the wall-clock time if `wall_time` (a
-/// simulation's time is not the wall clock's).
-fn print_records(name: &str, settings: &SettingsArgs, wall_time: bool) {
+/// Where a command's stack runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Records {
+    /// On a TUN device: the runtime's own warnings show too, and records carry the time.
+    Real,
+    /// In the simulator: only connections record (each host's `mptcp.debug`, in a
+    /// scenario's settings too), and the wall clock means nothing.
+    Simulated,
+}
+
+/// Prints the stack's records on standard error. Connections record what their
+/// `mptcp.debug` asks (DEBUG at 1, TRACE at 2); on a real network, the level of the command
+/// line's `mptcp.debug` also lets the runtime's records through (only warnings at 0).
+fn print_records(name: &str, settings: &SettingsArgs, runs: Records) {
     let settings = settings
         .settings()
         .unwrap_or_else(|error| settings_error(name, error));
-    let level = match settings.get("mptcp.debug").as_deref() {
-        Ok("1") => tracing_subscriber::filter::LevelFilter::DEBUG,
-        Ok("2") => tracing_subscriber::filter::LevelFilter::TRACE,
-        _ => tracing_subscriber::filter::LevelFilter::WARN,
+    let level = match (runs, settings.get("mptcp.debug").as_deref()) {
+        (Records::Simulated, _) | (Records::Real, Ok("2")) => {
+            tracing_subscriber::filter::LevelFilter::TRACE
+        }
+        (Records::Real, Ok("1")) => tracing_subscriber::filter::LevelFilter::DEBUG,
+        (Records::Real, _) => tracing_subscriber::filter::LevelFilter::WARN,
     };
     let records = tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_max_level(level);
-    if wall_time {
-        records.init();
-    } else {
-        records.without_time().init();
+    match runs {
+        Records::Real => records.init(),
+        Records::Simulated => records.without_time().init(),
     }
 }
 

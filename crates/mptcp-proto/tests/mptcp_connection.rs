@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::pair::{Logged, Pair, WireConfig, transfer};
 use mptcp_proto::crypto::{MptcpVersion, key_material};
 use mptcp_proto::stack::{CloseReason, Event, MptcpConfig, MptcpEnabled, TcpConfig};
+use mptcp_proto::tcp::TcpState;
 use mptcp_proto::wire::mptcp::{DssNumber, MpCapable, capable_flags};
 use mptcp_proto::wire::{MptcpOption, TcpFlags, TcpOption, TcpOptions};
 
@@ -348,4 +349,31 @@ fn a_closed_connection_whose_peer_vanished_is_aborted_after_close_timeout() {
     );
     p.run_for(Duration::from_millis(200));
     assert_eq!(p.a().open_subflows(), 0, "aborted at the timeout");
+}
+
+/// `mptcp.close_timeout` shorter than TIME-WAIT does not cut a normal close short: a plain
+/// TCP connection (MPTCP off at B) that A closes first ends normally, its TIME-WAIT intact.
+#[test]
+fn a_normal_close_ends_normally_whatever_the_close_timeout() {
+    let a_mptcp = MptcpConfig {
+        close_timeout: Duration::from_secs(1),
+        ..MptcpConfig::default()
+    };
+    let b_mptcp = MptcpConfig {
+        enabled: MptcpEnabled::Off,
+        ..MptcpConfig::default()
+    };
+    let wire = WireConfig {
+        delay: Duration::from_millis(5),
+        ..WireConfig::default()
+    };
+    let mut p = Pair::mptcp(TcpConfig::default(), a_mptcp, b_mptcp, wire);
+    let (a, b) = p.connected();
+    p.a().close(a);
+    p.run_for(Duration::from_millis(100));
+    p.b().close(b);
+    p.run_for(Duration::from_secs(3));
+    // Past the close timeout, A's subflow is still in TIME-WAIT (RFC 9293 §3.6), not reset.
+    let state = p.a().tcp_info(a).map(|i| i.state);
+    assert_eq!(state, Some(TcpState::TimeWait), "A's close was cut short");
 }

@@ -39,6 +39,9 @@ pub(crate) struct ConnState {
     pub(crate) events_lost: u64,
     /// The task waiting for the next event.
     pub(crate) event_waiter: Option<Waker>,
+    /// `next_event` returned the end: later events (subflows closing after the connection
+    /// did) are not queued.
+    pub(crate) events_ended: bool,
 }
 
 /// How many MPTCP events a connection keeps for [`crate::MptcpStream::mptcp_events`], and
@@ -89,12 +92,14 @@ impl Inner {
                         if state.mptcp_events.len() < MPTCP_EVENTS_KEPT {
                             state.mptcp_events.push(e);
                         }
-                        if state.pending_events.len() == MPTCP_EVENTS_KEPT {
-                            state.pending_events.pop_front();
-                            state.events_lost += 1;
+                        if !state.events_ended {
+                            if state.pending_events.len() == MPTCP_EVENTS_KEPT {
+                                state.pending_events.pop_front();
+                                state.events_lost += 1;
+                            }
+                            state.pending_events.push_back(e);
+                            wake.extend(state.event_waiter.take());
                         }
-                        state.pending_events.push_back(e);
-                        wake.extend(state.event_waiter.take());
                     }
                 }
             }

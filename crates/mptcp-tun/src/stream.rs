@@ -211,8 +211,10 @@ impl MptcpStream {
 
     /// Waits for the connection's next MPTCP event (a subflow established or closed, an
     /// address announced or removed, a priority changed), oldest first; `None` once the
-    /// connection is over and every event was taken. Up to 256 events wait for a caller;
+    /// connection is over (at the data level: its subflows may still be closing) and every
+    /// event until then was taken — and from then on. Up to 256 events wait for a caller;
     /// beyond that the oldest are dropped ([`events_lost`](Self::events_lost) counts them).
+    /// One task at a time waits: a second one's wait replaces the first's.
     ///
     /// ```no_run
     /// # async fn watch(stream: &mptcp_tun::MptcpStream) {
@@ -233,10 +235,14 @@ impl MptcpStream {
         let Some(state) = inner.conns.get_mut(&self.conn) else {
             return Poll::Ready(None);
         };
+        if state.events_ended {
+            return Poll::Ready(None);
+        }
         if let Some(event) = state.pending_events.pop_front() {
             return Poll::Ready(Some(event));
         }
         if state.closed.is_some() || stopped {
+            state.events_ended = true;
             return Poll::Ready(None);
         }
         state.event_waiter = Some(cx.waker().clone());

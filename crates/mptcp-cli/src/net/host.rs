@@ -49,7 +49,8 @@ impl SetupError {
 #[derive(Debug)]
 pub(crate) struct Host {
     runtime: Runtime,
-    /// The stack offers and accepts MPTCP (not `--tcp`, not `mptcp.enabled=0`).
+    /// The stack offers and accepts MPTCP on its connections (not `--tcp`, not
+    /// `mptcp.enabled` 0 or 2).
     pub(crate) mptcp: bool,
 }
 

@@ -30,7 +30,26 @@ impl MptcpConnection {
         self.pm = choice.build();
         self.pm_choice = choice;
         if self.pm_started {
+            // It asks for what it wants from scratch: not for pairs already open or asked
+            // for (our announcements are made once anyway).
+            let before = self.requests.len();
             self.start_path_manager();
+            let wanted: Vec<_> = self.requests.drain(before..).collect();
+            for request in wanted {
+                let open = self.subflows.iter().any(|s| {
+                    !s.is_closed()
+                        && !s.retired
+                        && s.tcp.local_addr().ip() == request.local
+                        && s.tcp.peer_addr() == request.remote
+                });
+                let asked = self
+                    .requests
+                    .iter()
+                    .any(|r| r.local == request.local && r.remote == request.remote);
+                if !open && !asked {
+                    self.requests.push_back(request);
+                }
+            }
         }
     }
 
@@ -48,7 +67,7 @@ impl MptcpConnection {
         now: Instant,
         factory: &Arc<dyn CongestionControllerFactory>,
     ) {
-        for sf in &mut self.subflows {
+        for sf in self.subflows.iter_mut().filter(|s| !s.is_closed()) {
             sf.tcp.set_congestion_control(now, factory);
         }
     }

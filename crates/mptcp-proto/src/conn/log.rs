@@ -35,9 +35,9 @@ impl MptcpConnection {
     /// life and its subflows; at TRACE, those of the byte stream (readable, writable).
     pub(super) fn note_event(&self, event: &ConnEvent) {
         let subflow = match event {
-            ConnEvent::SubflowEstablished(id) | ConnEvent::SubflowClosed { subflow: id, .. } => {
-                Some(*id)
-            }
+            ConnEvent::SubflowEstablished(id)
+            | ConnEvent::SubflowClosed { subflow: id, .. }
+            | ConnEvent::PeerPriority { subflow: id, .. } => Some(*id),
             _ => None,
         };
         match event {

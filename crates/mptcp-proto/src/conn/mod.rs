@@ -125,10 +125,11 @@ mod config {
         /// lets an announcement lost with its segment reach the peer while the connection
         /// is young.
         pub add_addr_timeout: core::time::Duration,
-        /// How long a connection the application closed may take to finish closing (the
-        /// peer acknowledging our DATA_FIN and FINs) before it is aborted with MP_FASTCLOSE
-        /// and RST (Linux's `close_timeout`, 60 s): a peer that vanished holds nothing for
-        /// the minutes TCP would retransmit.
+        /// How long a connection the application closed may take to finish closing — our
+        /// end of stream acknowledged and the peer's received (DATA_FIN, or FIN for plain
+        /// TCP) — before it is aborted: MP_FASTCLOSE with RST, or RST for plain TCP (Linux's
+        /// `close_timeout`, 60 s). A peer that vanished holds nothing for the minutes TCP
+        /// would retransmit; subflow FINs and TIME-WAIT afterwards are TCP's own.
         pub close_timeout: core::time::Duration,
         /// Records of what the connection and its subflows do, through `tracing` (the seeds'
         /// `mptcp_debug`): 0 none, 1 at DEBUG (events, fallbacks, failures, resets), 2 also

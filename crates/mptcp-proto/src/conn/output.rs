@@ -362,7 +362,7 @@ impl MptcpConnection {
             .chain(self.data_rto_at)
             .chain(self.mp_fail_deadline())
             .chain(self.signals.next_timeout())
-            .chain(self.close_deadline.filter(|_| self.close_reason.is_none()))
+            .chain(self.close_deadline.filter(|_| self.stuck_closing()))
             .min()
     }
 
@@ -372,9 +372,15 @@ impl MptcpConnection {
         self.close_deadline.get_or_insert(now + timeout);
     }
 
+    /// Closing has not finished: the end of our stream is not acknowledged or the peer's
+    /// has not come (what follows — subflow FINs, TIME-WAIT — is TCP's own business).
+    fn stuck_closing(&self) -> bool {
+        self.close_reason.is_none() && !(self.fin_acked && self.fin_received)
+    }
+
     /// Runs the timers due at `now`.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        if self.close_reason.is_none() && self.close_deadline.is_some_and(|t| t <= now) {
+        if self.stuck_closing() && self.close_deadline.is_some_and(|t| t <= now) {
             self.note(
                 None,
                 format_args!("still closing at close_timeout: aborted"),

@@ -54,6 +54,8 @@ pub(crate) struct Signals {
     pub(crate) echoes: VecDeque<(u8, IpAddr, Option<u16>)>,
     /// Address ids to withdraw with REMOVE_ADDR.
     pub(crate) remove: Vec<u8>,
+    /// Our address ids announced and not withdrawn: announced once only.
+    pub(crate) announced: Vec<u8>,
 }
 
 impl Signals {
@@ -64,6 +66,7 @@ impl Signals {
             announce: Vec::new(),
             echoes: VecDeque::new(),
             remove: Vec::new(),
+            announced: Vec::new(),
         }
     }
 
@@ -157,9 +160,10 @@ impl MptcpConnection {
     /// Announces our address `addr` as address `id` (ADD_ADDR, RFC 8684 §3.4.1); it is
     /// sent again until the peer echoes it.
     pub fn announce(&mut self, id: u8, addr: IpAddr) {
-        if self.mode != Mode::Mptcp || self.signals.announce.iter().any(|a| a.id == id) {
+        if self.mode != Mode::Mptcp || self.signals.announced.contains(&id) {
             return;
         }
+        self.signals.announced.push(id);
         self.signals.announce.push(Announce {
             id,
             addr,
@@ -185,6 +189,9 @@ impl MptcpConnection {
             }
         }
         self.signals.announce.retain(|a| a.id != id);
+        self.signals.announced.retain(|a| *a != id);
+        // Withdrawn: no path manager opens a subflow from it again.
+        self.local_addrs.retain(|(_, a)| *a != addr);
         if self.mode == Mode::Mptcp {
             self.signals.remove.push(id);
             self.request_ack();

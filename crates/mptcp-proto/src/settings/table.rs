@@ -221,8 +221,9 @@ pub static SETTINGS: &[Setting] = &[
     Setting {
         name: "mptcp.close_timeout",
         kind: Kind::Integer { min: 1, max: 3600 },
-        doc: "Seconds a connection the application closed may take to finish closing before \
-              it is aborted (MP_FASTCLOSE and RST)",
+        doc: "Seconds a connection the application closed may take to finish closing (both \
+              ends of the stream acknowledged) before it is aborted (MP_FASTCLOSE with RST, or \
+              RST)",
         seeds: None,
         linux: Some("net.mptcp.close_timeout"),
         get: |s| Value::Integer(s.close_timeout),
