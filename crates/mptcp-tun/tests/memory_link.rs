@@ -386,3 +386,61 @@ async fn events_wake_the_task_that_waits_for_them_and_end_with_the_connection() 
     }
     assert_eq!(stream.events_lost(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_nobody_takes_stop_at_256_the_oldest_dropped_first() {
+    use mptcp_proto::stack::ConnEvent;
+    let (client, server) = hosts(RuntimeConfig::default());
+    let listener = MptcpListener::bind(&server.handle(), server_addr(0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = client.handle();
+    let (stream, accepted) = tokio::join!(
+        MptcpStream::connect(&handle, server_addr(port)),
+        listener.accept()
+    );
+    let (mut stream, (mut accepted, _)) = (stream.unwrap(), accepted.unwrap());
+    // A byte each way: the connection is fully established.
+    stream.write_all(b"?").await.unwrap();
+    accepted.write_all(b"!").await.unwrap();
+    let mut byte = [0; 1];
+    stream.read_exact(&mut byte).await.unwrap();
+    accepted.read_exact(&mut byte).await.unwrap();
+    // Events the server had since it accepted: one per MP_PRIO.
+    let had = |s: &MptcpStream| s.mptcp_events().len() as u64 + s.events_lost();
+    assert_eq!(had(&accepted), 0);
+    let until = tokio::time::Instant::now() + LIMIT;
+    // The client flips its subflow's priority 300 times, each once the last arrived; the
+    // server's application takes none of the events meanwhile.
+    let subflow = stream.subflows()[0].id;
+    for flip in 0..300u64 {
+        assert!(stream.set_backup(subflow, flip % 2 == 0));
+        while had(&accepted) < flip + 1 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    assert_eq!(had(&accepted), 300, "every flip arrived");
+    assert_eq!(accepted.events_lost(), 300 - 256);
+    let mut waiting = Vec::new();
+    while waiting.len() < 256 {
+        waiting.push(
+            timeout(LIMIT, accepted.next_event())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    // The oldest went: what waits is flips 44 to 299 (flip n asks backup for even n).
+    let peer = accepted.subflows()[0].id;
+    for (k, event) in waiting.iter().enumerate() {
+        let flip = 44 + k as u64;
+        let backup = flip % 2 == 0;
+        assert_eq!(
+            *event,
+            ConnEvent::PeerPriority {
+                subflow: peer,
+                backup
+            },
+            "flip {flip}"
+        );
+    }
+}
