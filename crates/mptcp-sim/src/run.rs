@@ -180,7 +180,7 @@ fn capture_name(index: usize, spec: &LinkSpec) -> String {
 }
 
 /// The host factory for [`Scenario::build`]: a [`StackHost`] for each host, with the stack
-/// [`stack_config`] describes and a random generator seeded from the scenario's seed and the
+/// `stack_config` describes and a random generator seeded from the scenario's seed and the
 /// host's place among the hosts.
 pub fn stack_hosts(scenario: &Scenario) -> impl FnMut(&HostSpec, &[&AppSpec]) -> StackHost + '_ {
     move |host, apps| {

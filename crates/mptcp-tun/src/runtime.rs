@@ -2,7 +2,7 @@
 //!
 //! # Design
 //!
-//! The stack sits behind one `std::sync::Mutex` ([`Shared`]) rather than inside a task
+//! The stack sits behind one `std::sync::Mutex` (`Shared`) rather than inside a task
 //! that serves a command channel. Application calls (`send`, `recv`, `accept`) are then
 //! plain function calls under a short lock, with no message, no reply channel and no extra
 //! task switch per read or write; the lock is never held across an `.await`, and the tasks

@@ -16,8 +16,8 @@
 //! connection-level receive window (§3.3.4), DATA_FIN, fallback during the handshake and
 //! later (options stripped; MP_FAIL and the infinite mapping, `fail.rs`).
 //!
-//! Input: [`handle_segment`](MptcpConnection::handle_segment); output:
-//! [`poll_transmit`](MptcpConnection::poll_transmit); timers and events as for
+//! Input: `handle_segment`; output:
+//! `poll_transmit`; timers and events as for
 //! [`TcpConnection`].
 
 mod events;
