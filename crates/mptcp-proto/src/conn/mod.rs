@@ -255,6 +255,8 @@ pub struct MptcpConnection {
     pm: Box<dyn PathManager>,
     /// Which path manager `pm` is.
     pm_choice: crate::pm::PathManagerChoice,
+    /// The scheduler's views, kept between decisions (see `subflow_views`).
+    views: Vec<SubflowView>,
     /// The path manager has been told the connection is established.
     pm_started: bool,
     sched: Box<dyn Scheduler>,
@@ -362,6 +364,7 @@ impl MptcpConnection {
             close_deadline: None,
             pm: cfg.path_manager.build(),
             pm_choice: cfg.path_manager,
+            views: Vec::new(),
             pm_started: false,
             sched: cfg.scheduler.build(),
             local_addrs,
@@ -740,25 +743,37 @@ impl MptcpConnection {
     }
 
     /// The scheduler's view of the subflows.
-    fn subflow_views(&self) -> Vec<SubflowView> {
-        self.subflows
-            .iter()
-            .enumerate()
-            .map(|(index, s)| SubflowView {
-                index,
-                usable: s.can_carry_data(),
-                srtt: s.tcp.rtt.srtt(),
-                rttvar: s.tcp.rtt.rttvar(),
-                cwnd: s.tcp.cc.window(),
-                in_flight: s.tcp.sb.in_flight(),
-                cwnd_room: s.cwnd_room(),
-                unsent: s.unsent(),
-                mss: s.tcp.mss,
-                backup: s.backup || s.peer_backup,
-                potentially_failed: s.potentially_failed,
-                not_carried: self.snd_nxt.diff(self.copy_start(s)).max(0) as usize,
-            })
-            .collect()
+    /// What the scheduler sees of each subflow now, in a vector reused from one decision
+    /// to the next (scheduling runs per segment: no allocation each time). Hand it back with
+    /// [`return_views`](Self::return_views).
+    fn subflow_views(&mut self) -> Vec<SubflowView> {
+        let mut views = core::mem::take(&mut self.views);
+        views.clear();
+        views.extend(
+            self.subflows
+                .iter()
+                .enumerate()
+                .map(|(index, s)| SubflowView {
+                    index,
+                    usable: s.can_carry_data(),
+                    srtt: s.tcp.rtt.srtt(),
+                    rttvar: s.tcp.rtt.rttvar(),
+                    cwnd: s.tcp.cc.window(),
+                    in_flight: s.tcp.sb.in_flight(),
+                    cwnd_room: s.cwnd_room(),
+                    unsent: s.unsent(),
+                    mss: s.tcp.mss,
+                    backup: s.backup || s.peer_backup,
+                    potentially_failed: s.potentially_failed,
+                    not_carried: self.snd_nxt.diff(self.copy_start(s)).max(0) as usize,
+                }),
+        );
+        views
+    }
+
+    /// Keeps the vector of [`subflow_views`](Self::subflow_views) for the next decision.
+    fn return_views(&mut self, views: Vec<SubflowView>) {
+        self.views = views;
     }
 
     /// Where subflow `s`'s own copy of the data would start: after what it was given,

@@ -44,10 +44,12 @@ impl MptcpConnection {
             return false;
         }
         let views = self.subflow_views();
-        let Some(fast) = self.sched.pick(&self.sched_context(), &views, None) else {
-            return false;
-        };
-        let Some(fast_rtt) = views[fast].srtt else {
+        let fast = self
+            .sched
+            .pick(&self.sched_context(), &views, None)
+            .and_then(|fast| Some((fast, views[fast].srtt?)));
+        self.return_views(views);
+        let Some((fast, fast_rtt)) = fast else {
             return false;
         };
         let Some(start) = self.oldest_held_by_slower(now, fast_rtt) else {

@@ -215,7 +215,9 @@ impl MptcpConnection {
             return false;
         }
         let views = self.subflow_views();
-        let Some(index) = self.sched.pick_copy(&self.sched_context(), &views) else {
+        let picked = self.sched.pick_copy(&self.sched_context(), &views);
+        self.return_views(views);
+        let Some(index) = picked else {
             return false;
         };
         let start = self.copy_start(&self.subflows[index]);
@@ -280,7 +282,9 @@ impl MptcpConnection {
             return usable.then_some(0);
         }
         let views = self.subflow_views();
-        self.sched.pick(&self.sched_context(), &views, exclude)
+        let picked = self.sched.pick(&self.sched_context(), &views, exclude);
+        self.return_views(views);
+        picked
     }
 
     /// After the last byte is mapped: the DATA_FIN (MPTCP) or the subflow's FIN (TCP).
