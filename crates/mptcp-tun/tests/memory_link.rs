@@ -343,10 +343,9 @@ async fn a_stream_and_a_listener_take_settings_of_their_own() {
     assert_eq!(plain.path_manager(), Some(passive));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_wake_the_task_that_waits_for_them_and_end_with_the_connection() {
-    use mptcp_proto::stack::ConnEvent;
-    let (client, server) = hosts(RuntimeConfig::default());
+/// A connection from `client` to `server`, with a byte gone each way (so it is fully
+/// established and joins can follow): the client's stream, the server's, the port.
+async fn fully_established(client: &Runtime, server: &Runtime) -> (MptcpStream, MptcpStream, u16) {
     let listener = MptcpListener::bind(&server.handle(), server_addr(0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = client.handle();
@@ -355,12 +354,19 @@ async fn events_wake_the_task_that_waits_for_them_and_end_with_the_connection() 
         listener.accept()
     );
     let (mut stream, (mut accepted, _)) = (stream.unwrap(), accepted.unwrap());
-    // A byte each way: the connection is fully established, joins can follow.
     stream.write_all(b"?").await.unwrap();
     accepted.write_all(b"!").await.unwrap();
     let mut byte = [0; 1];
     stream.read_exact(&mut byte).await.unwrap();
     accepted.read_exact(&mut byte).await.unwrap();
+    (stream, accepted, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_wake_the_task_that_waits_for_them_and_end_with_the_connection() {
+    use mptcp_proto::stack::ConnEvent;
+    let (client, server) = hosts(RuntimeConfig::default());
+    let (mut stream, accepted, port) = fully_established(&client, &server).await;
     let first = timeout(LIMIT, stream.next_event()).await.unwrap();
     let Some(ConnEvent::SubflowEstablished(first)) = first else {
         panic!("first event {first:?}");
@@ -391,20 +397,7 @@ async fn events_wake_the_task_that_waits_for_them_and_end_with_the_connection() 
 async fn events_nobody_takes_stop_at_256_the_oldest_dropped_first() {
     use mptcp_proto::stack::ConnEvent;
     let (client, server) = hosts(RuntimeConfig::default());
-    let listener = MptcpListener::bind(&server.handle(), server_addr(0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = client.handle();
-    let (stream, accepted) = tokio::join!(
-        MptcpStream::connect(&handle, server_addr(port)),
-        listener.accept()
-    );
-    let (mut stream, (mut accepted, _)) = (stream.unwrap(), accepted.unwrap());
-    // A byte each way: the connection is fully established.
-    stream.write_all(b"?").await.unwrap();
-    accepted.write_all(b"!").await.unwrap();
-    let mut byte = [0; 1];
-    stream.read_exact(&mut byte).await.unwrap();
-    accepted.read_exact(&mut byte).await.unwrap();
+    let (stream, accepted, _) = fully_established(&client, &server).await;
     // Events the server had since it accepted: one per MP_PRIO.
     let had = |s: &MptcpStream| s.mptcp_events().len() as u64 + s.events_lost();
     assert_eq!(had(&accepted), 0);
