@@ -30,7 +30,7 @@
 pub mod cc;
 pub mod conn;
 pub mod crypto;
-mod interface;
+mod ids;
 pub mod pm;
 pub mod sched;
 pub mod settings;

@@ -127,14 +127,14 @@ fn a_path_manager_changed_on_a_live_connection_opens_its_subflows_at_once() {
     assert!(pump(&mut p, 1 << 20));
     assert_eq!(open_subflows(p.a(), a), 1, "`default` opens nothing");
     let simple: PathManagerChoice = "simple".parse().unwrap();
-    assert!(p.a().set_path_manager(a, simple));
-    assert_eq!(p.a().path_manager(a), Some(simple));
+    assert!(p.a().set_path_manager(a, simple.clone()));
+    assert_eq!(p.a().path_manager(a), Some(simple.clone()));
     p.run_for(Duration::from_millis(100));
     assert_eq!(open_subflows(p.a(), a), 2, "`simple` joined from 10.0.1.1");
     // Set again (or back and forth), it opens nothing it already has.
     assert!(p.a().set_path_manager(a, "default".parse().unwrap()));
-    assert!(p.a().set_path_manager(a, simple));
-    assert!(p.a().set_path_manager(a, simple));
+    assert!(p.a().set_path_manager(a, simple.clone()));
+    assert!(p.a().set_path_manager(a, simple.clone()));
     p.run_for(Duration::from_millis(100));
     assert_eq!(open_subflows(p.a(), a), 2, "no duplicate subflows");
     assert!(pump(&mut p, 4 << 20));

@@ -244,6 +244,7 @@ fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
             InterfaceConfig {
                 addrs: vec![prefix.addr],
                 mtu,
+                backup: false,
             }
         })
         .collect();

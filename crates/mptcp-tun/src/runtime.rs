@@ -152,6 +152,7 @@ impl Runtime {
                 .map(|i| InterfaceConfig {
                     addrs: i.addrs.clone(),
                     mtu: i.mtu,
+                    backup: false,
                 })
                 .collect(),
             tcp: config.tcp,

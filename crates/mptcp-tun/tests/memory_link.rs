@@ -338,8 +338,8 @@ async fn a_stream_and_a_listener_take_settings_of_their_own() {
             .iter()
             .all(|s| s.tcp.congestion_control == "reno")
     );
-    let passive = "default".parse().unwrap();
-    plain.set_path_manager(passive);
+    let passive: mptcp_proto::pm::PathManagerChoice = "default".parse().unwrap();
+    plain.set_path_manager(passive.clone());
     assert_eq!(plain.path_manager(), Some(passive));
 }
 

@@ -131,7 +131,7 @@ fn runtime_config(net: &NetArgs) -> Result<RuntimeConfig, ConfigError> {
     if net.checksum {
         config.mptcp.checksum = true;
     }
-    if let Some(path_manager) = net.path_manager {
+    if let Some(path_manager) = net.path_manager.clone() {
         config.mptcp.path_manager = path_manager;
     }
     Ok(config)

@@ -6,6 +6,7 @@ use super::mapping::Mapping;
 use super::subflow::Join;
 use super::{ConnEvent, Mode, MptcpConnection, Role};
 use crate::crypto::{MptcpVersion, key_material};
+use crate::pm::PmEvent;
 use crate::tcp::{CloseReason, TcpEvent};
 use crate::time::Instant;
 use crate::wire::mptcp::{DssMapping, DssNumber, MpCapable, capable_flags, reset_reason};
@@ -26,6 +27,7 @@ impl MptcpConnection {
     /// knows the sequence numbers, i.e. sees the path, can make us act on one. This is the
     /// one place the rule lives: every option below is read after it.
     pub(crate) fn handle_segment(&mut self, now: Instant, index: usize, seg: &TcpRepr<'_>) {
+        self.now = self.now.max(now);
         let Some(sf) = self.subflows.get_mut(index) else {
             return;
         };
@@ -473,6 +475,8 @@ impl MptcpConnection {
             };
             if self.mode == Mode::Mptcp {
                 self.events.push_back(event);
+                let subflow = self.subflows[index].pm_view();
+                self.pm_hear(PmEvent::SubflowClosed { subflow, reason });
             }
         }
         let done = self.fin_acked && self.fin_received;

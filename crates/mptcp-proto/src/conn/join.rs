@@ -9,7 +9,7 @@
 use super::subflow::{Join, Subflow, SubflowId};
 use super::{ConnEvent, Mode, MptcpConnection};
 use crate::crypto::{MptcpVersion, join_ack_hmac, join_synack_hmac};
-use crate::interface::InterfaceId;
+use crate::ids::InterfaceId;
 use crate::tcp::{TcpConnection, TcpState};
 use crate::wire::mptcp::{MpJoin, reset_reason};
 use crate::wire::{MptcpOption, TcpFlags, TcpRepr};
@@ -188,6 +188,11 @@ impl MptcpConnection {
         self.joined_any = true;
         self.events.push_back(ConnEvent::SubflowEstablished(id));
         self.on_join_during_fail();
+        let view = crate::pm::PmSubflow {
+            state: crate::pm::PmSubflowState::Established,
+            ..self.subflows[index].pm_view()
+        };
+        self.pm_hear(crate::pm::PmEvent::SubflowEstablished(view));
     }
 
     /// Resets subflow `index` with MP_TCPRST `reason` (RFC 8684 §3.6).

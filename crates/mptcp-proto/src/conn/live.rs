@@ -25,37 +25,19 @@ impl MptcpConnection {
 
     /// Replaces the connection's path manager. If the connection is established, the new
     /// one hears it at once, and every address the peer announced, so it opens and
-    /// announces what it would have (subflows already open stay).
+    /// announces what it would have; it sees the subflows already open, which stay.
     pub fn set_path_manager(&mut self, choice: PathManagerChoice) {
         self.pm = choice.build();
         self.pm_choice = choice;
+        self.pm_timer = None;
         if self.pm_started {
-            // It asks for what it wants from scratch: not for pairs already open or asked
-            // for (our announcements are made once anyway).
-            let before = self.requests.len();
             self.start_path_manager();
-            let wanted: Vec<_> = self.requests.drain(before..).collect();
-            for request in wanted {
-                let open = self.subflows.iter().any(|s| {
-                    !s.is_closed()
-                        && !s.retired
-                        && s.tcp.local_addr().ip() == request.local
-                        && s.tcp.peer_addr() == request.remote
-                });
-                let asked = self
-                    .requests
-                    .iter()
-                    .any(|r| r.local == request.local && r.remote == request.remote);
-                if !open && !asked {
-                    self.requests.push_back(request);
-                }
-            }
         }
     }
 
     /// The connection's path manager.
     pub fn path_manager(&self) -> PathManagerChoice {
-        self.pm_choice
+        self.pm_choice.clone()
     }
 
     /// Gives every subflow a new congestion controller from `factory`, and the subflows
@@ -78,16 +60,5 @@ impl MptcpConnection {
     pub fn set_limits(&mut self, max_subflows: usize, max_half_open_joins: usize) {
         self.max_subflows = max_subflows;
         self.max_half_open_joins = max_half_open_joins;
-    }
-
-    /// Tells the path manager that the connection is established, then every address the
-    /// peer announced (Linux's server sends its ADD_ADDR on a pure ACK without DSS, which
-    /// can come before the DSS that makes our client's connection fully established).
-    pub(super) fn start_path_manager(&mut self) {
-        self.pm_started = true;
-        self.pm_actions(None);
-        for announced in self.remote_addrs.clone() {
-            self.pm_actions(Some(announced));
-        }
     }
 }

@@ -31,6 +31,7 @@ mod mapping;
 mod opportunistic;
 mod options;
 mod output;
+mod path_manager;
 mod reinject;
 mod signal;
 mod subflow;
@@ -39,8 +40,8 @@ use core::net::{IpAddr, SocketAddr};
 use std::collections::VecDeque;
 
 use crate::crypto::{MptcpVersion, key_material};
-use crate::interface::InterfaceId;
-use crate::pm::{PathManager, PmAction, PmContext};
+use crate::ids::InterfaceId;
+use crate::pm::{LocalAddr, PathManager, RemoteAddr};
 use crate::sched::{SchedContext, Scheduler, SubflowView};
 use crate::tcp::{
     Autotune, ByteRing, CloseReason, RecvBuffer, TcpConfig, TcpConnection, TcpInfo, TcpState,
@@ -259,11 +260,15 @@ pub struct MptcpConnection {
     views: Vec<SubflowView>,
     /// The path manager has been told the connection is established.
     pm_started: bool,
+    /// When the path manager asked to hear [`crate::pm::PmEvent::Timer`].
+    pm_timer: Option<Instant>,
+    /// The latest time handed in (the path manager's context tells it).
+    now: Instant,
     sched: Box<dyn Scheduler>,
     /// The host's addresses with their address ids (the initial local address is 0).
-    local_addrs: Vec<(u8, IpAddr)>,
-    /// Addresses the peer announced: id, address, port.
-    remote_addrs: Vec<(u8, IpAddr, Option<u16>)>,
+    local_addrs: Vec<LocalAddr>,
+    /// Addresses the peer announced and has not withdrawn.
+    remote_addrs: Vec<RemoteAddr>,
     /// ADD_ADDR, echoes and REMOVE_ADDR waiting to go out.
     signals: Signals,
     /// Subflows the path manager asked for, for the stack to open.
@@ -334,8 +339,10 @@ impl MptcpConnection {
         let local_addrs = host
             .addrs
             .iter()
-            .enumerate()
-            .map(|(i, &a)| (if a == first.0.ip() { 0 } else { i as u8 + 1 }, a))
+            .map(|&a| LocalAddr {
+                id: if a.addr == first.0.ip() { 0 } else { a.id },
+                ..a
+            })
             .collect();
         let sf = Subflow::new(SubflowId(0), tcp, host.iface, Join::Done);
         Self {
@@ -363,9 +370,11 @@ impl MptcpConnection {
             debug: cfg.debug,
             close_deadline: None,
             pm: cfg.path_manager.build(),
-            pm_choice: cfg.path_manager,
+            pm_choice: cfg.path_manager.clone(),
             views: Vec::new(),
             pm_started: false,
+            pm_timer: None,
+            now: Instant::ZERO,
             sched: cfg.scheduler.build(),
             local_addrs,
             remote_addrs: Vec::new(),
@@ -495,10 +504,7 @@ impl MptcpConnection {
 
     /// The address id of our address `ip` (None if the host has no such address).
     pub(crate) fn local_addr_id(&self, ip: IpAddr) -> Option<u8> {
-        self.local_addrs
-            .iter()
-            .find(|(_, a)| *a == ip)
-            .map(|(id, _)| *id)
+        self.local_addrs.iter().find(|l| l.addr == ip).map(|l| l.id)
     }
 
     /// In-order bytes waiting to be read.
@@ -708,40 +714,6 @@ impl MptcpConnection {
         }
     }
 
-    /// What the path manager sees.
-    fn pm_actions(&mut self, announced: Option<(u8, IpAddr, Option<u16>)>) {
-        let subflows: Vec<(IpAddr, SocketAddr)> = self
-            .subflows
-            .iter()
-            .filter(|s| !s.is_closed())
-            .map(|s| (s.tcp.local_addr().ip(), s.tcp.peer_addr()))
-            .collect();
-        let ctx = PmContext {
-            client: self.role == Role::Client,
-            initial: self.first,
-            local_addrs: &self.local_addrs,
-            subflows: &subflows,
-        };
-        let actions = match announced {
-            None => self.pm.on_established(&ctx),
-            Some((id, addr, port)) => self.pm.on_announced(&ctx, id, addr, port),
-        };
-        for action in actions {
-            match action {
-                PmAction::OpenSubflow {
-                    local,
-                    remote,
-                    backup,
-                } => self.requests.push_back(SubflowRequest {
-                    local,
-                    remote,
-                    backup,
-                }),
-                PmAction::Announce { id, addr } => self.announce(id, addr),
-            }
-        }
-    }
-
     /// The scheduler's view of the subflows.
     /// What the scheduler sees of each subflow now, in a vector reused from one decision
     /// to the next (scheduling runs per segment: no allocation each time). Hand it back with
@@ -854,7 +826,7 @@ impl MptcpConnection {
 pub(crate) struct Host<'a> {
     pub(crate) key: u64,
     pub(crate) iface: InterfaceId,
-    pub(crate) addrs: &'a [IpAddr],
+    pub(crate) addrs: &'a [LocalAddr],
     pub(crate) tcp: &'a TcpConfig,
 }
 

@@ -341,7 +341,7 @@ impl SubflowOptions<'_> {
             self.view.local_key,
             self.view.remote_key.unwrap_or_default(),
         );
-        let hmac = |id, addr| add_addr_hmac(local, remote, id, addr, None);
+        let hmac = |id, addr, port| add_addr_hmac(local, remote, id, addr, port);
         match self.signals.take(room, hmac) {
             Some(option) => {
                 let used = option.buffer_len();

@@ -6,7 +6,7 @@ use super::mapping::Mapping;
 use super::options::{OptionView, SubflowOptions, SubflowView, our_capable_flags};
 use super::subflow::Join;
 use super::{MAX_MAPPING, Mode, MptcpConnection, Role, SEND_BUFFER_BASE};
-use crate::interface::InterfaceId;
+use crate::ids::InterfaceId;
 use crate::time::Instant;
 use crate::wire::{DataSeq, dss_checksum};
 
@@ -367,6 +367,7 @@ impl MptcpConnection {
             .chain(self.mp_fail_deadline())
             .chain(self.signals.next_timeout())
             .chain(self.close_deadline.filter(|_| self.stuck_closing()))
+            .chain(self.pm_timeout())
             .min()
     }
 
@@ -384,6 +385,7 @@ impl MptcpConnection {
 
     /// Runs the timers due at `now`.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         if self.stuck_closing() && self.close_deadline.is_some_and(|t| t <= now) {
             self.note(
                 None,
@@ -423,5 +425,6 @@ impl MptcpConnection {
             self.signals.on_time(now);
             self.request_ack();
         }
+        self.pm_on_time(now);
     }
 }

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use super::subflow::Join;
 use super::{ConnEvent, Mode, MptcpConnection};
 use crate::crypto::add_addr_hmac;
+use crate::pm::{PmEvent, RemoteAddr};
 use crate::tcp::CloseReason;
 use crate::time::Instant;
 use crate::wire::MptcpOption;
@@ -36,6 +37,8 @@ static ADDR_IDS: [u8; 256] = {
 pub(crate) struct Announce {
     pub(crate) id: u8,
     pub(crate) addr: IpAddr,
+    /// The port joins should go to, when not the connection's.
+    pub(crate) port: Option<u16>,
     /// Waiting to be (re)sent.
     pub(crate) due: bool,
     /// Sent, waiting for the echo since then.
@@ -91,7 +94,7 @@ impl Signals {
     pub(crate) fn take(
         &mut self,
         room: usize,
-        hmac: impl Fn(u8, IpAddr) -> u64,
+        hmac: impl Fn(u8, IpAddr, Option<u16>) -> u64,
     ) -> Option<MptcpOption<'static>> {
         if let Some(&(id, addr, port)) = self.echoes.front() {
             let option = MptcpOption::AddAddr(AddAddr {
@@ -111,8 +114,8 @@ impl Signals {
                 echo: false,
                 addr_id: a.id,
                 addr: a.addr,
-                port: None,
-                truncated_hmac: Some(hmac(a.id, a.addr)),
+                port: a.port,
+                truncated_hmac: Some(hmac(a.id, a.addr, a.port)),
             });
             if option.buffer_len() <= room {
                 a.due = false;
@@ -160,6 +163,12 @@ impl MptcpConnection {
     /// Announces our address `addr` as address `id` (ADD_ADDR, RFC 8684 §3.4.1); it is
     /// sent again until the peer echoes it.
     pub fn announce(&mut self, id: u8, addr: IpAddr) {
+        self.announce_with_port(id, addr, None);
+    }
+
+    /// Announces our address `addr` as address `id`, with the port joins should go to
+    /// when it is not the connection's (the listener on it is the application's).
+    pub fn announce_with_port(&mut self, id: u8, addr: IpAddr, port: Option<u16>) {
         if self.mode != Mode::Mptcp || self.signals.announced.contains(&id) {
             return;
         }
@@ -167,6 +176,7 @@ impl MptcpConnection {
         self.signals.announce.push(Announce {
             id,
             addr,
+            port,
             due: true,
             sent_at: None,
             tries: 0,
@@ -174,14 +184,24 @@ impl MptcpConnection {
         self.request_ack();
     }
 
-    /// Withdraws our address `addr` (REMOVE_ADDR, §3.4.2): the subflows using it close and
-    /// their data goes on the others. Returns false if the host has no such address.
+    /// Withdraws our address `addr` from this connection (REMOVE_ADDR, §3.4.2): the
+    /// subflows using it close, their data goes on the others, and no path manager opens
+    /// from it again. Returns false if the connection has no such address.
     pub fn remove_address(&mut self, addr: IpAddr) -> bool {
         let Some(id) = self.local_addr_id(addr) else {
             return false;
         };
+        self.local_addrs.retain(|l| l.addr != addr);
+        self.withdraw(id);
+        true
+    }
+
+    /// Sends REMOVE_ADDR for our address id `id` (once), and stops announcing it; the
+    /// subflows from it close.
+    pub(super) fn withdraw(&mut self, id: u8) {
         for index in 0..self.subflows.len() {
-            if self.subflows[index].tcp.local_addr().ip() == addr && !self.subflows[index].retired {
+            let sf = &self.subflows[index];
+            if sf.local_id == id && !sf.retired && !sf.is_closed() {
                 self.reinject_from(index);
                 let sf = &mut self.subflows[index];
                 sf.retired = true;
@@ -190,13 +210,10 @@ impl MptcpConnection {
         }
         self.signals.announce.retain(|a| a.id != id);
         self.signals.announced.retain(|a| *a != id);
-        // Withdrawn: no path manager opens a subflow from it again.
-        self.local_addrs.retain(|(_, a)| *a != addr);
-        if self.mode == Mode::Mptcp {
+        if self.mode == Mode::Mptcp && !self.signals.remove.contains(&id) {
             self.signals.remove.push(id);
             self.request_ack();
         }
-        true
     }
 
     /// The signalling options of a segment on subflow `index` (RFC 8684 §3.3.8, §3.4,
@@ -251,36 +268,54 @@ impl MptcpConnection {
             self.signals.echoes.push_back((a.addr_id, a.addr, a.port));
         }
         self.request_ack();
-        if self.remote_addrs.iter().any(|r| r.0 == a.addr_id)
-            || self.remote_addrs.len() >= self.max_add_addr_accepted
-        {
-            // Known, or beyond what we accept: echoed (the peer stops repeating it) and
-            // nothing more, as Linux does past `add_addr_accepted`.
+        let announced = RemoteAddr {
+            id: a.addr_id,
+            addr: a.addr,
+            port: a.port,
+        };
+        if let Some(known) = self.remote_addrs.iter_mut().find(|r| r.id == a.addr_id) {
+            if *known != announced {
+                // A known id with a new address (the peer's NAT rebinding, say): the seeds'
+                // fullmesh updates it.
+                let old = core::mem::replace(known, announced);
+                self.events.push_back(ConnEvent::AddressAnnounced {
+                    id: a.addr_id,
+                    addr: a.addr,
+                    port: a.port,
+                });
+                self.pm_hear(PmEvent::AddressChanged {
+                    old,
+                    new: announced,
+                });
+            }
+            return;
+        }
+        if self.remote_addrs.len() >= self.max_add_addr_accepted {
+            // Beyond what we accept: echoed (the peer stops repeating it) and nothing
+            // more, as Linux does past `add_addr_accepted`.
             self.note(
                 None,
                 format_args!(
-                    "ADD_ADDR {} ({}) known or beyond the limit: echoed only",
+                    "ADD_ADDR {} ({}) beyond the limit: echoed only",
                     a.addr_id, a.addr
                 ),
             );
             return;
         }
-        self.remote_addrs.push((a.addr_id, a.addr, a.port));
+        self.remote_addrs.push(announced);
         self.events.push_back(ConnEvent::AddressAnnounced {
             id: a.addr_id,
             addr: a.addr,
             port: a.port,
         });
-        if self.pm_started {
-            // (Before, the path manager hears of it when it starts.)
-            self.pm_actions(Some((a.addr_id, a.addr, a.port)));
-        }
+        // (Before the path manager starts, it hears of it when it does.)
+        self.pm_hear(PmEvent::AddressAnnounced(announced));
     }
 
     /// §3.4.2: the peer withdrew address `id`: close the subflows to it.
     fn on_remove_addr(&mut self, id: u8) {
-        let known = self.remote_addrs.iter().any(|r| r.0 == id);
-        self.remote_addrs.retain(|r| r.0 != id);
+        let known = self.remote_addrs.iter().any(|r| r.id == id);
+        self.remote_addrs.retain(|r| r.id != id);
         let mut closed_any = false;
         for index in 0..self.subflows.len() {
             let sf = &self.subflows[index];
@@ -295,6 +330,7 @@ impl MptcpConnection {
         }
         if known || closed_any {
             self.events.push_back(ConnEvent::AddressRemoved { id });
+            self.pm_hear(PmEvent::AddressRemoved(id));
         }
     }
 }
@@ -312,19 +348,20 @@ mod tests {
             s.announce.push(Announce {
                 id,
                 addr: addr.parse().unwrap(),
+                port: None,
                 due: true,
                 sent_at: None,
                 tries: 0,
             });
         }
-        let first = s.take(28, |_, _| 7);
+        let first = s.take(28, |_, _, _| 7);
         assert!(matches!(first, Some(MptcpOption::AddAddr(a)) if a.addr_id == 2));
         assert!(!s.pending(), "the second waits for the first's echo");
-        assert!(s.take(28, |_, _| 7).is_none());
+        assert!(s.take(28, |_, _, _| 7).is_none());
         // The echo of id 2 arrives (signal_input removes it).
         s.announce.retain(|a| a.id != 2);
         assert!(s.pending());
-        let second = s.take(28, |_, _| 7);
+        let second = s.take(28, |_, _, _| 7);
         assert!(matches!(second, Some(MptcpOption::AddAddr(a)) if a.addr_id == 3));
     }
 }

@@ -3,13 +3,11 @@
 
 use super::SubflowInfo;
 use super::mapping::Mappings;
-use crate::interface::InterfaceId;
+use crate::ids::InterfaceId;
 use crate::tcp::{TcpConnection, TcpState};
 use crate::wire::{DataSeq, SeqNum};
 
-/// Identifies a subflow within its connection (never reused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SubflowId(pub u32);
+pub use crate::ids::SubflowId;
 
 /// Where a subflow's MP_JOIN handshake (RFC 8684 §3.2) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,36 +1,197 @@
-//! Path managers: which subflows a connection opens and which addresses it announces.
+//! Path managers: which subflows a connection opens, closes and prioritises, and which of
+//! our addresses it announces or withdraws.
 //!
-//! A [`PathManager`] sees the connection's addresses and subflows and answers with
-//! [`PmAction`]s, which the connection carries out (opening a subflow goes through the stack,
-//! which owns ports and interfaces). Managers are chosen by name ([`PathManagerChoice`]), like the
-//! `path_manager` setting of the multipath-tcp.org kernel. Two are built in:
+//! A [`PathManager`] hears the life of its connection as [`PmEvent`]s (established, a
+//! subflow established or closed with the reason, the peer announcing or removing an
+//! address, one of our addresses appearing or going away, a timer it asked for), sees the
+//! connection's addresses and subflows in a [`PmContext`], and answers with [`PmAction`]s,
+//! which the connection carries out (opening a subflow goes through the stack, which owns
+//! ports and interfaces). This is the shape of the multipath-tcp.org kernel's path-manager
+//! hooks and of Linux's path-manager events (`MPTCP_EVENT_*`), in one call.
 //!
-//! - `"default"`: announces nothing and opens nothing (the peer's subflows are accepted);
-//!   the seeds' kernel calls this one "default".
-//! - `"simple"`: the client opens a subflow from each of its other addresses to the
-//!   server's initial address, and one to each address the server announces; the server
-//!   announces its other addresses (RFC 8684 §3.4.1).
+//! Managers are chosen by name ([`PathManagerChoice`]), like the `path_manager` setting of
+//! the seeds' kernel, or built with their parameters, or brought by the application
+//! ([`PathManagerChoice::new`] takes any `PathManager + Clone`). Built in, one file each:
+//!
+//! - `default` ([`Passive`]): announces nothing and opens nothing; the peer's subflows are
+//!   accepted. `userspace` is the same manager under the name Linux gives it: the
+//!   application opens, closes and announces itself, reacting to the connection's events.
+//! - `simple` ([`Simple`]): the client opens a subflow from each of its other addresses to
+//!   the server's initial address, and one to each address the server announces; the
+//!   server announces its other addresses.
+//! - `fullmesh` ([`FullMesh`]): a subflow (or `num_subflows`) between every local and every
+//!   known remote address, following addresses as they come and go.
+//! - `ndiffports` ([`NDiffPorts`]): `num_subflows` subflows on the initial address pair,
+//!   from different source ports.
+
+mod fullmesh;
+mod ndiffports;
+mod passive;
+mod simple;
 
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
+use core::str::FromStr;
+use core::time::Duration;
+use std::sync::Arc;
+
+pub use fullmesh::FullMesh;
+pub use ndiffports::NDiffPorts;
+pub use passive::Passive;
+pub use simple::Simple;
+
+use crate::ids::SubflowId;
+use crate::tcp::CloseReason;
+use crate::time::Instant;
+
+/// One of our addresses as a connection knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAddr {
+    /// Its address id (RFC 8684 §3.4.1); the initial subflow's address is 0.
+    pub id: u8,
+    /// The address.
+    pub addr: IpAddr,
+    /// Its interface is a backup one: subflows from it should be backups (the seeds'
+    /// `MPTCP_FLAG_BACKUP` on an interface, `ip link set dev X multipath backup`).
+    pub backup: bool,
+}
+
+/// An address the peer announced (ADD_ADDR, RFC 8684 §3.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr {
+    /// Its address id.
+    pub id: u8,
+    /// The address.
+    pub addr: IpAddr,
+    /// The port, when not the connection's.
+    pub port: Option<u16>,
+}
+
+/// Where a subflow stands, as a path manager needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PmSubflowState {
+    /// Its handshake is under way.
+    Opening,
+    /// Established and not closing.
+    Established,
+    /// Closing or closed, and not yet forgotten.
+    Closing,
+}
+
+/// A subflow as a path manager sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PmSubflow {
+    /// Its id.
+    pub id: SubflowId,
+    /// Our address and port.
+    pub local: SocketAddr,
+    /// The peer's address and port.
+    pub remote: SocketAddr,
+    /// Our address id.
+    pub local_id: u8,
+    /// The peer's address id, once known.
+    pub remote_id: Option<u8>,
+    /// Where it stands.
+    pub state: PmSubflowState,
+    /// We asked for it to be a backup (MP_JOIN's B flag or MP_PRIO).
+    pub backup: bool,
+}
+
+impl PmSubflow {
+    /// It is opening or established (not on its way out).
+    pub fn is_live(&self) -> bool {
+        self.state != PmSubflowState::Closing
+    }
+}
 
 /// What a path manager can see of its connection.
 #[derive(Debug, Clone, Copy)]
 pub struct PmContext<'a> {
+    /// Now.
+    pub now: Instant,
     /// We opened the connection.
     pub client: bool,
     /// The initial subflow's local and remote address.
     pub initial: (SocketAddr, SocketAddr),
-    /// The host's addresses with their address ids (the initial local address has id 0).
-    pub local_addrs: &'a [(u8, IpAddr)],
-    /// Local and remote address of every subflow open or opening.
-    pub subflows: &'a [(IpAddr, SocketAddr)],
+    /// The host's usable addresses with their ids and flags.
+    pub local_addrs: &'a [LocalAddr],
+    /// The addresses the peer announced and has not withdrawn.
+    pub remote_addrs: &'a [RemoteAddr],
+    /// Every subflow not yet forgotten.
+    pub subflows: &'a [PmSubflow],
+    /// Our address ids announced to the peer and not withdrawn.
+    pub announced: &'a [u8],
+}
+
+impl PmContext<'_> {
+    /// The live subflows (opening or established) from `local` to `remote`.
+    pub fn live_between(&self, local: IpAddr, remote: SocketAddr) -> usize {
+        self.subflows
+            .iter()
+            .filter(|s| s.is_live() && s.local.ip() == local && s.remote == remote)
+            .count()
+    }
+
+    /// The peer's addresses we know: the initial one (id 0) and the announced ones, each
+    /// with the port to connect to.
+    pub fn remote_endpoints(&self) -> impl Iterator<Item = (u8, SocketAddr)> + '_ {
+        let port = self.initial.1.port();
+        core::iter::once((0, self.initial.1)).chain(
+            self.remote_addrs
+                .iter()
+                .map(move |r| (r.id, SocketAddr::new(r.addr, r.port.unwrap_or(port)))),
+        )
+    }
+
+    /// Our address `addr`, if the host has it.
+    pub fn local(&self, addr: IpAddr) -> Option<&LocalAddr> {
+        self.local_addrs.iter().find(|l| l.addr == addr)
+    }
+}
+
+/// Something that happened to the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PmEvent {
+    /// The connection is established and speaks MPTCP (from now on subflows can join).
+    /// A manager set on a live connection hears this first, then every address the peer
+    /// announced so far.
+    Established,
+    /// A subflow completed its handshake.
+    SubflowEstablished(PmSubflow),
+    /// A subflow ended (it is no longer among the context's live subflows).
+    SubflowClosed {
+        /// The subflow as it was.
+        subflow: PmSubflow,
+        /// How its TCP connection ended (a join that timed out is
+        /// [`CloseReason::TimedOut`], one the peer refused [`CloseReason::Refused`]).
+        reason: CloseReason,
+    },
+    /// The peer announced an address (ADD_ADDR with a valid HMAC, within the limit).
+    AddressAnnounced(RemoteAddr),
+    /// The peer announced an address id it had announced before with another address
+    /// (a NAT rebinding, say); the context has the new one.
+    AddressChanged {
+        /// The address before.
+        old: RemoteAddr,
+        /// The address now.
+        new: RemoteAddr,
+    },
+    /// The peer withdrew address `id` (REMOVE_ADDR); the subflows to it are closing.
+    AddressRemoved(u8),
+    /// The host gained an address.
+    LocalAddressAdded(LocalAddr),
+    /// The host lost an address; the subflows from it are closing and their data went to
+    /// the others.
+    LocalAddressRemoved(LocalAddr),
+    /// The time asked for with [`PmAction::WakeAt`] came.
+    Timer,
 }
 
 /// What a path manager asks its connection to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PmAction {
-    /// Open a subflow from `local` to `remote` (MP_JOIN, RFC 8684 §3.2).
+    /// Open a subflow from `local` to `remote` (MP_JOIN, RFC 8684 §3.2) from a fresh
+    /// ephemeral port.
     OpenSubflow {
         /// Our address.
         local: IpAddr,
@@ -39,80 +200,127 @@ pub enum PmAction {
         /// Ask for it as a backup subflow.
         backup: bool,
     },
-    /// Announce one of our addresses (ADD_ADDR, RFC 8684 §3.4.1).
+    /// Close a subflow; its data goes on the others.
+    CloseSubflow(SubflowId),
+    /// Announce one of our addresses (ADD_ADDR, RFC 8684 §3.4.1), with a port when
+    /// joins should go to another than the connection's.
     Announce {
         /// Its address id.
         id: u8,
         /// The address.
         addr: IpAddr,
+        /// The port, if not the connection's.
+        port: Option<u16>,
     },
+    /// Withdraw our address id (REMOVE_ADDR, RFC 8684 §3.4.2): its subflows close.
+    Withdraw(u8),
+    /// Make a subflow a backup, or a regular one again (MP_PRIO, RFC 8684 §3.3.8).
+    SetBackup {
+        /// Which subflow.
+        subflow: SubflowId,
+        /// Backup or not.
+        backup: bool,
+    },
+    /// Hear [`PmEvent::Timer`] at this time (one timer per manager; a later request
+    /// replaces an earlier one).
+    WakeAt(Instant),
 }
 
-/// Decides a connection's subflows and announcements.
+/// Decides a connection's subflows and announcements. One per connection; it hears every
+/// [`PmEvent`] of its connection in order.
 pub trait PathManager: fmt::Debug + Send {
-    /// The connection is established and speaks MPTCP.
-    fn on_established(&mut self, ctx: &PmContext<'_>) -> Vec<PmAction>;
+    /// Its name (the one [`PathManagerChoice`] parses, for built-in ones).
+    fn name(&self) -> &'static str;
 
-    /// The peer announced `addr` (with `port`, when not the connection's) as address `id`.
-    fn on_announced(
-        &mut self,
-        ctx: &PmContext<'_>,
-        id: u8,
-        addr: IpAddr,
-        port: Option<u16>,
-    ) -> Vec<PmAction>;
+    /// Something happened: what should the connection do?
+    fn on_event(&mut self, ctx: &PmContext<'_>, event: &PmEvent) -> Vec<PmAction>;
 }
 
 /// The names [`PathManagerChoice`] takes.
-pub const PATH_MANAGERS: &[&str] = &["default", "simple"];
+pub const PATH_MANAGERS: &[&str] = &["default", "userspace", "simple", "fullmesh", "ndiffports"];
 
-/// Which path manager the connections of a stack use, by name; only names of
-/// [`PATH_MANAGERS`] parse, so an unknown one is an error, never a silent default.
+/// How long the seeds' fullmesh waits before it tries again a subflow that could not be
+/// created or that timed out.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Which path manager a connection uses: a built-in one by name (`"fullmesh".parse()`),
+/// a built-in one with its parameters (`PathManagerChoice::new(NDiffPorts::new(4))`), or
+/// one of the application's own (any `PathManager + Clone`). Each connection gets its own
+/// copy. An unknown name is an error that lists the valid ones, never a silent default.
 ///
 /// ```
 /// use mptcp_proto::pm::PathManagerChoice;
 /// assert_eq!("default".parse::<PathManagerChoice>().unwrap().name(), "default");
 /// assert_eq!(
-///     "fullmesh".parse::<PathManagerChoice>().unwrap_err().to_string(),
-///     "unknown path manager \"fullmesh\"; valid: default, simple"
+///     "binder".parse::<PathManagerChoice>().unwrap_err().to_string(),
+///     "unknown path manager \"binder\"; valid: default, userspace, simple, fullmesh, ndiffports"
 /// );
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PathManagerChoice(&'static str);
+#[derive(Clone)]
+pub struct PathManagerChoice {
+    name: &'static str,
+    build: Arc<dyn Fn() -> Box<dyn PathManager> + Send + Sync>,
+}
 
 impl PathManagerChoice {
+    /// Every connection starts with a copy of `manager`.
+    pub fn new<P: PathManager + Clone + Sync + 'static>(manager: P) -> Self {
+        Self {
+            name: manager.name(),
+            build: Arc::new(move || Box::new(manager.clone())),
+        }
+    }
+
     /// Its name.
     pub fn name(&self) -> &'static str {
-        self.0
+        self.name
     }
 
     /// A new path manager of this kind, for one connection.
     pub(crate) fn build(&self) -> Box<dyn PathManager> {
-        match self.0 {
-            "simple" => Box::new(Simple),
-            _ => Box::new(Passive),
-        }
+        (self.build)()
     }
 }
 
 impl Default for PathManagerChoice {
     /// `simple`.
     fn default() -> Self {
-        Self("simple")
+        Self::new(Simple)
     }
 }
 
-impl core::str::FromStr for PathManagerChoice {
+impl FromStr for PathManagerChoice {
     type Err = UnknownPathManager;
 
+    /// A built-in manager with its default parameters (the seeds' module parameters).
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        PATH_MANAGERS
-            .iter()
-            .find(|known| **known == name)
-            .map(|known| Self(known))
-            .ok_or_else(|| UnknownPathManager {
+        match name {
+            "default" => Ok(Self::new(Passive::DEFAULT)),
+            "userspace" => Ok(Self::new(Passive::USERSPACE)),
+            "simple" => Ok(Self::new(Simple)),
+            "fullmesh" => Ok(Self::new(FullMesh::default())),
+            "ndiffports" => Ok(Self::new(NDiffPorts::default())),
+            _ => Err(UnknownPathManager {
                 name: name.to_owned(),
-            })
+            }),
+        }
+    }
+}
+
+impl PartialEq for PathManagerChoice {
+    /// Same name (parameters are not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for PathManagerChoice {}
+
+impl fmt::Debug for PathManagerChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PathManagerChoice")
+            .field(&self.name)
+            .finish()
     }
 }
 
@@ -124,77 +332,50 @@ pub struct UnknownPathManager {
     pub name: String,
 }
 
-/// Announces nothing, opens nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Passive;
-
-impl PathManager for Passive {
-    fn on_established(&mut self, _ctx: &PmContext<'_>) -> Vec<PmAction> {
-        Vec::new()
-    }
-
-    fn on_announced(
-        &mut self,
-        _ctx: &PmContext<'_>,
-        _id: u8,
-        _addr: IpAddr,
-        _port: Option<u16>,
-    ) -> Vec<PmAction> {
-        Vec::new()
-    }
-}
-
-/// The client opens subflows from its other addresses and to announced ones; the server
-/// announces its other addresses.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Simple;
-
-impl Simple {
-    /// Our addresses other than the initial one, of the initial subflow's family.
-    fn other_locals<'a>(ctx: &'a PmContext<'_>) -> impl Iterator<Item = (u8, IpAddr)> + 'a {
-        let initial = ctx.initial.0.ip();
-        ctx.local_addrs
-            .iter()
-            .copied()
-            .filter(move |(_, a)| *a != initial && a.is_ipv4() == initial.is_ipv4())
+/// A context for the managers' unit tests: a client (or server) whose initial subflow
+/// goes from 10.0.1.1:5000 to 10.0.9.1:80.
+#[cfg(test)]
+pub(crate) fn test_ctx<'a>(
+    client: bool,
+    local_addrs: &'a [LocalAddr],
+    remote_addrs: &'a [RemoteAddr],
+    subflows: &'a [PmSubflow],
+) -> PmContext<'a> {
+    PmContext {
+        now: Instant::ZERO,
+        client,
+        initial: (
+            "10.0.1.1:5000".parse().unwrap(),
+            "10.0.9.1:80".parse().unwrap(),
+        ),
+        local_addrs,
+        remote_addrs,
+        subflows,
+        announced: &[],
     }
 }
 
-impl PathManager for Simple {
-    fn on_established(&mut self, ctx: &PmContext<'_>) -> Vec<PmAction> {
-        if ctx.client {
-            Self::other_locals(ctx)
-                .map(|(_, local)| PmAction::OpenSubflow {
-                    local,
-                    remote: ctx.initial.1,
-                    backup: false,
-                })
-                .collect()
-        } else {
-            Self::other_locals(ctx)
-                .map(|(id, addr)| PmAction::Announce { id, addr })
-                .collect()
-        }
+/// A live, established subflow for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_subflow(id: u32, local: &str, remote: &str) -> PmSubflow {
+    PmSubflow {
+        id: SubflowId(id),
+        local: local.parse().unwrap(),
+        remote: remote.parse().unwrap(),
+        local_id: 0,
+        remote_id: Some(0),
+        state: PmSubflowState::Established,
+        backup: false,
     }
+}
 
-    fn on_announced(
-        &mut self,
-        ctx: &PmContext<'_>,
-        _id: u8,
-        addr: IpAddr,
-        port: Option<u16>,
-    ) -> Vec<PmAction> {
-        let remote = SocketAddr::new(addr, port.unwrap_or(ctx.initial.1.port()));
-        let local = ctx.initial.0.ip();
-        let known = ctx.subflows.iter().any(|(_, r)| *r == remote);
-        if !ctx.client || known || local.is_ipv4() != addr.is_ipv4() {
-            return Vec::new();
-        }
-        vec![PmAction::OpenSubflow {
-            local,
-            remote,
-            backup: false,
-        }]
+/// A local address for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_local(id: u8, addr: &str) -> LocalAddr {
+    LocalAddr {
+        id,
+        addr: addr.parse().unwrap(),
+        backup: false,
     }
 }
 
@@ -202,66 +383,37 @@ impl PathManager for Simple {
 mod tests {
     use super::*;
 
-    fn ctx<'a>(
-        client: bool,
-        locals: &'a [(u8, IpAddr)],
-        subflows: &'a [(IpAddr, SocketAddr)],
-    ) -> PmContext<'a> {
-        PmContext {
-            client,
-            initial: (
-                "10.0.1.1:5000".parse().unwrap(),
-                "10.0.9.1:80".parse().unwrap(),
-            ),
-            local_addrs: locals,
-            subflows,
+    #[test]
+    fn every_name_parses_to_itself_and_others_are_refused_with_the_list() {
+        for name in PATH_MANAGERS {
+            let choice: PathManagerChoice = name.parse().unwrap();
+            assert_eq!(choice.name(), *name);
+            assert_eq!(choice.build().name(), *name);
         }
+        let error = "binder".parse::<PathManagerChoice>().unwrap_err();
+        assert!(error.to_string().contains("fullmesh, ndiffports"));
     }
 
     #[test]
-    fn the_simple_client_joins_from_its_other_addresses_and_to_announced_ones() {
-        let locals = [
-            (0, "10.0.1.1".parse().unwrap()),
-            (2, "10.0.2.1".parse().unwrap()),
-            (3, "fd00::1".parse().unwrap()),
-        ];
-        let subflows = [(locals[0].1, "10.0.9.1:80".parse().unwrap())];
-        let c = ctx(true, &locals, &subflows);
+    fn the_context_lists_the_initial_and_announced_remote_endpoints() {
+        let remotes = [RemoteAddr {
+            id: 3,
+            addr: "10.0.8.1".parse().unwrap(),
+            port: Some(8080),
+        }];
+        let subflows = [test_subflow(0, "10.0.1.1:5000", "10.0.9.1:80")];
+        let ctx = test_ctx(true, &[], &remotes, &subflows);
+        let endpoints: Vec<_> = ctx.remote_endpoints().collect();
         assert_eq!(
-            Simple.on_established(&c),
-            [PmAction::OpenSubflow {
-                local: locals[1].1,
-                remote: "10.0.9.1:80".parse().unwrap(),
-                backup: false
-            }]
+            endpoints,
+            [
+                (0, "10.0.9.1:80".parse().unwrap()),
+                (3, "10.0.8.1:8080".parse().unwrap())
+            ]
         );
-        let announced = Simple.on_announced(&c, 1, "10.0.8.1".parse().unwrap(), None);
         assert_eq!(
-            announced,
-            [PmAction::OpenSubflow {
-                local: locals[0].1,
-                remote: "10.0.8.1:80".parse().unwrap(),
-                backup: false
-            }]
+            ctx.live_between("10.0.1.1".parse().unwrap(), "10.0.9.1:80".parse().unwrap()),
+            1
         );
-        // A server announces instead, and ignores announcements.
-        let s = ctx(false, &locals, &subflows);
-        assert_eq!(
-            Simple.on_established(&s),
-            [PmAction::Announce {
-                id: 2,
-                addr: locals[1].1
-            }]
-        );
-        assert!(
-            Simple
-                .on_announced(&s, 1, "10.0.8.1".parse().unwrap(), None)
-                .is_empty()
-        );
-        assert!(Passive.on_established(&c).is_empty());
-        for name in PATH_MANAGERS {
-            assert_eq!(name.parse::<PathManagerChoice>().unwrap().name(), *name);
-        }
-        assert!("fullmesh".parse::<PathManagerChoice>().is_err());
     }
 }

@@ -33,6 +33,7 @@ use core::fmt;
 use core::num::NonZeroU32;
 
 use crate::conn::MptcpConfig;
+use crate::pm::{FullMesh, NDiffPorts, PathManagerChoice};
 use crate::sched::{Blest, Ecf, RoundRobin, SchedulerChoice};
 use crate::tcp::TcpConfig;
 
@@ -49,6 +50,9 @@ pub struct Settings {
     mptcp_syn_retries: u64,
     debug: u64,
     path_manager: &'static str,
+    fullmesh_num_subflows: u16,
+    fullmesh_create_on_err: bool,
+    ndiffports_num_subflows: u16,
     scheduler: &'static str,
     roundrobin_num_segments: u32,
     roundrobin_cwnd_limited: bool,
@@ -93,6 +97,9 @@ impl Settings {
             mptcp_syn_retries: u64::from(mptcp.syn_retries),
             debug: u64::from(mptcp.debug),
             path_manager: mptcp.path_manager.name(),
+            fullmesh_num_subflows: FullMesh::default().num_subflows(),
+            fullmesh_create_on_err: FullMesh::default().create_on_err(),
+            ndiffports_num_subflows: NDiffPorts::default().num_subflows(),
             scheduler: mptcp.scheduler.name(),
             roundrobin_num_segments: round_robin.num_segments(),
             roundrobin_cwnd_limited: round_robin.cwnd_limited(),
@@ -153,6 +160,25 @@ impl Settings {
     pub fn apply(&self, tcp: &mut TcpConfig, mptcp: &mut MptcpConfig) {
         for setting in SETTINGS.iter().filter(|s| self.given.contains(&s.name)) {
             (setting.apply)(self, tcp, mptcp);
+        }
+    }
+
+    /// A path manager's parameters changed: rebuild it if it is the one they belong to.
+    fn apply_path_manager_parameters_of(&self, manager: &str, mptcp: &mut MptcpConfig) {
+        if self.path_manager == manager {
+            mptcp.path_manager = self.path_manager_choice();
+        }
+    }
+
+    /// The path manager `mptcp.path_manager` names, built with its parameters.
+    pub fn path_manager_choice(&self) -> PathManagerChoice {
+        match self.path_manager {
+            "fullmesh" => PathManagerChoice::new(FullMesh::new(
+                self.fullmesh_num_subflows,
+                self.fullmesh_create_on_err,
+            )),
+            "ndiffports" => PathManagerChoice::new(NDiffPorts::new(self.ndiffports_num_subflows)),
+            name => name.parse().unwrap_or_default(),
         }
     }
 

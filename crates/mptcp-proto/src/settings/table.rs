@@ -22,6 +22,10 @@ const COUNT: Kind = Kind::Integer {
     max: 65_535,
 };
 
+/// Subflows a path manager opens per address pair: 1 to 32 (each is a TCP connection;
+/// the connection's subflow limit applies on top).
+const SUBFLOWS: Kind = Kind::Integer { min: 1, max: 32 };
+
 /// A number of bytes or things as the configuration holds it.
 fn size(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
@@ -105,7 +109,40 @@ pub static SETTINGS: &[Setting] = &[
         linux: Some("net.mptcp.path_manager"),
         get: |s| Value::Name(s.path_manager),
         set: |s, v| s.path_manager = v.name(),
-        apply: |s, _, m| m.path_manager = s.path_manager.parse().unwrap_or_default(),
+        apply: |s, _, m| m.path_manager = s.path_manager_choice(),
+    },
+    Setting {
+        name: "fullmesh.num_subflows",
+        kind: SUBFLOWS,
+        doc: "fullmesh: subflows per pair of a local and a remote address (the initial one \
+              counts for its pair)",
+        seeds: Some("mptcp_fullmesh num_subflows"),
+        linux: None,
+        get: |s| Value::Integer(u64::from(s.fullmesh_num_subflows)),
+        set: |s, v| s.fullmesh_num_subflows = u16::try_from(v.integer()).unwrap_or(1),
+        apply: |s, _, m| s.apply_path_manager_parameters_of("fullmesh", m),
+    },
+    Setting {
+        name: "fullmesh.create_on_err",
+        kind: Kind::Switch,
+        doc: "fullmesh: open again, a second later, a subflow whose handshake or \
+              retransmissions timed out",
+        seeds: Some("mptcp_fullmesh create_on_err"),
+        linux: None,
+        get: |s| Value::Switch(s.fullmesh_create_on_err),
+        set: |s, v| s.fullmesh_create_on_err = v.switch(),
+        apply: |s, _, m| s.apply_path_manager_parameters_of("fullmesh", m),
+    },
+    Setting {
+        name: "ndiffports.num_subflows",
+        kind: SUBFLOWS,
+        doc: "ndiffports: subflows on the initial address pair, each from its own source \
+              port (the initial one included)",
+        seeds: Some("mptcp_ndiffports num_subflows"),
+        linux: None,
+        get: |s| Value::Integer(u64::from(s.ndiffports_num_subflows)),
+        set: |s, v| s.ndiffports_num_subflows = u16::try_from(v.integer()).unwrap_or(1),
+        apply: |s, _, m| s.apply_path_manager_parameters_of("ndiffports", m),
     },
     Setting {
         name: "mptcp.scheduler",

@@ -79,6 +79,9 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
         ("mptcp.version", "1"),
         ("mptcp.debug", "2"),
         ("mptcp.path_manager", "default"),
+        ("fullmesh.num_subflows", "2"),
+        ("fullmesh.create_on_err", "1"),
+        ("ndiffports.num_subflows", "4"),
         ("mptcp.scheduler", "blest"),
         ("roundrobin.num_segments", "3"),
         ("roundrobin.cwnd_limited", "0"),
@@ -105,7 +108,7 @@ fn every_setting_reads_back_what_was_set_and_reaches_the_config() {
     }
     assert_eq!(
         SETTINGS.len(),
-        26,
+        29,
         "a new setting needs a line in this test (and in docs/settings.md)"
     );
     let mut config = StackConfig::default();
@@ -134,6 +137,29 @@ fn scheduler_parameters_reach_the_scheduler_whatever_the_order() {
             SchedulerChoice::new(Ecf::new(NonZeroU32::new(2).unwrap()))
         )
     );
+}
+
+#[test]
+fn path_manager_parameters_reach_the_path_manager_whatever_the_order() {
+    let mut settings = Settings::default();
+    settings.assign("ndiffports.num_subflows=3").unwrap();
+    settings.assign("mptcp.path_manager=ndiffports").unwrap();
+    let mut config = StackConfig::default();
+    settings.apply(&mut config.tcp, &mut config.mptcp);
+    assert_eq!(
+        format!("{:?}", config.mptcp.path_manager.build()),
+        format!("{:?}", NDiffPorts::new(3))
+    );
+    settings.assign("mptcp.path_manager=fullmesh").unwrap();
+    settings.assign("fullmesh.create_on_err=1").unwrap();
+    settings.assign("fullmesh.num_subflows=2").unwrap();
+    settings.apply(&mut config.tcp, &mut config.mptcp);
+    assert_eq!(
+        format!("{:?}", config.mptcp.path_manager.build()),
+        format!("{:?}", FullMesh::new(2, true))
+    );
+    let error = settings.set("ndiffports.num_subflows", "0").unwrap_err();
+    assert!(error.to_string().contains("1 to 32"), "{error}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use core::net::IpAddr;
 pub use crate::conn::{MptcpConfig, MptcpEnabled};
 pub use crate::tcp::TcpConfig;
 
-pub use crate::interface::InterfaceId;
+pub use crate::ids::InterfaceId;
 
 /// One network interface of the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,10 @@ pub struct InterfaceConfig {
     pub addrs: Vec<IpAddr>,
     /// Largest IP packet it carries, in bytes.
     pub mtu: usize,
+    /// A backup interface (cellular on a phone, say): path managers open backup subflows
+    /// from its addresses, used only when no other subflow works (the seeds'
+    /// `ip link set dev X multipath backup`).
+    pub backup: bool,
 }
 
 impl InterfaceConfig {
@@ -22,6 +26,7 @@ impl InterfaceConfig {
         Self {
             addrs: vec![addr],
             mtu: 1500,
+            backup: false,
         }
     }
 }

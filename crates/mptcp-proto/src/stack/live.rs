@@ -35,7 +35,7 @@ impl Stack {
         let Some(entry) = self.conns.get_mut(&conn.0) else {
             return false;
         };
-        entry.conn.set_path_manager(choice);
+        entry.conn.set_path_manager(choice.clone());
         Arc::make_mut(&mut entry.config).mptcp.path_manager = choice;
         self.open_requested_subflows(conn.0);
         true

@@ -45,6 +45,7 @@
 //! assert!(hosts[1].accept(listener).is_ok());
 //! ```
 
+mod addresses;
 mod api;
 mod config;
 mod cookies;
@@ -65,6 +66,7 @@ use std::sync::Arc;
 use rand_core::RngCore;
 
 pub use crate::conn::{CLOSED_HISTORY, SubflowId, SubflowInfo, SubflowTotals};
+pub use addresses::AddressError;
 pub use config::{
     ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, MptcpEnabled, StackConfig,
     TcpConfig,
@@ -141,6 +143,8 @@ pub struct Stack {
     /// Round-robin position of `poll_transmit`.
     cursor: u64,
     ip_ident: u16,
+    /// Address ids of the host's addresses.
+    addr_ids: addresses::AddressIds,
     /// The latest time handed in (for calls that take none, such as `recv`).
     now: Instant,
     stats: StackStats,
@@ -165,6 +169,8 @@ impl Stack {
             tcp: config.tcp.clone(),
             mptcp: config.mptcp.clone(),
         });
+        let addr_ids =
+            addresses::AddressIds::new(config.interfaces.iter().flat_map(|i| i.addrs.iter()));
         Self {
             config,
             defaults,
@@ -180,6 +186,7 @@ impl Stack {
             resets: VecDeque::new(),
             cursor: 0,
             ip_ident: 0,
+            addr_ids,
             now: Instant::ZERO,
             stats: StackStats::default(),
         }

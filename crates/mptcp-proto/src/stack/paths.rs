@@ -35,15 +35,6 @@ pub enum OpenSubflowError {
 }
 
 impl Stack {
-    /// Every address of the host, in interface order.
-    pub(crate) fn addresses(&self) -> Vec<IpAddr> {
-        self.config
-            .interfaces
-            .iter()
-            .flat_map(|i| i.addrs.iter().copied())
-            .collect()
-    }
-
     /// A SYN with MP_JOIN: a new subflow of the connection its token names, or a RST.
     pub(crate) fn on_join_syn(
         &mut self,
