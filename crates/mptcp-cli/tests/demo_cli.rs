@@ -111,3 +111,38 @@ fn a_failure_after_the_download_is_said_plainly() {
     );
     assert!(text.contains("read Mbit/s"), "{text}");
 }
+
+/// The path manager is a setting: `ndiffports` with 3 subflows opens three subflows on the
+/// Wi-Fi address pair, each from its own port, all carrying data, and none on cellular; so
+/// the download waits for Wi-Fi to come back, and the text says so.
+#[test]
+fn ndiffports_opens_its_subflows_on_one_address_pair() {
+    let set = [
+        "--set",
+        "mptcp.path_manager=ndiffports",
+        "--set",
+        "ndiffports.num_subflows=3",
+    ];
+    let output = demo(&[&set[..], &["--json"]].concat());
+    assert!(output.status.success(), "{output:?}");
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["intact"], true, "{summary}");
+    let subflows = summary["subflows"].as_array().unwrap();
+    assert_eq!(subflows.len(), 3, "{subflows:?}");
+    let mut ports: Vec<&str> = Vec::new();
+    for sf in subflows {
+        assert_eq!(sf["path"], "wifi", "{sf}");
+        assert!(sf["bytes_received"].as_u64().unwrap() > 1 << 20, "{sf}");
+        ports.push(sf["local"].as_str().unwrap());
+    }
+    ports.sort_unstable();
+    ports.dedup();
+    assert_eq!(ports.len(), 3, "three source ports: {ports:?}");
+    let seconds = summary["per_second"].as_array().unwrap();
+    assert!(seconds.iter().all(|s| s["cellular_bps"] == 0.0));
+
+    let text = demo(&set);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("went on once Wi-Fi was back"), "{text}");
+    assert_eq!(text.matches("\nsubflow    wifi").count(), 3, "{text}");
+}

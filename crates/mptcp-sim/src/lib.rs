@@ -72,4 +72,4 @@ pub use report::{ConnectionReport, Sample, ScenarioReport, Stall, SubflowSample,
 pub use router::Router;
 pub use run::{RunError, RunOptions, run_scenario, run_scenario_observed};
 pub use sim::{LinkId, NodeId, Simulation, TopologyError, TraceEvent};
-pub use stack_host::StackHost;
+pub use stack_host::{AddressChange, StackHost};

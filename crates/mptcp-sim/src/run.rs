@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::report::ScenarioReport;
 use crate::scenario::{AppSpec, BuiltScenario, HostSpec, LinkSpec, Scenario, ScenarioError};
-use crate::stack_host::StackHost;
+use crate::stack_host::{AddressChange, StackHost};
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,7 +195,13 @@ pub fn stack_hosts(scenario: &Scenario) -> impl FnMut(&HostSpec, &[&AppSpec]) ->
             .iter()
             .map(|app| (*app, app_config(&stack, host, app)))
             .collect();
-        StackHost::new(host.name.clone(), index, stack, &apps)
+        let changes = host.address_changes.iter().map(|change| AddressChange {
+            at: Instant::ZERO + change.at.0,
+            iface: change.iface,
+            addr: host.addresses[change.iface].addr,
+            action: change.action,
+        });
+        StackHost::new(host.name.clone(), index, stack, &apps).with_address_changes(changes)
     }
 }
 
@@ -244,7 +250,7 @@ fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
             InterfaceConfig {
                 addrs: vec![prefix.addr],
                 mtu,
-                backup: false,
+                backup: host.backup.contains(&iface),
             }
         })
         .collect();

@@ -108,6 +108,8 @@ impl DemoConfig {
             addresses,
             settings: self.settings.clone(),
             profile: None,
+            backup: Vec::new(),
+            address_changes: Vec::new(),
         };
         let event = |at: Duration, action| EventSpec {
             at: Time(at),

@@ -131,15 +131,14 @@ impl MptcpConnection {
         if self.keys.remote.is_none() {
             return;
         }
-        let has_dss = seg
-            .mptcp_options()
-            .any(|o| matches!(o, MptcpOption::Dss(_)));
+        let no_option = seg.mptcp_options().next().is_none();
         let acks_data = seg.flags.contains(TcpFlags::ACK)
             && seg.ack_number.diff(self.subflows[index].tcp.iss) > 1;
-        if self.role == Role::Client && !self.fully_established && !has_dss && acks_data {
-            // RFC 8684 §3.7: our data was acknowledged without a DATA_ACK before any DSS
-            // came back: the server fell back to TCP (its half of the handshake never
-            // saw our MP_CAPABLE), so we do too.
+        if self.role == Role::Client && !self.fully_established && no_option && acks_data {
+            // RFC 8684 §3.7: our data was acknowledged without any MPTCP option before any
+            // DSS came back: the server fell back to TCP (its half of the handshake never
+            // saw our MP_CAPABLE), so we do too. (A pure ACK with an IPv6 ADD_ADDR has
+            // no room left for a DSS, and is no fallback.)
             self.fall_back(index);
             return;
         }

@@ -471,6 +471,11 @@ impl MptcpConnection {
             .position(|s| s.tcp.local_addr() == local && s.tcp.peer_addr() == remote)
     }
 
+    /// Whether any subflow runs over IPv6 (its packets need the larger IP header).
+    pub(crate) fn has_ipv6_subflow(&self) -> bool {
+        self.subflows.iter().any(|s| s.tcp.local_addr().is_ipv6())
+    }
+
     /// The 4-tuples of the subflows (for the stack's demultiplexer).
     pub(crate) fn tuples(&self) -> impl Iterator<Item = (SocketAddr, SocketAddr)> + '_ {
         self.subflows

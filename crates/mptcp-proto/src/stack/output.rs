@@ -70,10 +70,12 @@ impl Stack {
             let Some(entry) = self.conns.get_mut(&id) else {
                 continue;
             };
-            let header = if entry.conn.local_addr().is_ipv4() {
-                IPV4_MIN_HEADER_LEN
-            } else {
+            // Room for the larger header when any subflow is IPv6 (a connection can mix
+            // families, RFC 8684 §3.4.1); an IPv4 segment written there moves up after.
+            let header = if entry.conn.has_ipv6_subflow() {
                 IPV6_HEADER_LEN
+            } else {
+                IPV4_MIN_HEADER_LEN
             };
             let Some(out) = buf
                 .get_mut(header..)
@@ -81,6 +83,9 @@ impl Stack {
             else {
                 continue;
             };
+            if out.local.is_ipv4() && header != IPV4_MIN_HEADER_LEN {
+                buf.copy_within(header..header + out.len, IPV4_MIN_HEADER_LEN);
+            }
             let iface = out.iface;
             self.ip_ident = self.ip_ident.wrapping_add(1);
             let len = write_ip_header(buf, out.local.ip(), out.remote.ip(), out.len, self.ip_ident);

@@ -128,6 +128,37 @@ pub struct HostSpec {
     /// scheduler: it names one.
     #[serde(default)]
     pub profile: Option<String>,
+    /// Interfaces (by index) that are backups: path managers open backup subflows from
+    /// their addresses (a phone's cellular, say).
+    #[serde(default)]
+    pub backup: Vec<usize>,
+    /// The host's addresses going away and coming back while it runs (what a phone leaving
+    /// Wi-Fi looks like to its stack), in any order.
+    #[serde(default)]
+    pub address_changes: Vec<AddressChangeSpec>,
+}
+
+/// An address of a host removed or given back at a time:
+/// `{ at = "2s", iface = 1, action = "remove" }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressChangeSpec {
+    /// When.
+    pub at: Time,
+    /// Which interface's address (the host's `addresses` give it).
+    pub iface: usize,
+    /// Remove it or give it back.
+    pub action: AddressAction,
+}
+
+/// What happens to the address: `"remove"` or `"add"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddressAction {
+    /// The host loses it: its subflows close, path managers hear it.
+    Remove,
+    /// The host has it (again).
+    Add,
 }
 
 impl HostSpec {
@@ -433,6 +464,20 @@ impl Scenario {
             let place = format!("host {:?}", host.name);
             if let Err(problem) = host.settings() {
                 return Err(invalid(place, &problem));
+            }
+            let ifaces = host.addresses.len();
+            let changes = host.address_changes.iter().map(|c| c.iface);
+            if host
+                .backup
+                .iter()
+                .copied()
+                .chain(changes)
+                .any(|i| i >= ifaces)
+            {
+                return Err(invalid(
+                    place,
+                    "an interface index in backup or address_changes beyond its addresses",
+                ));
             }
         }
         for (index, link) in self.links.iter().enumerate() {

@@ -16,6 +16,7 @@ mod pattern;
 mod server;
 mod stream;
 
+use core::net::IpAddr;
 use core::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -27,7 +28,20 @@ pub(crate) use server::{Server, Session};
 
 use crate::host::Host;
 use crate::sample::{Sample, SubflowSample};
-use crate::scenario::AppSpec;
+use crate::scenario::{AddressAction, AppSpec};
+
+/// An address the host loses or gets back at a time ([`StackHost::with_address_changes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressChange {
+    /// When.
+    pub at: Instant,
+    /// The interface.
+    pub iface: usize,
+    /// The address.
+    pub addr: IpAddr,
+    /// Lost or got back.
+    pub action: AddressAction,
+}
 
 /// Bytes read from the stack per `recv`.
 const RECV_CHUNK: usize = 64 * 1024;
@@ -61,6 +75,8 @@ pub struct StackHost {
     sample_every: Option<Duration>,
     /// When the next sample is due.
     next_sample: Instant,
+    /// Address changes still to come, latest first.
+    address_changes: Vec<AddressChange>,
 }
 
 impl StackHost {
@@ -105,6 +121,37 @@ impl StackHost {
             now: Instant::ZERO,
             sample_every: None,
             next_sample: Instant::ZERO,
+            address_changes: Vec::new(),
+        }
+    }
+
+    /// Makes the host lose and get back addresses at the times `changes` give (in any
+    /// order; at the same time, in the order given).
+    pub fn with_address_changes(
+        mut self,
+        changes: impl IntoIterator<Item = AddressChange>,
+    ) -> Self {
+        let mut changes: Vec<_> = changes.into_iter().collect();
+        changes.sort_by_key(|c| c.at);
+        changes.reverse();
+        self.address_changes = changes;
+        self
+    }
+
+    /// Applies the address changes due at `now`.
+    fn change_addresses(&mut self, now: Instant) {
+        while let Some(change) = self.address_changes.pop_if(|c| c.at <= now) {
+            match change.action {
+                AddressAction::Remove => {
+                    self.stack.remove_host_address(change.addr);
+                }
+                AddressAction::Add => {
+                    // Already there (given back twice): nothing changes.
+                    let _ = self
+                        .stack
+                        .add_host_address(InterfaceId(change.iface), change.addr);
+                }
+            }
         }
     }
 
@@ -276,6 +323,7 @@ impl Host for StackHost {
 
     fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
+        self.change_addresses(now);
         self.stack.handle_timeout(now);
         for index in 0..self.clients.len() {
             let client = &mut self.clients[index];
@@ -308,6 +356,7 @@ impl Host for StackHost {
             .iter()
             .filter_map(Client::wake)
             .chain(self.sample_due())
+            .chain(self.address_changes.last().map(|c| c.at))
             .min();
         match (self.stack.poll_timeout(), apps) {
             (Some(a), Some(b)) => Some(a.min(b)),
