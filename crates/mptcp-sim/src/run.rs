@@ -261,5 +261,11 @@ fn stack_config(scenario: &Scenario, host: &HostSpec) -> StackConfig {
     host.settings()
         .expect("Scenario::build validates every host's settings first")
         .apply(&mut config.tcp, &mut config.mptcp);
+    if let Some(manager) = host
+        .endpoints()
+        .expect("Scenario::build validates every host's endpoints first")
+    {
+        config.mptcp.path_manager = manager;
+    }
     config
 }

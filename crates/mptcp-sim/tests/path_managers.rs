@@ -21,12 +21,18 @@ const BYTES: u64 = 4 << 20;
 /// The scenario with `client` and `server` lines added to the hosts (settings, address
 /// changes), `events` to the links' schedule, a download of `bytes`.
 fn scenario(client: &str, server: &str, events: &str, bytes: u64, v6: bool) -> Scenario {
+    let text = text(client, server, events, bytes, v6);
+    Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// The text of [`scenario`].
+fn text(client: &str, server: &str, events: &str, bytes: u64, v6: bool) -> String {
     let (c1, s1, c1_net, s1_net) = if v6 {
         ("fd00:2::1/64", "fd00:4::1/64", "fd00:2::/64", "fd00:4::/64")
     } else {
         ("10.0.2.1/24", "10.0.4.1/24", "10.0.2.0/24", "10.0.4.0/24")
     };
-    let text = format!(
+    format!(
         r#"
 seed = 1
 duration = "60s"
@@ -79,8 +85,7 @@ host = "client"
 connect = "10.0.3.1:80"
 bytes = {bytes}
 "#
-    );
-    Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    )
 }
 
 /// Runs it, sampling every 100 ms, and checks the download arrived whole over MPTCP.
@@ -298,4 +303,46 @@ fn ipv4_and_ipv6_subflows_in_one_connection() {
         ]
     );
     assert!(got.iter().all(|p| p.3 > 256 << 10), "{got:?}");
+}
+
+/// `endpoints` configured as a Linux user would with `ip mptcp endpoint` and
+/// `ip mptcp limits`: the server signals its second address, the client has a `subflow`
+/// endpoint (plain, or `fullmesh`), and the subflow set is the one Linux gives on the same
+/// topology (the interop test `mptcp_path_managers` checks it against the kernel).
+#[test]
+fn endpoints_give_the_subflows_linux_gives() {
+    let (a, b) = (ip("10.0.1.1"), ip("10.0.2.1"));
+    let (s0, s1) = (addr("10.0.3.1:80"), addr("10.0.4.1:80"));
+    let cases: [(&str, &str, Vec<(IpAddr, SocketAddr, usize)>); 3] = [
+        (
+            r#""10.0.2.1 subflow""#,
+            "limits.subflows = 2, limits.add_addr_accepted = 1",
+            vec![(a, s0, 1), (a, s1, 1), (b, s0, 1)],
+        ),
+        (
+            r#""10.0.2.1 subflow fullmesh""#,
+            "limits.subflows = 2, limits.add_addr_accepted = 1",
+            vec![(a, s0, 1), (b, s0, 1), (b, s1, 1)],
+        ),
+        (
+            r#""10.0.1.1 subflow fullmesh", "10.0.2.1 subflow fullmesh""#,
+            "limits.subflows = 8, limits.add_addr_accepted = 8",
+            vec![(a, s0, 1), (a, s1, 1), (b, s0, 1), (b, s1, 1)],
+        ),
+    ];
+    for (endpoints, limits, expected) in cases {
+        // Both ends have the same limits, as two Linux hosts set up alike would.
+        let client = format!("endpoints = [{endpoints}]\nsettings = {{ {limits} }}");
+        let server = format!("endpoints = [\"10.0.4.1 signal\"]\nsettings = {{ {limits} }}");
+        let conn = run(&scenario(&client, &server, "", BYTES, false), BYTES);
+        let got = pairs(&conn);
+        println!("{endpoints} ({limits}): {got:?}");
+        let shape: Vec<_> = got.iter().map(|p| (p.0, p.1, p.2)).collect();
+        assert_eq!(shape, expected, "{endpoints}");
+        assert!(got.iter().all(|p| p.3 > 16 << 10), "{got:?}");
+    }
+    // A bad endpoint is an error naming what is valid.
+    let bad = text(r#"endpoints = ["10.0.2.1 laminar"]"#, "", "", BYTES, false);
+    let error = Scenario::from_toml_str(&bad).unwrap_err().to_string();
+    assert!(error.contains("valid: port, signal, subflow"), "{error}");
 }

@@ -110,6 +110,7 @@ impl DemoConfig {
             profile: None,
             backup: Vec::new(),
             address_changes: Vec::new(),
+            endpoints: Vec::new(),
         };
         let event = |at: Duration, action| EventSpec {
             at: Time(at),

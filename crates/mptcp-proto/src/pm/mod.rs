@@ -23,7 +23,12 @@
 //!   known remote address, following addresses as they come and go.
 //! - `ndiffports` ([`NDiffPorts`]): `num_subflows` subflows on the initial address pair,
 //!   from different source ports.
+//! - `endpoints` ([`Endpoints`]): today's Linux in-kernel path manager over endpoints
+//!   configured like `ip mptcp endpoint add ADDR [signal] [subflow] [backup] [fullmesh]`
+//!   (by name it has none: it only answers the peer's announcements, like Linux without
+//!   endpoints; give it its list with `PathManagerChoice::new(Endpoints::new(...))`).
 
+mod endpoints;
 mod fullmesh;
 mod ndiffports;
 mod passive;
@@ -35,6 +40,7 @@ use core::str::FromStr;
 use core::time::Duration;
 use std::sync::Arc;
 
+pub use endpoints::{BadEndpoint, ENDPOINT_WORDS, Endpoint, Endpoints};
 pub use fullmesh::FullMesh;
 pub use ndiffports::NDiffPorts;
 pub use passive::Passive;
@@ -237,7 +243,14 @@ pub trait PathManager: fmt::Debug + Send {
 }
 
 /// The names [`PathManagerChoice`] takes.
-pub const PATH_MANAGERS: &[&str] = &["default", "userspace", "simple", "fullmesh", "ndiffports"];
+pub const PATH_MANAGERS: &[&str] = &[
+    "default",
+    "userspace",
+    "simple",
+    "fullmesh",
+    "ndiffports",
+    "endpoints",
+];
 
 /// How long the seeds' fullmesh waits before it tries again a subflow that could not be
 /// created or that timed out.
@@ -253,7 +266,8 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// assert_eq!("default".parse::<PathManagerChoice>().unwrap().name(), "default");
 /// assert_eq!(
 ///     "binder".parse::<PathManagerChoice>().unwrap_err().to_string(),
-///     "unknown path manager \"binder\"; valid: default, userspace, simple, fullmesh, ndiffports"
+///     "unknown path manager \"binder\"; valid: default, userspace, simple, fullmesh, ndiffports, \
+///      endpoints"
 /// );
 /// ```
 #[derive(Clone)]
@@ -300,6 +314,7 @@ impl FromStr for PathManagerChoice {
             "simple" => Ok(Self::new(Simple)),
             "fullmesh" => Ok(Self::new(FullMesh::default())),
             "ndiffports" => Ok(Self::new(NDiffPorts::default())),
+            "endpoints" => Ok(Self::new(Endpoints::default())),
             _ => Err(UnknownPathManager {
                 name: name.to_owned(),
             }),

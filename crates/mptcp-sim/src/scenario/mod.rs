@@ -16,6 +16,10 @@
 //! # optional: the stack's settings by their names (`mptcp settings` lists them all)
 //! settings = { mptcp.scheduler = "roundrobin", roundrobin.num_segments = 2, tcp.sack = true }
 //! # profile = "overflow"        # instead of mptcp.scheduler: "bulk", "overflow", "hot-standby"
+//! # backup = [1]                # interfaces whose subflows are backups
+//! # endpoints = ["10.0.3.1 signal"]   # the `endpoints` path manager, as `ip mptcp endpoint`
+//! # address_changes = [{ at = "2s", iface = 0, action = "remove" },
+//! #                    { at = "4s", iface = 0, action = "add" }]
 //!
 //! [[routers]]
 //! name = "r"
@@ -76,6 +80,7 @@ mod units;
 
 use core::net::SocketAddr;
 
+use mptcp_proto::pm::{Endpoints, PathManagerChoice};
 use mptcp_proto::sched::{Profile, UnknownProfile};
 use mptcp_proto::settings::Settings;
 use serde::Deserialize;
@@ -136,6 +141,10 @@ pub struct HostSpec {
     /// Wi-Fi looks like to its stack), in any order.
     #[serde(default)]
     pub address_changes: Vec<AddressChangeSpec>,
+    /// Endpoints for the `endpoints` path manager, as `ip mptcp endpoint add` takes them
+    /// (`"10.0.2.1 subflow backup"`); giving any chooses that path manager.
+    #[serde(default)]
+    pub endpoints: Vec<String>,
 }
 
 /// An address of a host removed or given back at a time:
@@ -162,6 +171,29 @@ pub enum AddressAction {
 }
 
 impl HostSpec {
+    /// The `endpoints` path manager over the host's endpoints, if it has any.
+    pub fn endpoints(&self) -> Result<Option<PathManagerChoice>, String> {
+        if self.endpoints.is_empty() {
+            return Ok(None);
+        }
+        if self.settings.has("mptcp.path_manager") {
+            return Err(
+                "both mptcp.path_manager and endpoints (endpoints choose the \
+                        `endpoints` path manager)"
+                    .to_owned(),
+            );
+        }
+        let endpoints = self
+            .endpoints
+            .iter()
+            .map(|e| {
+                e.parse::<mptcp_proto::pm::Endpoint>()
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(PathManagerChoice::new(Endpoints::new(endpoints))))
+    }
+
     /// The settings of this host's stack, its profile's scheduler included.
     pub fn settings(&self) -> Result<Settings, String> {
         self.settings_with(&SettingsSpec::default())
@@ -462,7 +494,7 @@ impl Scenario {
         };
         for host in &self.hosts {
             let place = format!("host {:?}", host.name);
-            if let Err(problem) = host.settings() {
+            if let Err(problem) = host.settings().and_then(|_| host.endpoints()) {
                 return Err(invalid(place, &problem));
             }
             let ifaces = host.addresses.len();
