@@ -18,6 +18,9 @@ use mptcp_sim::{ConnectionReport, RunOptions, SubflowSample};
 
 const BYTES: u64 = 4 << 20;
 
+/// Our address, the peer's, and how many subflows between them.
+type Pair = (IpAddr, SocketAddr, usize);
+
 /// The scenario with `client` and `server` lines added to the hosts (settings, address
 /// changes), `events` to the links' schedule, a download of `bytes`.
 fn scenario(client: &str, server: &str, events: &str, bytes: u64, v6: bool) -> Scenario {
@@ -106,7 +109,7 @@ fn all_subflows(conn: &ConnectionReport) -> Vec<SubflowSample> {
     let mut last = std::collections::BTreeMap::new();
     for sample in &conn.samples {
         for sf in &sample.subflows {
-            last.insert(sf.id, sf.clone());
+            last.insert(sf.id, *sf);
         }
     }
     last.into_values().collect()
@@ -150,7 +153,7 @@ fn both(manager: &str, extra: &str) -> (String, String) {
 fn each_manager_opens_its_own_subflow_set_and_every_subflow_carries_data() {
     let (a, b) = (ip("10.0.1.1"), ip("10.0.2.1"));
     let (s0, s1) = (addr("10.0.3.1:80"), addr("10.0.4.1:80"));
-    let cases: [(&str, &str, Vec<(IpAddr, SocketAddr, usize)>); 6] = [
+    let cases: [(&str, &str, Vec<Pair>); 6] = [
         ("default", "", vec![(a, s0, 1)]),
         ("userspace", "", vec![(a, s0, 1)]),
         ("simple", "", vec![(a, s0, 1), (a, s1, 1), (b, s0, 1)]),
@@ -207,7 +210,7 @@ fn fullmesh_follows_an_address_that_goes_away_and_comes_back() {
             .subflows
             .iter()
             .filter(|s| s.local.ip() == b)
-            .cloned()
+            .copied()
             .collect()
     };
     let at = |t: f64| {
@@ -313,7 +316,7 @@ fn ipv4_and_ipv6_subflows_in_one_connection() {
 fn endpoints_give_the_subflows_linux_gives() {
     let (a, b) = (ip("10.0.1.1"), ip("10.0.2.1"));
     let (s0, s1) = (addr("10.0.3.1:80"), addr("10.0.4.1:80"));
-    let cases: [(&str, &str, Vec<(IpAddr, SocketAddr, usize)>); 3] = [
+    let cases: [(&str, &str, Vec<Pair>); 3] = [
         (
             r#""10.0.2.1 subflow""#,
             "limits.subflows = 2, limits.add_addr_accepted = 1",

@@ -140,7 +140,10 @@ impl StackHost {
 
     /// Applies the address changes due at `now`.
     fn change_addresses(&mut self, now: Instant) {
-        while let Some(change) = self.address_changes.pop_if(|c| c.at <= now) {
+        while self.address_changes.last().is_some_and(|c| c.at <= now) {
+            let Some(change) = self.address_changes.pop() else {
+                break;
+            };
             match change.action {
                 AddressAction::Remove => {
                     self.stack.remove_host_address(change.addr);
