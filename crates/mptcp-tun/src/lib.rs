@@ -37,7 +37,7 @@ mod tun;
 
 pub use device::{Device, MemoryDevice};
 pub use listener::{DEFAULT_BACKLOG, MptcpListener};
-pub use mptcp_proto::stack::{SubflowId, SubflowInfo};
+pub use mptcp_proto::stack::{AddressError, SubflowId, SubflowInfo};
 pub use runtime::{BATCH, Handle, Interface, Runtime, RuntimeConfig};
 pub use stream::{MptcpStream, StreamMonitor};
 #[cfg(target_os = "linux")]

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use mptcp_proto::stack::{
-    ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, Stack, StackConfig, StackStats,
-    TcpConfig,
+    AddressError, ConnectionConfig, InterfaceConfig, InterfaceId, MptcpConfig, Stack, StackConfig,
+    StackStats, TcpConfig,
 };
 use rand_chacha::ChaCha12Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -135,6 +135,29 @@ impl Handle {
     /// [`MptcpListener::bind_with`](crate::MptcpListener::bind_with).
     pub fn connection_config(&self) -> ConnectionConfig {
         self.shared.lock().stack.connection_config()
+    }
+
+    /// Gives interface `iface` (its place in [`Runtime::start`]'s list) the address `addr`
+    /// while the runtime runs, as when a phone joins a network; every connection's path
+    /// manager hears it. The device must already deliver packets for it (a route or an
+    /// address on the system's side).
+    pub fn add_host_address(&self, iface: usize, addr: IpAddr) -> Result<(), AddressError> {
+        let done = self
+            .shared
+            .lock()
+            .stack
+            .add_host_address(InterfaceId(iface), addr);
+        self.shared.kick();
+        done
+    }
+
+    /// Takes address `addr` away while the runtime runs: its subflows close, their data
+    /// moves to the others, and every connection's path manager hears it (`fullmesh`
+    /// sends REMOVE_ADDR). Returns false if the host had no such address.
+    pub fn remove_host_address(&self, addr: IpAddr) -> bool {
+        let done = self.shared.lock().stack.remove_host_address(addr);
+        self.shared.kick();
+        done
     }
 }
 

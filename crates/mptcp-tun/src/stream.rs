@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use mptcp_proto::stack::{
-    CloseReason, ConnEvent, ConnectError, ConnectionConfig, ConnectionHandle, OpenSubflowError,
-    RecvError, SendError, ShutdownError, SubflowId, SubflowInfo,
+    AddressError, CloseReason, ConnEvent, ConnectError, ConnectionConfig, ConnectionHandle,
+    OpenSubflowError, RecvError, SendError, ShutdownError, SubflowId, SubflowInfo,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -355,6 +355,19 @@ impl MptcpStream {
     /// and their data moves to the others. Returns false if the host has no such address.
     pub fn remove_address(&self, addr: IpAddr) -> bool {
         let done = self.shared.lock().stack.remove_address(self.conn, addr);
+        self.shared.kick();
+        done
+    }
+
+    /// Announces our address `addr` to the peer (ADD_ADDR), with `port` when joins should
+    /// go to another port than the connection's: what an application doing its own path
+    /// management (`userspace`) does.
+    pub fn announce_address(&self, addr: IpAddr, port: Option<u16>) -> Result<(), AddressError> {
+        let done = self
+            .shared
+            .lock()
+            .stack
+            .announce_address(self.conn, addr, port);
         self.shared.kick();
         done
     }

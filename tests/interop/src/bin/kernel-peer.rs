@@ -40,6 +40,13 @@ const IPPROTO_MPTCP: i32 = 262;
 const SOL_MPTCP: libc::c_int = 284;
 /// `MPTCP_INFO` from `<linux/mptcp.h>`.
 const MPTCP_INFO: libc::c_int = 1;
+/// `MPTCP_SUBFLOW_ADDRS` from `<linux/mptcp.h>`: each subflow's local and remote address.
+const MPTCP_SUBFLOW_ADDRS: libc::c_int = 3;
+/// `struct mptcp_subflow_data`: four u32 (its size, the count, the kernel's element size,
+/// ours).
+const SUBFLOW_DATA_LEN: usize = 16;
+/// `struct mptcp_subflow_addrs`: two `sockaddr_storage` (128 bytes each).
+const SUBFLOW_ADDRS_LEN: usize = 256;
 
 /// Largest write handed to the kernel at once.
 const WRITE_BLOCK: usize = 16 * 1024;
@@ -210,6 +217,77 @@ fn mptcp_info(stream: &TcpStream) -> io::Result<MptcpInfo> {
         token: u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]),
         csum_enabled: buf[42],
     })
+}
+
+/// Reads `MPTCP_SUBFLOW_ADDRS`: every subflow's `local>remote` (those the kernel reports
+/// without addresses, on their way out, are left out).
+fn subflow_addrs(stream: &TcpStream) -> io::Result<Vec<String>> {
+    const MAX: usize = 16;
+    let mut buf = vec![0u8; SUBFLOW_DATA_LEN + MAX * SUBFLOW_ADDRS_LEN];
+    buf[0..4].copy_from_slice(&(SUBFLOW_DATA_LEN as u32).to_ne_bytes());
+    buf[12..16].copy_from_slice(&(SUBFLOW_ADDRS_LEN as u32).to_ne_bytes());
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: `buf` is valid for writes of `len` bytes, `len` points to a live
+    // socklen_t, and the descriptor belongs to `stream` for the whole call.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            SOL_MPTCP,
+            MPTCP_SUBFLOW_ADDRS,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let count = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
+    Ok((0..count.min(MAX))
+        .filter_map(|i| {
+            let at = SUBFLOW_DATA_LEN + i * SUBFLOW_ADDRS_LEN;
+            let local = sockaddr(&buf[at..at + 128])?;
+            let remote = sockaddr(&buf[at + 128..at + 256])?;
+            let whole = |a: &SocketAddr| !a.ip().is_unspecified() && a.port() != 0;
+            (whole(&local) && whole(&remote)).then(|| format!("{local}>{remote}"))
+        })
+        .collect())
+}
+
+/// Every subflow the connection had while the session ran: `MPTCP_SUBFLOW_ADDRS` read
+/// every 20 ms until `done`, as `local>remote` pairs, sorted, comma-separated. (Read only
+/// at the end, subflows the peer already closed would be missing.)
+fn watch_subflows(stream: TcpStream, done: mpsc::Receiver<()>) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        if let Ok(now) = subflow_addrs(&stream) {
+            seen.extend(now);
+        }
+        match done.recv_timeout(Duration::from_millis(20)) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            _ => break,
+        }
+    }
+    seen.into_iter().collect::<Vec<_>>().join(",")
+}
+
+/// A `sockaddr_in` or `sockaddr_in6` in a `sockaddr_storage`.
+fn sockaddr(raw: &[u8]) -> Option<SocketAddr> {
+    let family = i32::from(u16::from_ne_bytes([raw[0], raw[1]]));
+    let port = u16::from_be_bytes([raw[2], raw[3]]);
+    match family {
+        libc::AF_INET => {
+            let ip = std::net::Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]);
+            Some(SocketAddr::new(ip.into(), port))
+        }
+        libc::AF_INET6 => {
+            let octets: [u8; 16] = raw[8..24].try_into().ok()?;
+            Some(SocketAddr::new(
+                std::net::Ipv6Addr::from(octets).into(),
+                port,
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn new_socket(addr: &SocketAddr, tcp: bool) -> io::Result<Socket> {
@@ -433,6 +511,9 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
     let peer = stream.peer_addr().map_err(|e| e.to_string())?;
     let info_at_start = mptcp_info(&stream);
 
+    let watched = stream.try_clone().map_err(|e| e.to_string())?;
+    let (watch_done, watch_rx) = mpsc::channel();
+    let watcher = thread::spawn(move || watch_subflows(watched, watch_rx));
     let writer_stream = stream.try_clone().map_err(|e| e.to_string())?;
     let wc = c.clone();
     let (eof_tx, eof_rx) = mpsc::channel();
@@ -441,11 +522,17 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
     // With --shutdown-after-eof our DATA_FIN goes once the writer learns of the EOF, and
     // the peer then closes its subflows: their count is taken before.
     let info_at_eof = c.shutdown_after_eof.then(|| mptcp_info(&stream));
+
     drop(eof_tx);
     let sent = writer
         .join()
         .map_err(|_| "sending thread panicked".to_string())?;
     let info_at_end = info_at_eof.unwrap_or_else(|| mptcp_info(&stream));
+    // The watcher ends with the send channel dropped.
+    drop(watch_done);
+    let subflows_seen = watcher
+        .join()
+        .map_err(|_| "subflow watcher panicked".to_string())?;
 
     if c.linger0 {
         SockRef::from(&stream)
@@ -475,8 +562,8 @@ fn session(stream: TcpStream, role: Role, c: &Common, started: Instant) -> Resul
     };
     let info_text = match info {
         Some(i) => format!(
-            " token={:08x} extra_subflows={} csum={}",
-            i.token, i.extra_subflows, i.csum_enabled
+            " token={:08x} extra_subflows={} csum={} subflows={}",
+            i.token, i.extra_subflows, i.csum_enabled, subflows_seen
         ),
         None => String::new(),
     };
