@@ -16,6 +16,9 @@
 //!   the transfer stays intact.
 //! - An address added to our server mid-transfer (`fullmesh`): announced (the kernel counts
 //!   one `AddAddr`), joined by the kernel, and carrying data.
+//! - `userspace`: nothing happens by itself; our client's application opens two subflows
+//!   (one when the kernel's announcement arrives) and closes one, our server's application
+//!   announces an address and the kernel joins it.
 
 mod mptcp_support;
 
@@ -26,6 +29,7 @@ use std::time::Duration;
 use mptcp_interop::{Role, exchange, field, finish_kernel, recv_intact, write_pattern};
 use mptcp_proto::pm::{Endpoint, Endpoints, PathManagerChoice};
 use mptcp_proto::settings::Settings;
+use mptcp_proto::stack::ConnEvent;
 use mptcp_support::{
     MIB, PORT, Setup, SharedStream, describe_subflows, kernel_peer, live, wait_subflows,
 };
@@ -470,5 +474,170 @@ fn an_address_added_to_our_server_mid_transfer_is_announced_and_used() {
     assert!(
         carried > MIB,
         "{what}: the new address carried {carried} bytes"
+    );
+}
+
+/// Exchanges `size` bytes each way on `stream` while `control` runs; our sending side
+/// stays open until `control` is done. Returns what `control` returned.
+async fn exchange_while<T>(
+    what: &str,
+    stream: &SharedStream,
+    role: Role,
+    size: u64,
+    control: impl Future<Output = T>,
+) -> T {
+    let (send_tag, recv_tag) = role.tags();
+    let (r, mut w) = (stream.clone(), stream.clone());
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let sender = async {
+        write_pattern(&mut w, send_tag, 0, size, None).await.1?;
+        let _ = done_rx.await;
+        w.shutdown().await
+    };
+    let control = async {
+        let out = control.await;
+        let _ = done_tx.send(());
+        out
+    };
+    let (sent, (), out) = tokio::join!(sender, recv_intact(r, recv_tag, size, what), control);
+    sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
+    out
+}
+
+/// The next event of `stream` (None at its end).
+async fn next_event(stream: &SharedStream) -> Option<ConnEvent> {
+    std::future::poll_fn(|cx| stream.lock().poll_next_event(cx)).await
+}
+
+#[test]
+fn our_userspace_client_opens_and_closes_subflows_as_its_application_decides() {
+    let what = "our userspace client, its application opening and closing subflows";
+    let size = 32 * MIB;
+    let setup = Setup::new(
+        "pm-usc",
+        2,
+        false,
+        LIMITS,
+        config_with(&["mptcp.path_manager=userspace"]),
+    );
+    setup.kernel_endpoint(2, &["signal"]);
+    let (o1, o2) = (setup.our_addr(1), setup.our_addr(2));
+    let k1 = SocketAddr::new(setup.kernel_addr(1), PORT);
+    let peer = kernel_peer(size, size, LIMIT).arg("--shutdown-after-eof");
+    let opening = setup.open(Role::OurClient, &peer);
+    let (alone, all, after_close) = setup.run(what, LIMIT, async {
+        let stream = SharedStream::new(opening.establish(&setup.stack.handle()).await);
+        let control = async {
+            // Nothing automatic: the kernel's announcement arrives, no subflow follows.
+            let announced = loop {
+                match next_event(&stream).await {
+                    Some(ConnEvent::AddressAnnounced { addr, port, .. }) => {
+                        break SocketAddr::new(addr, port.unwrap_or(PORT));
+                    }
+                    Some(_) => {}
+                    None => panic!("{what}: no announcement"),
+                }
+            };
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let alone = stream.lock().subflows();
+            // The application's decisions: our second address to the initial one, our
+            // first to the announced one.
+            let second = stream.lock().open_subflow(o2, k1, false).unwrap();
+            stream.lock().open_subflow(o1, announced, false).unwrap();
+            let all = wait_subflows(&stream, WAIT, |s| live(s).len() == 3)
+                .await
+                .unwrap_or_else(|s| panic!("{what}: not 3 live:\n{}", describe_subflows(&s)));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(
+                stream.lock().close_subflow(second),
+                "{what}: no subflow {second:?}"
+            );
+            let after_close = wait_subflows(&stream, WAIT, |s| live(s).len() == 2)
+                .await
+                .unwrap_or_else(|s| panic!("{what}: not closed:\n{}", describe_subflows(&s)));
+            (alone, all, after_close)
+        };
+        exchange_while(what, &stream, Role::OurClient, size, control).await
+    });
+    let received = format!("received={size}");
+    let line = finish_kernel(
+        what,
+        &peer,
+        opening.kernel,
+        &[&received, "end=eof", "proto=mptcp "],
+    );
+    println!(
+        "{what}: {line}\nalone:\n{}\nall:\n{}\nafter closing one:\n{}\nkernel {:?}",
+        describe_subflows(&alone),
+        describe_subflows(&all),
+        describe_subflows(&after_close),
+        setup.nonzero_counters()
+    );
+    assert_eq!(live(&alone).len(), 1, "{what}: nothing opened by itself");
+    assert_eq!(
+        path_pairs(&setup, &live(&all), 0),
+        [(1, 1, 1), (1, 2, 1), (2, 1, 1)],
+        "{what}"
+    );
+    assert_eq!(
+        setup.counter("MPJoinAckRx"),
+        2,
+        "{what}: the kernel took both joins"
+    );
+    assert!(
+        live(&after_close).iter().all(|s| s.local.ip() != o2),
+        "{what}: the closed one is gone"
+    );
+}
+
+#[test]
+fn our_userspace_server_announces_as_its_application_decides() {
+    let what = "our userspace server, its application announcing its path-2 address";
+    let size = 32 * MIB;
+    let setup = Setup::new(
+        "pm-uss",
+        2,
+        false,
+        LIMITS,
+        config_with(&["mptcp.path_manager=userspace"]),
+    );
+    let o2 = setup.our_addr(2);
+    // The kernel joins only while its connection is established.
+    let peer = kernel_peer(size, size, LIMIT).arg("--shutdown-after-eof");
+    let opening = setup.open(Role::OurServer, &peer);
+    let (alone, joined) = setup.run(what, LIMIT, async {
+        let stream = SharedStream::new(opening.establish(&setup.stack.handle()).await);
+        let control = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let alone = stream.lock().subflows();
+            stream.lock().announce_address(o2, None).unwrap();
+            let joined = wait_subflows(&stream, WAIT, |s| {
+                live(s).iter().any(|s| s.local.ip() == o2)
+            })
+            .await
+            .unwrap_or_else(|s| panic!("{what}: not joined:\n{}", describe_subflows(&s)));
+            (alone, joined)
+        };
+        exchange_while(what, &stream, Role::OurServer, size, control).await
+    });
+    let received = format!("received={size}");
+    let line = finish_kernel(
+        what,
+        &peer,
+        opening.kernel,
+        &[&received, "end=eof", "proto=mptcp "],
+    );
+    println!(
+        "{what}: {line}\nalone:\n{}\njoined:\n{}\nkernel {:?}",
+        describe_subflows(&alone),
+        describe_subflows(&joined),
+        setup.nonzero_counters()
+    );
+    assert_eq!(live(&alone).len(), 1, "{what}: nothing announced by itself");
+    assert_eq!(setup.counter("AddAddr"), 1, "{what}: the one announcement");
+    assert_eq!(
+        setup.counter("MPJoinSynAckRx"),
+        1,
+        "{what}: the kernel joined it"
     );
 }
