@@ -22,6 +22,8 @@
 //! - [`StackHost`]: a host running the TCP `Stack` of `mptcp_proto` and the scenario's
 //!   applications, which check every byte they receive; [`run_scenario`] builds a scenario
 //!   with one on every host, runs it and returns a [`ScenarioReport`].
+//! - [`fat_tree`]: a data-centre experiment, a k-ary fat-tree with ECMP and permutation
+//!   traffic, measured as a share of the optimum (docs/datacenter.md).
 //!
 //! # Example
 //!
@@ -53,6 +55,7 @@
 
 mod direction;
 mod event;
+pub mod fat_tree;
 mod host;
 pub mod hosts;
 pub mod link;
