@@ -159,7 +159,7 @@ fn print_tables(rows: &[Row]) {
             percent(row.min()),
             percent(row.max()),
             percent(row.fluid),
-            published(row.transport).map_or("".to_owned(), |p| format!("about {}", percent(p)))
+            published(row.transport).map_or(String::new(), |p| format!("about {:.0} %", 100.0 * p))
         );
     }
     let header: Vec<String> = (1..=seeds).map(|s| format!("seed {s}")).collect();

@@ -133,16 +133,25 @@ impl FatTree {
         );
         let n = self.hosts();
         let mut random = SplitMix(self.traffic_seed);
-        loop {
-            // Fisher–Yates, drawn again until no host sends inside its own pod.
-            let mut permutation: Vec<usize> = (0..n).collect();
-            for i in (1..n).rev() {
-                permutation.swap(i, random.below(i + 1));
-            }
-            if (0..n).all(|h| self.pod(h) != self.pod(permutation[h])) {
-                return permutation;
+        // Fisher–Yates.
+        let mut permutation: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            permutation.swap(i, random.below(i + 1));
+        }
+        // Then each host that sends inside its own pod trades receivers with a random host
+        // for whom the trade works too. A trade never breaks a host already fixed, and one
+        // always exists: fewer than n/k of the n - n/k hosts of the other pods send into
+        // this one.
+        let pod = |host: usize| self.pod(host);
+        for host in 0..n {
+            while pod(permutation[host]) == pod(host) {
+                let other = random.below(n);
+                if pod(permutation[host]) != pod(other) && pod(permutation[other]) != pod(host) {
+                    permutation.swap(host, other);
+                }
             }
         }
+        permutation
     }
 
     /// The scenario in TOML, commented: what `scenarios/fat_tree_k4.toml` holds for
@@ -587,4 +596,62 @@ fn edge_name(pod: usize, edge: usize) -> String {
 /// The name of aggregation switch `agg` of pod `pod`.
 fn agg_name(pod: usize, agg: usize) -> String {
     format!("agg{pod}_{agg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(k: usize, traffic_seed: u64) -> FatTree {
+        FatTree {
+            k,
+            traffic_seed,
+            ..FatTree::k4()
+        }
+    }
+
+    #[test]
+    fn every_host_sends_to_one_host_of_another_pod_and_receives_from_one() {
+        for k in [2, 4, 6, 8, 16] {
+            for seed in 1..=5 {
+                let tree = tree(k, seed);
+                let permutation = tree.permutation();
+                let mut receivers = permutation.clone();
+                receivers.sort_unstable();
+                assert_eq!(receivers, (0..tree.hosts()).collect::<Vec<_>>(), "k {k}");
+                for (host, &to) in permutation.iter().enumerate() {
+                    assert_ne!(tree.pod(host), tree.pod(to), "k {k} seed {seed}: {host}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_written_scenario_has_every_host_switch_and_link() {
+        for k in [2, 4, 6] {
+            let tree = tree(k, 1);
+            let scenario = tree.scenario();
+            let half = k / 2;
+            assert_eq!(scenario.hosts.len(), k * k * k / 4);
+            assert_eq!(scenario.routers.len(), tree.switches());
+            // Hosts to edge, edge to aggregation, aggregation to core.
+            assert_eq!(scenario.links.len(), 3 * k * half * half);
+            assert_eq!(scenario.apps.len(), 2 * tree.hosts());
+            let addresses: std::collections::BTreeSet<_> =
+                (0..tree.hosts()).map(|h| tree.address(h)).collect();
+            assert_eq!(addresses.len(), tree.hosts());
+        }
+    }
+
+    #[test]
+    fn the_fluid_model_is_full_with_one_path_and_fills_more_with_more_subflows() {
+        assert_eq!(tree(2, 1).fluid_share(1, 10, 1), 1.0);
+        let tree = FatTree::k4();
+        let shares: Vec<f64> = [1, 2, 4, 8]
+            .iter()
+            .map(|&n| tree.fluid_share(n, 200, 1))
+            .collect();
+        assert!(shares.windows(2).all(|w| w[0] < w[1]), "{shares:?}");
+        assert!(shares[0] > 0.4 && shares[3] < 1.0, "{shares:?}");
+    }
 }
