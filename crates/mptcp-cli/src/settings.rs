@@ -54,6 +54,9 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// Options that contradict each other or a setting.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl SettingsArgs {

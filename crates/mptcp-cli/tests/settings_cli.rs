@@ -254,3 +254,38 @@ fn mptcp_debug_prints_what_connections_and_subflows_do_on_standard_error() {
     assert!(demo(&["--set", "mptcp.debug=2"]).contains("TRACE"));
     assert!(!demo(&[]).contains("DEBUG"), "nothing at 0");
 }
+
+/// `connect` and `listen` take endpoints as `ip mptcp endpoint add` does; a bad one, or one
+/// with another path manager, exits with status 2 naming what is valid, before any device
+/// is made.
+#[test]
+fn endpoints_are_checked_before_anything_runs() {
+    for args in [
+        &["connect", "--addr", "10.99.0.1/24", "10.99.0.2:80"][..],
+        &["listen", "--addr", "10.99.0.1/24", "80"],
+    ] {
+        let mut with = args.to_vec();
+        with.extend(["--endpoint", "10.99.0.1 subflow laminar"]);
+        let output = mptcp(&with);
+        assert_eq!(output.status.code(), Some(2), "{with:?}: {output:?}");
+        assert!(
+            stderr(&output).contains("valid: port, signal, subflow, backup, fullmesh"),
+            "{with:?}: {output:?}"
+        );
+
+        let mut with = args.to_vec();
+        with.extend([
+            "--endpoint",
+            "10.99.0.1 subflow",
+            "--path-manager",
+            "fullmesh",
+        ]);
+        let output = mptcp(&with);
+        assert_eq!(output.status.code(), Some(2), "{with:?}: {output:?}");
+        assert!(
+            stderr(&output).contains("--endpoint is for the endpoints path manager, not fullmesh"),
+            "{with:?}: {output:?}"
+        );
+        assert!(output.stdout.is_empty(), "{with:?}");
+    }
+}

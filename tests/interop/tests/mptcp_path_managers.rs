@@ -16,6 +16,9 @@
 //!   the transfer stays intact.
 //! - An address added to our server mid-transfer (`fullmesh`): announced (the kernel counts
 //!   one `AddAddr`), joined by the kernel, and carrying data.
+//! - IPv4 and IPv6 in one connection: our `fullmesh` client starts over IPv4 to a kernel
+//!   server listening on `[::]` that signals an IPv6 address; two IPv4 and two IPv6 subflows
+//!   carry data, none across families.
 //! - `userspace`: nothing happens by itself; our client's application opens two subflows
 //!   (one when the kernel's announcement arrives) and closes one, our server's application
 //!   announces an address and the kernel joins it.
@@ -640,4 +643,63 @@ fn our_userspace_server_announces_as_its_application_decides() {
         1,
         "{what}: the kernel joined it"
     );
+}
+
+#[test]
+fn our_fullmesh_client_mixes_ipv4_and_ipv6_subflows_with_a_dual_stack_kernel_server() {
+    let what = "our fullmesh client, IPv4 first subflow, a kernel server signalling IPv6";
+    let size = 16 * MIB;
+    let setup = Setup::new(
+        "pm-mix",
+        2,
+        false,
+        LIMITS,
+        config_with(&["mptcp.path_manager=fullmesh"]),
+    );
+    // The kernel's path-2 IPv6 address as a signal endpoint; its server listens on [::],
+    // so its connection can take IPv6 subflows beside the IPv4 (mapped) first one.
+    let k2_v6 = setup.topo.path(2).unwrap().kernel_addr(true).to_string();
+    setup
+        .topo
+        .kernel()
+        .ip(&["mptcp", "endpoint", "add", &k2_v6, "id", "2", "signal"])
+        .unwrap();
+    let peer = kernel_peer(size, size, LIMIT);
+    let any: SocketAddr = format!("[::]:{PORT}").parse().unwrap();
+    let to = SocketAddr::new(setup.kernel_addr(1), PORT);
+    let opening =
+        mptcp_interop::Opening::to_kernel_server(&peer, setup.topo.kernel(), any, to).unwrap();
+    let subflows = setup.run(what, LIMIT, async {
+        let mut stream = opening.establish(&setup.stack.handle()).await;
+        assert!(stream.is_mptcp(), "{what}: not MPTCP");
+        exchange(what, &mut stream, Role::OurClient, size).await;
+        stream.subflows()
+    });
+    let received = format!("received={size}");
+    let line = finish_kernel(
+        what,
+        &peer,
+        opening.kernel,
+        &[&received, "end=eof", "proto=mptcp "],
+    );
+    println!(
+        "{what}: {line}\n{}\nkernel {:?}",
+        describe_subflows(&subflows),
+        setup.nonzero_counters()
+    );
+    let carrying = |v6: bool| {
+        subflows
+            .iter()
+            .filter(|s| s.remote.is_ipv6() == v6 && s.tcp.bytes_received > 64 * 1024)
+            .count()
+    };
+    // Our two IPv4 addresses to the kernel's first, our two IPv6 ones to its announced one.
+    assert_eq!((carrying(false), carrying(true)), (2, 2), "{what}");
+    assert!(
+        subflows
+            .iter()
+            .all(|s| s.local.is_ipv6() == s.remote.is_ipv6()),
+        "{what}: never across families"
+    );
+    assert_eq!(setup.counter("MPJoinAckRx"), 3, "{what}");
 }

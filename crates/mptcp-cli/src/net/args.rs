@@ -6,7 +6,7 @@ use core::time::Duration;
 use std::path::PathBuf;
 
 use clap::Args;
-use mptcp_proto::pm::PathManagerChoice;
+use mptcp_proto::pm::{Endpoint, PathManagerChoice};
 
 use super::cidr::Cidr;
 use super::size::parse_size;
@@ -100,12 +100,22 @@ pub struct NetArgs {
     #[arg(long, conflicts_with = "tcp")]
     pub checksum: bool,
 
-    /// Path manager: `simple` (a client opens a subflow from each of its other --addr
-    /// addresses, a server announces them; the default) or `default` (only the subflows the
-    /// peer opens). The same as `--set mptcp.path_manager=NAME`
+    /// Path manager (docs/path_managers.md): `simple` (a client opens a subflow from each of
+    /// its other --addr addresses, a server announces them; the default), `default` or
+    /// `userspace` (only the subflows the peer opens), `fullmesh` (every pair of addresses),
+    /// `ndiffports` (several subflows on the first pair) or `endpoints` (Linux's, over the
+    /// --endpoint list). The same as `--set mptcp.path_manager=NAME`; its parameters
+    /// (`--set fullmesh.num_subflows=2`) apply
     #[arg(long, value_name = "NAME", value_parser = str::parse::<PathManagerChoice>,
           conflicts_with = "tcp")]
     pub path_manager: Option<PathManagerChoice>,
+
+    /// An endpoint of the `endpoints` path manager, as `ip mptcp endpoint add` takes it:
+    /// `ADDR [port P] [signal] [subflow] [backup] [fullmesh]` (one argument, quoted;
+    /// repeatable). Giving any chooses that path manager
+    #[arg(long, value_name = "ENDPOINT", value_parser = str::parse::<Endpoint>,
+          conflicts_with = "tcp")]
+    pub endpoint: Vec<Endpoint>,
 
     #[command(flatten)]
     #[allow(missing_docs)]

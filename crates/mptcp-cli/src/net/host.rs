@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::process::Command;
 use std::time::Duration;
 
+use mptcp_proto::pm::{Endpoints, PathManagerChoice};
 use mptcp_proto::stack::MptcpEnabled;
 use mptcp_tun::{Handle, Interface, Runtime, RuntimeConfig, TunDevice, TunError};
 
@@ -122,17 +123,28 @@ const LINGER: Duration = Duration::from_secs(3);
 /// `--checksum` and `--path-manager` (which say the same as settings, and win).
 fn runtime_config(net: &NetArgs) -> Result<RuntimeConfig, ConfigError> {
     let mut config = RuntimeConfig::default();
-    net.settings
-        .settings()?
-        .apply(&mut config.tcp, &mut config.mptcp);
+    let mut settings = net.settings.settings()?;
+    if let Some(path_manager) = &net.path_manager {
+        // Through the settings, so that its parameters (`fullmesh.num_subflows`) apply.
+        settings
+            .set("mptcp.path_manager", path_manager.name())
+            .map_err(|e| ConfigError::Conflict(e.to_string()))?;
+    }
+    settings.apply(&mut config.tcp, &mut config.mptcp);
     if net.tcp {
         config.mptcp.enabled = MptcpEnabled::Off;
     }
     if net.checksum {
         config.mptcp.checksum = true;
     }
-    if let Some(path_manager) = net.path_manager.clone() {
-        config.mptcp.path_manager = path_manager;
+    if !net.endpoint.is_empty() {
+        let chosen = config.mptcp.path_manager.name();
+        if net.path_manager.is_some() && chosen != "endpoints" {
+            return Err(ConfigError::Conflict(format!(
+                "--endpoint is for the endpoints path manager, not {chosen}"
+            )));
+        }
+        config.mptcp.path_manager = PathManagerChoice::new(Endpoints::new(net.endpoint.clone()));
     }
     Ok(config)
 }
