@@ -29,14 +29,16 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use mptcp_interop::{Role, exchange, field, finish_kernel, recv_intact, write_pattern};
+use mptcp_interop::{
+    KernelPeer, Opening, Role, exchange, field, finish_kernel, recv_intact, write_pattern,
+};
 use mptcp_proto::pm::{Endpoint, Endpoints, PathManagerChoice};
-use mptcp_proto::settings::Settings;
 use mptcp_proto::stack::ConnEvent;
 use mptcp_support::{
-    MIB, PORT, Setup, SharedStream, describe_subflows, kernel_peer, live, wait_subflows,
+    MIB, PORT, Setup, SharedStream, config_with, describe_subflows, finish_mptcp, kernel_peer,
+    live, wait_subflows,
 };
-use mptcp_tun::{RuntimeConfig, SubflowInfo};
+use mptcp_tun::SubflowInfo;
 use tokio::io::AsyncWriteExt;
 
 /// Bound of one test (debug build).
@@ -46,15 +48,10 @@ const LIMITS: Option<(u8, u8)> = Some((8, 8));
 /// How long subflows may take to come up or go.
 const WAIT: Duration = Duration::from_secs(5);
 
-/// A runtime configuration with `settings` (`NAME=VALUE`) set.
-fn config_with(settings: &[&str]) -> RuntimeConfig {
-    let mut config = RuntimeConfig::default();
-    let mut chosen = Settings::default();
-    for assignment in settings {
-        chosen.assign(assignment).unwrap();
-    }
-    chosen.apply(&mut config.tcp, &mut config.mptcp);
-    config
+/// A topology of `paths` paths with the kernel's limits at 8 and 8, our stack on every
+/// path with `settings` (`NAME=VALUE`).
+fn setup(tag: &str, paths: u8, settings: &[&str]) -> Setup {
+    Setup::new(tag, paths, false, LIMITS, config_with(settings))
 }
 
 /// The (our path, the kernel's path) pairs of subflows that carried at least `bytes`
@@ -80,32 +77,31 @@ fn path_pairs(setup: &Setup, subflows: &[SubflowInfo], bytes: u64) -> Vec<(u8, u
 fn our_client(setup: &Setup, what: &str, size: u64) -> (Vec<SubflowInfo>, String) {
     let peer = kernel_peer(size, size, LIMIT);
     let opening = setup.open(Role::OurClient, &peer);
+    our_client_to(setup, what, size, &peer, opening)
+}
+
+/// [`our_client`] to the kernel server `peer` already started in `opening`.
+fn our_client_to(
+    setup: &Setup,
+    what: &str,
+    size: u64,
+    peer: &KernelPeer,
+    opening: Opening,
+) -> (Vec<SubflowInfo>, String) {
     let subflows = setup.run(what, LIMIT, async {
         let mut stream = opening.establish(&setup.stack.handle()).await;
         assert!(stream.is_mptcp(), "{what}: not MPTCP");
         exchange(what, &mut stream, Role::OurClient, size).await;
         stream.subflows()
     });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let line = finish_mptcp(what, peer, opening.kernel, size);
     (subflows, line)
 }
 
 #[test]
 fn our_fullmesh_client_joins_every_pair_of_a_kernel_server_that_signals() {
     let what = "our fullmesh client, kernel server signalling its path-2 address";
-    let setup = Setup::new(
-        "pm-fmc",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=fullmesh"]),
-    );
+    let setup = setup("pm-fmc", 2, &["mptcp.path_manager=fullmesh"]);
     setup.kernel_endpoint(2, &["signal"]);
     let (subflows, line) = our_client(&setup, what, 16 * MIB);
     let pairs = path_pairs(&setup, &subflows, 64 * 1024);
@@ -127,13 +123,7 @@ fn our_fullmesh_client_joins_every_pair_of_a_kernel_server_that_signals() {
 fn a_kernel_client_with_fullmesh_endpoints_joins_every_pair_of_our_fullmesh_server() {
     let what = "kernel client with subflow fullmesh endpoints, our fullmesh server";
     let size = 16 * MIB;
-    let setup = Setup::new(
-        "pm-fms",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=fullmesh"]),
-    );
+    let setup = setup("pm-fms", 2, &["mptcp.path_manager=fullmesh"]);
     setup.kernel_endpoint(1, &["subflow", "fullmesh"]);
     setup.kernel_endpoint(2, &["subflow", "fullmesh"]);
     let peer = kernel_peer(size, size, LIMIT);
@@ -156,13 +146,7 @@ fn a_kernel_client_with_fullmesh_endpoints_joins_every_pair_of_our_fullmesh_serv
         let (subflows, ()) = tokio::join!(sender, recv_intact(r, recv_tag, size, what));
         subflows.unwrap_or_else(|s| panic!("{what}: not 4 live:\n{}", describe_subflows(&s)))
     });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let line = finish_mptcp(what, &peer, opening.kernel, size);
     let pairs = path_pairs(&setup, &subflows, 1);
     println!(
         "{what}: {line}\n{}\npairs: {pairs:?}; kernel {:?}",
@@ -183,12 +167,10 @@ fn a_kernel_client_with_fullmesh_endpoints_joins_every_pair_of_our_fullmesh_serv
 #[test]
 fn our_ndiffports_opens_four_subflows_on_one_address_pair() {
     let what = "our ndiffports client, 4 subflows, kernel server";
-    let setup = Setup::new(
+    let setup = setup(
         "pm-ndp",
         1,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=ndiffports", "ndiffports.num_subflows=4"]),
+        &["mptcp.path_manager=ndiffports", "ndiffports.num_subflows=4"],
     );
     let (subflows, line) = our_client(&setup, what, 16 * MIB);
     let ports: BTreeSet<SocketAddr> = subflows.iter().map(|s| s.local).collect();
@@ -338,26 +320,14 @@ fn from(subflows: &[SubflowInfo], ip: IpAddr) -> usize {
 fn an_address_removed_from_our_host_mid_transfer_is_withdrawn_and_the_kernel_closes_its_subflow() {
     let what = "our fullmesh client loses its path-2 address mid-transfer";
     let size = 32 * MIB;
-    let setup = Setup::new(
-        "pm-rmh",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=fullmesh"]),
-    );
+    let setup = setup("pm-rmh", 2, &["mptcp.path_manager=fullmesh"]);
     let gone = setup.our_addr(2);
     let peer = kernel_peer(size, size, LIMIT);
     let opening = setup.open(Role::OurClient, &peer);
     let handle = setup.stack.handle();
-    let (before, after) = setup.run(what, LIMIT, async {
+    let ((before, after), _) = setup.run(what, LIMIT, async {
         let stream = SharedStream::new(opening.establish(&handle).await);
-        let (send_tag, recv_tag) = Role::OurClient.tags();
-        let (r, mut w) = (stream.clone(), stream.clone());
-        let sender = async {
-            write_pattern(&mut w, send_tag, 0, size / 16, None)
-                .await
-                .1
-                .unwrap();
+        let control = async {
             let before = wait_subflows(&stream, WAIT, |s| from(s, gone) == 1)
                 .await
                 .unwrap_or_else(|s| panic!("{what}: none from {gone}:\n{}", describe_subflows(&s)));
@@ -365,23 +335,11 @@ fn an_address_removed_from_our_host_mid_transfer_is_withdrawn_and_the_kernel_clo
             let after = wait_subflows(&stream, WAIT, |s| from(s, gone) == 0)
                 .await
                 .unwrap_or_else(|s| panic!("{what}: one stays:\n{}", describe_subflows(&s)));
-            write_pattern(&mut w, send_tag, size / 16, size, None)
-                .await
-                .1
-                .unwrap();
-            w.shutdown().await.unwrap();
             (before, after)
         };
-        let (out, ()) = tokio::join!(sender, recv_intact(r, recv_tag, size, what));
-        out
+        exchange_around(what, &stream, Role::OurClient, (size, size / 16), control).await
     });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let line = finish_mptcp(what, &peer, opening.kernel, size);
     let counters = setup.nonzero_counters();
     println!(
         "{what}: {line}\nbefore:\n{}\nafter:\n{}\nkernel {counters:?}",
@@ -402,13 +360,7 @@ fn an_address_removed_from_our_host_mid_transfer_is_withdrawn_and_the_kernel_clo
 fn an_address_added_to_our_server_mid_transfer_is_announced_and_used() {
     let what = "our fullmesh server gains its path-2 address mid-transfer";
     let size = 32 * MIB;
-    let setup = Setup::new(
-        "pm-add",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=fullmesh"]),
-    );
+    let setup = setup("pm-add", 2, &["mptcp.path_manager=fullmesh"]);
     let handle = setup.stack.handle();
     let late = setup.our_addr(2);
     assert!(handle.remove_host_address(late));
@@ -416,20 +368,11 @@ fn an_address_added_to_our_server_mid_transfer_is_announced_and_used() {
     // its sending side open until our data ends.
     let peer = kernel_peer(size, size, LIMIT).arg("--shutdown-after-eof");
     let opening = setup.open(Role::OurServer, &peer);
-    let (subflows, announced) = setup.run(what, LIMIT, async {
+    let (announced, subflows) = setup.run(what, LIMIT, async {
         let stream = SharedStream::new(opening.establish(&handle).await);
-        let (send_tag, recv_tag) = Role::OurServer.tags();
-        let (r, mut w) = (stream.clone(), stream.clone());
-        let sender = async {
-            write_pattern(&mut w, send_tag, 0, size / 16, None)
-                .await
-                .1
-                .unwrap();
-            assert_eq!(
-                live(&stream.lock().subflows()).len(),
-                1,
-                "{what}: one path so far"
-            );
+        let control = async {
+            let alone = live(&stream.lock().subflows()).len();
+            assert_eq!(alone, 1, "{what}: one path so far");
             // (Our IPv6 addresses were announced at the start.)
             let announced_before = tokio::task::block_in_place(|| setup.counter("AddAddr"));
             handle.add_host_address(1, late).unwrap();
@@ -444,25 +387,11 @@ fn an_address_added_to_our_server_mid_transfer_is_announced_and_used() {
                         setup.diagnostics()
                     )
                 });
-            write_pattern(&mut w, send_tag, size / 16, size, None)
-                .await
-                .1
-                .unwrap();
-            let subflows = stream.lock().subflows();
-            let announced = tokio::task::block_in_place(|| setup.counter("AddAddr"));
-            w.shutdown().await.unwrap();
-            (subflows, announced - announced_before)
+            tokio::task::block_in_place(|| setup.counter("AddAddr")) - announced_before
         };
-        let (out, ()) = tokio::join!(sender, recv_intact(r, recv_tag, size, what));
-        out
+        exchange_around(what, &stream, Role::OurServer, (size, size / 16), control).await
     });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let line = finish_mptcp(what, &peer, opening.kernel, size);
     println!(
         "{what}: {line}\n{}\nkernel {:?}",
         describe_subflows(&subflows),
@@ -480,30 +409,34 @@ fn an_address_added_to_our_server_mid_transfer_is_announced_and_used() {
     );
 }
 
-/// Exchanges `size` bytes each way on `stream` while `control` runs; our sending side
-/// stays open until `control` is done. Returns what `control` returned.
-async fn exchange_while<T>(
+/// Exchanges `size` bytes each way on `stream`: our first `first` bytes, then `control`
+/// (the peer's data arriving all the while), then the rest; our sending side shuts down
+/// after. Returns what `control` returned and our subflows once everything was written.
+async fn exchange_around<T>(
     what: &str,
     stream: &SharedStream,
     role: Role,
-    size: u64,
+    (size, first): (u64, u64),
     control: impl Future<Output = T>,
-) -> T {
+) -> (T, Vec<SubflowInfo>) {
     let (send_tag, recv_tag) = role.tags();
     let (r, mut w) = (stream.clone(), stream.clone());
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let sender = async {
-        write_pattern(&mut w, send_tag, 0, size, None).await.1?;
-        let _ = done_rx.await;
-        w.shutdown().await
-    };
-    let control = async {
+        let failed = |e| panic!("{what}: sending failed: {e}");
+        write_pattern(&mut w, send_tag, 0, first, None)
+            .await
+            .1
+            .unwrap_or_else(failed);
         let out = control.await;
-        let _ = done_tx.send(());
-        out
+        write_pattern(&mut w, send_tag, first, size, None)
+            .await
+            .1
+            .unwrap_or_else(failed);
+        let subflows = stream.lock().subflows();
+        w.shutdown().await.unwrap_or_else(failed);
+        (out, subflows)
     };
-    let (sent, (), out) = tokio::join!(sender, recv_intact(r, recv_tag, size, what), control);
-    sent.unwrap_or_else(|e| panic!("{what}: sending failed: {e}"));
+    let (out, ()) = tokio::join!(sender, recv_intact(r, recv_tag, size, what));
     out
 }
 
@@ -516,13 +449,7 @@ async fn next_event(stream: &SharedStream) -> Option<ConnEvent> {
 fn our_userspace_client_opens_and_closes_subflows_as_its_application_decides() {
     let what = "our userspace client, its application opening and closing subflows";
     let size = 32 * MIB;
-    let setup = Setup::new(
-        "pm-usc",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=userspace"]),
-    );
+    let setup = setup("pm-usc", 2, &["mptcp.path_manager=userspace"]);
     setup.kernel_endpoint(2, &["signal"]);
     let (o1, o2) = (setup.our_addr(1), setup.our_addr(2));
     let k1 = SocketAddr::new(setup.kernel_addr(1), PORT);
@@ -560,15 +487,11 @@ fn our_userspace_client_opens_and_closes_subflows_as_its_application_decides() {
                 .unwrap_or_else(|s| panic!("{what}: not closed:\n{}", describe_subflows(&s)));
             (alone, all, after_close)
         };
-        exchange_while(what, &stream, Role::OurClient, size, control).await
+        exchange_around(what, &stream, Role::OurClient, (size, 0), control)
+            .await
+            .0
     });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let line = finish_mptcp(what, &peer, opening.kernel, size);
     println!(
         "{what}: {line}\nalone:\n{}\nall:\n{}\nafter closing one:\n{}\nkernel {:?}",
         describe_subflows(&alone),
@@ -597,13 +520,7 @@ fn our_userspace_client_opens_and_closes_subflows_as_its_application_decides() {
 fn our_userspace_server_announces_as_its_application_decides() {
     let what = "our userspace server, its application announcing its path-2 address";
     let size = 32 * MIB;
-    let setup = Setup::new(
-        "pm-uss",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=userspace"]),
-    );
+    let setup = setup("pm-uss", 2, &["mptcp.path_manager=userspace"]);
     let o2 = setup.our_addr(2);
     // The kernel joins only while its connection is established.
     let peer = kernel_peer(size, size, LIMIT).arg("--shutdown-after-eof");
@@ -621,15 +538,11 @@ fn our_userspace_server_announces_as_its_application_decides() {
             .unwrap_or_else(|s| panic!("{what}: not joined:\n{}", describe_subflows(&s)));
             (alone, joined)
         };
-        exchange_while(what, &stream, Role::OurServer, size, control).await
+        exchange_around(what, &stream, Role::OurServer, (size, 0), control)
+            .await
+            .0
     });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let line = finish_mptcp(what, &peer, opening.kernel, size);
     println!(
         "{what}: {line}\nalone:\n{}\njoined:\n{}\nkernel {:?}",
         describe_subflows(&alone),
@@ -649,13 +562,7 @@ fn our_userspace_server_announces_as_its_application_decides() {
 fn our_fullmesh_client_mixes_ipv4_and_ipv6_subflows_with_a_dual_stack_kernel_server() {
     let what = "our fullmesh client, IPv4 first subflow, a kernel server signalling IPv6";
     let size = 16 * MIB;
-    let setup = Setup::new(
-        "pm-mix",
-        2,
-        false,
-        LIMITS,
-        config_with(&["mptcp.path_manager=fullmesh"]),
-    );
+    let setup = setup("pm-mix", 2, &["mptcp.path_manager=fullmesh"]);
     // The kernel's path-2 IPv6 address as a signal endpoint; its server listens on [::],
     // so its connection can take IPv6 subflows beside the IPv4 (mapped) first one.
     let k2_v6 = setup.topo.path(2).unwrap().kernel_addr(true).to_string();
@@ -667,21 +574,8 @@ fn our_fullmesh_client_mixes_ipv4_and_ipv6_subflows_with_a_dual_stack_kernel_ser
     let peer = kernel_peer(size, size, LIMIT);
     let any: SocketAddr = format!("[::]:{PORT}").parse().unwrap();
     let to = SocketAddr::new(setup.kernel_addr(1), PORT);
-    let opening =
-        mptcp_interop::Opening::to_kernel_server(&peer, setup.topo.kernel(), any, to).unwrap();
-    let subflows = setup.run(what, LIMIT, async {
-        let mut stream = opening.establish(&setup.stack.handle()).await;
-        assert!(stream.is_mptcp(), "{what}: not MPTCP");
-        exchange(what, &mut stream, Role::OurClient, size).await;
-        stream.subflows()
-    });
-    let received = format!("received={size}");
-    let line = finish_kernel(
-        what,
-        &peer,
-        opening.kernel,
-        &[&received, "end=eof", "proto=mptcp "],
-    );
+    let opening = Opening::to_kernel_server(&peer, setup.topo.kernel(), any, to).unwrap();
+    let (subflows, line) = our_client_to(&setup, what, size, &peer, opening);
     println!(
         "{what}: {line}\n{}\nkernel {:?}",
         describe_subflows(&subflows),

@@ -24,10 +24,9 @@ mod mptcp_support;
 use std::time::{Duration, Instant};
 
 use mptcp_interop::{Role, exchange, field, finish_kernel, recv_intact, write_pattern};
-use mptcp_proto::settings::Settings;
 use mptcp_proto::stack::MptcpEnabled;
-use mptcp_support::{MIB, Setup, describe_subflows, kernel_peer};
-use mptcp_tun::{MptcpStream, RuntimeConfig};
+use mptcp_support::{MIB, Setup, config_with, describe_subflows, kernel_peer};
+use mptcp_tun::MptcpStream;
 use tokio::io::AsyncWriteExt;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -89,21 +88,10 @@ fn dropped(setup: &Setup) -> u64 {
     count.unwrap_or_else(|| panic!("no counter in:\n{listing}"))
 }
 
-/// A runtime configuration with `settings` (`NAME`, `VALUE`) set.
-fn config_with(settings: &[(&str, &str)]) -> RuntimeConfig {
-    let mut config = RuntimeConfig::default();
-    let mut chosen = Settings::default();
-    for (name, value) in settings {
-        chosen.set(name, value).unwrap();
-    }
-    chosen.apply(&mut config.tcp, &mut config.mptcp);
-    config
-}
-
 #[test]
 fn syns_a_firewall_drops_for_mp_capable_connect_as_tcp_after_mptcp_syn_retries() {
     let what = "our client, mptcp.syn_retries=1, MP_CAPABLE SYNs dropped";
-    let config = config_with(&[("mptcp.syn_retries", "1")]);
+    let config = config_with(&["mptcp.syn_retries=1"]);
     let setup = Setup::new("synrt", 1, false, None, config);
     drop_mp_capable_syns(&setup);
     let peer = kernel_peer(MIB, MIB, LIMIT);
@@ -146,7 +134,7 @@ fn syns_a_firewall_drops_for_mp_capable_connect_as_tcp_after_mptcp_syn_retries()
 fn limits_subflows_refuses_the_kernels_join_beyond_it() {
     let what = "our server, limits.subflows=1, a kernel client joining twice";
     let size = 8 * MIB;
-    let config = config_with(&[("limits.subflows", "1")]);
+    let config = config_with(&["limits.subflows=1"]);
     let setup = Setup::new("lmsub", 2, false, Some((8, 8)), config);
     setup.kernel_endpoint(2, &["subflow"]);
     let peer = kernel_peer(size, size, LIMIT);
@@ -193,7 +181,7 @@ fn limits_subflows_refuses_the_kernels_join_beyond_it() {
 
 #[test]
 fn mptcp_enabled_2_speaks_mptcp_only_where_a_connection_asks() {
-    let config = config_with(&[("mptcp.enabled", "2")]);
+    let config = config_with(&["mptcp.enabled=2"]);
     let setup = Setup::new("enon2", 1, false, None, config);
     for ask in [false, true] {
         let what = format!("our client, mptcp.enabled=2, the connection asking: {ask}");
@@ -227,7 +215,7 @@ fn mptcp_enabled_2_speaks_mptcp_only_where_a_connection_asks() {
 #[test]
 fn limits_add_addr_accepted_joins_one_of_the_kernels_two_announced_addresses() {
     let what = "our client, limits.add_addr_accepted=1, a kernel server announcing two";
-    let config = config_with(&[("limits.add_addr_accepted", "1")]);
+    let config = config_with(&["limits.add_addr_accepted=1"]);
     let setup = Setup::new("lmadd", 3, false, Some((8, 8)), config);
     setup.kernel_endpoint(2, &["signal"]);
     setup.kernel_endpoint(3, &["signal"]);

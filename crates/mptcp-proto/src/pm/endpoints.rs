@@ -307,18 +307,10 @@ impl PathManager for Endpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pm::{test_ctx, test_local, test_subflow};
+    use crate::pm::{test_ctx, test_local, test_open as open, test_subflow};
 
     fn endpoints(list: &[&str]) -> Endpoints {
         Endpoints::new(list.iter().map(|e| e.parse().unwrap()).collect())
-    }
-
-    fn open(local: &str, remote: &str, backup: bool) -> PmAction {
-        PmAction::OpenSubflow {
-            local: local.parse().unwrap(),
-            remote: remote.parse().unwrap(),
-            backup,
-        }
     }
 
     #[test]

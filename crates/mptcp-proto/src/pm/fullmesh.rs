@@ -191,15 +191,9 @@ impl PathManager for FullMesh {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pm::{PmSubflowState, RemoteAddr, test_ctx, test_local, test_subflow};
-
-    fn open(local: &str, remote: &str, backup: bool) -> PmAction {
-        PmAction::OpenSubflow {
-            local: local.parse().unwrap(),
-            remote: remote.parse().unwrap(),
-            backup,
-        }
-    }
+    use crate::pm::{
+        PmSubflowState, RemoteAddr, test_ctx, test_local, test_open as open, test_subflow,
+    };
 
     #[test]
     fn the_client_opens_every_pair_of_its_family_and_backup_interfaces_give_backups() {

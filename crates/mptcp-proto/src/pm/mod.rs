@@ -384,6 +384,16 @@ pub(crate) fn test_subflow(id: u32, local: &str, remote: &str) -> PmSubflow {
     }
 }
 
+/// `OpenSubflow` from `local` to `remote`, for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_open(local: &str, remote: &str, backup: bool) -> PmAction {
+    PmAction::OpenSubflow {
+        local: local.parse().unwrap(),
+        remote: remote.parse().unwrap(),
+        backup,
+    }
+}
+
 /// A local address for the unit tests.
 #[cfg(test)]
 pub(crate) fn test_local(id: u8, addr: &str) -> LocalAddr {

@@ -239,6 +239,26 @@ fn route_kernel_by_source(topo: &Topology) {
     }
 }
 
+/// A runtime configuration with `settings` (`NAME=VALUE`, as `--set` takes them) set.
+pub fn config_with(settings: &[&str]) -> RuntimeConfig {
+    let mut config = RuntimeConfig::default();
+    let mut chosen = mptcp_proto::settings::Settings::default();
+    for assignment in settings {
+        chosen
+            .assign(assignment)
+            .unwrap_or_else(|e| panic!("{assignment}: {e}"));
+    }
+    chosen.apply(&mut config.tcp, &mut config.mptcp);
+    config
+}
+
+/// Waits for the kernel peer `child` of `peer` and checks that it received `size` bytes
+/// intact, saw the end of the stream and spoke MPTCP; returns its report line.
+pub fn finish_mptcp(what: &str, peer: &KernelPeer, child: Spawned, size: u64) -> String {
+    let received = format!("received={size}");
+    mptcp_interop::finish_kernel(what, peer, child, &[&received, "end=eof", "proto=mptcp "])
+}
+
 /// An MPTCP kernel peer that sends `send` and expects `expect` bytes within `limit`.
 pub fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
     KernelPeer::new(PEER)
