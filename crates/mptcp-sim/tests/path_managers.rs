@@ -12,6 +12,7 @@ use core::time::Duration;
 use std::collections::BTreeSet;
 
 use common::assert_all_intact;
+use mptcp_proto::stack::SubflowId;
 use mptcp_proto::time::Instant;
 use mptcp_sim::scenario::Scenario;
 use mptcp_sim::{ConnectionReport, RunOptions, SubflowSample};
@@ -348,4 +349,116 @@ fn endpoints_give_the_subflows_linux_gives() {
     let bad = text(r#"endpoints = ["10.0.2.1 laminar"]"#, "", "", BYTES, false);
     let error = Scenario::from_toml_str(&bad).unwrap_err().to_string();
     assert!(error.contains("valid: port, signal, subflow"), "{error}");
+}
+
+/// The client's second interface is a backup one (cellular, say): `fullmesh` opens its
+/// subflows as backups, which carry nothing while the first interface works, and the
+/// download over the regular subflows is whole.
+#[test]
+fn fullmesh_opens_backup_subflows_from_a_backup_interface() {
+    let (client, server) = both("fullmesh", "");
+    let client = format!("{client}\nbackup = [1]");
+    let conn = run(&scenario(&client, &server, "", BYTES, false), BYTES);
+    let b = ip("10.0.2.1");
+    let from_b: Vec<_> = conn
+        .client_subflows
+        .iter()
+        .filter(|s| s.local.ip() == b)
+        .collect();
+    println!(
+        "{:?}",
+        conn.client_subflows
+            .iter()
+            .map(|s| (s.local, s.remote, s.backup, s.tcp.bytes_received))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(from_b.len(), 2, "both pairs from the backup interface");
+    assert!(from_b.iter().all(|s| s.backup), "opened as backups");
+    let on_backups: u64 = from_b.iter().map(|s| s.tcp.bytes_received).sum();
+    assert_eq!(on_backups, 0, "backups carry nothing while the rest works");
+}
+
+/// The client's *initial* address goes away 1 s into a download and comes back at 2 s
+/// (`fullmesh` on both sides): the download goes on over the other address, the server
+/// closes its side of the initial subflow when our REMOVE_ADDR 0 arrives, and the address,
+/// back with an id of its own, carries data again.
+#[test]
+fn fullmesh_survives_losing_the_initial_address_and_uses_it_again() {
+    let bytes = 16 << 20;
+    let (client, server) = both("fullmesh", "");
+    let client = format!(
+        "{client}\naddress_changes = [{{ at = \"1s\", iface = 0, action = \"remove\" }}, \
+         {{ at = \"2s\", iface = 0, action = \"add\" }}]"
+    );
+    let conn = run(&scenario(&client, &server, "", bytes, false), bytes);
+    let a = ip("10.0.1.1");
+    let at = |t: f64| {
+        conn.samples
+            .iter()
+            .find(|s| s.at >= Instant::ZERO + Duration::from_secs_f64(t))
+            .unwrap()
+    };
+    let from_a = |t: f64| -> Vec<SubflowSample> {
+        at(t)
+            .subflows
+            .iter()
+            .filter(|s| s.local.ip() == a)
+            .copied()
+            .collect()
+    };
+    let before: BTreeSet<_> = from_a(0.9).iter().map(|s| s.id).collect();
+    let later: Vec<_> = from_a(4.0)
+        .into_iter()
+        .filter(|s| !before.contains(&s.id))
+        .collect();
+    println!(
+        "from 10.0.1.1: before {before:?}, after its return {:?}; stall {:?}",
+        later
+            .iter()
+            .map(|s| (s.id, s.bytes_received))
+            .collect::<Vec<_>>(),
+        conn.stall_down.map(|s| s.length())
+    );
+    assert!(
+        before.contains(&SubflowId(0)),
+        "the initial subflow was from it"
+    );
+    assert_eq!(later.len(), 2, "both of its pairs reopened");
+    assert!(
+        later.iter().all(|s| s.bytes_received > 256 << 10),
+        "and carry data: {later:?}"
+    );
+    let stall = conn.stall_down.map_or(Duration::ZERO, |s| s.length());
+    assert!(stall < Duration::from_secs(1), "stall {stall:?}");
+}
+
+/// The server's second address goes away and comes back at the same instant, mid-transfer:
+/// its REMOVE_ADDR goes before its new ADD_ADDR, so the client drops its subflows to it and
+/// joins it again, and the new subflows carry data.
+#[test]
+fn an_address_lost_and_back_at_once_is_withdrawn_then_announced() {
+    let bytes = 16 << 20;
+    let (client, server) = both("fullmesh", "");
+    let server = format!(
+        "{server}\naddress_changes = [{{ at = \"1s\", iface = 1, action = \"remove\" }}, \
+         {{ at = \"1s\", iface = 1, action = \"add\" }}]"
+    );
+    let conn = run(&scenario(&client, &server, "", bytes, false), bytes);
+    let to_s1: Vec<_> = all_subflows(&conn)
+        .into_iter()
+        .filter(|s| s.remote == addr("10.0.4.1:80"))
+        .collect();
+    println!(
+        "to 10.0.4.1: {:?}",
+        to_s1
+            .iter()
+            .map(|s| (s.id, s.local, s.bytes_received))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(to_s1.len(), 4, "two pairs, each joined twice: {to_s1:?}");
+    let newest: Vec<_> = to_s1.iter().rev().take(2).collect();
+    assert!(
+        newest.iter().all(|s| s.bytes_received > 256 << 10),
+        "the new joins carry data: {newest:?}"
+    );
 }

@@ -139,7 +139,8 @@ fn runtime_config(net: &NetArgs) -> Result<RuntimeConfig, ConfigError> {
     }
     if !net.endpoint.is_empty() {
         let chosen = config.mptcp.path_manager.name();
-        if net.path_manager.is_some() && chosen != "endpoints" {
+        let named = net.path_manager.is_some() || settings.is_set("mptcp.path_manager");
+        if named && chosen != "endpoints" {
             return Err(ConfigError::Conflict(format!(
                 "--endpoint is for the endpoints path manager, not {chosen}"
             )));

@@ -269,6 +269,8 @@ pub struct MptcpConnection {
     local_addrs: Vec<LocalAddr>,
     /// Addresses the peer announced and has not withdrawn.
     remote_addrs: Vec<RemoteAddr>,
+    /// The peer withdrew its initial address (REMOVE_ADDR 0).
+    initial_remote_withdrawn: bool,
     /// ADD_ADDR, echoes and REMOVE_ADDR waiting to go out.
     signals: Signals,
     /// Subflows the path manager asked for, for the stack to open.
@@ -344,7 +346,9 @@ impl MptcpConnection {
                 ..a
             })
             .collect();
-        let sf = Subflow::new(SubflowId(0), tcp, host.iface, Join::Done);
+        let mut sf = Subflow::new(SubflowId(0), tcp, host.iface, Join::Done);
+        // The initial subflow joins the initial addresses, id 0 at both ends (§3.4.1).
+        sf.remote_id = Some(0);
         Self {
             role,
             mode,
@@ -378,6 +382,7 @@ impl MptcpConnection {
             sched: cfg.scheduler.build(),
             local_addrs,
             remote_addrs: Vec::new(),
+            initial_remote_withdrawn: false,
             signals: Signals::new(cfg.add_addr_timeout),
             requests: VecDeque::new(),
             tx_cursor: 0,

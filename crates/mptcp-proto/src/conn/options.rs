@@ -80,6 +80,8 @@ pub(crate) struct SubflowOptions<'a> {
     pub(crate) prio_sent: bool,
     /// Set when this pass sent the subflow's MP_FAIL.
     pub(crate) fail_sent: bool,
+    /// Set when this pass sent one of the connection's signals.
+    pub(crate) signal_sent: bool,
 }
 
 impl SubflowOptions<'_> {
@@ -346,6 +348,7 @@ impl SubflowOptions<'_> {
             Some(option) => {
                 let used = option.buffer_len();
                 options.push(TcpOption::Mptcp(option));
+                self.signal_sent = true;
                 room - used
             }
             None => room,

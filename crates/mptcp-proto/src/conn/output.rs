@@ -70,6 +70,7 @@ impl MptcpConnection {
                 signals,
                 prio_sent: false,
                 fail_sent: false,
+                signal_sent: false,
             };
             let ack = if signal_alone {
                 sf.tcp.poll_ack_with(now, buf, &mut hooks)
@@ -85,6 +86,9 @@ impl MptcpConnection {
             if hooks.fail_sent {
                 sf.mp_fail = None;
             }
+            // One signal per segment: the next goes on another pure ACK at once (a bulk
+            // sender that receives nothing owes no ACK of its own for seconds).
+            let more_signals = hooks.signal_sent && self.signals.pending();
             let out = SegmentOut {
                 subflow: index,
                 iface: sf.iface,
@@ -100,6 +104,9 @@ impl MptcpConnection {
             // the whole send buffer went out on one subflow behind them before they left.
             self.tx_cursor = (index + 1) % count;
             self.process_subflow(index);
+            if more_signals {
+                self.request_ack();
+            }
             return Some(out);
         }
         None

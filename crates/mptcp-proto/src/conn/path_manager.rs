@@ -58,6 +58,7 @@ impl MptcpConnection {
             remote_addrs: &self.remote_addrs,
             subflows: &subflows,
             announced: &self.signals.announced,
+            initial_remote_withdrawn: self.initial_remote_withdrawn,
         };
         let actions = self.pm.on_event(&ctx, &event);
         for action in actions {
@@ -79,7 +80,9 @@ impl MptcpConnection {
             PmAction::CloseSubflow(subflow) => {
                 self.close_subflow(subflow);
             }
-            PmAction::Announce { id, addr, port } => self.announce_with_port(id, addr, port),
+            PmAction::Announce { id, addr, port } => {
+                let _ = self.announce_with_port(id, addr, port);
+            }
             PmAction::Withdraw(id) => self.withdraw(id),
             PmAction::SetBackup { subflow, backup } => {
                 self.set_backup(subflow, backup);
@@ -112,21 +115,29 @@ impl MptcpConnection {
 
     /// The host lost address `addr`: its subflows can send nothing more, so they close at
     /// once (no RST can leave from an address we no longer have) and their data moves to
-    /// the others; then the path manager hears it (`fullmesh` withdraws it).
+    /// the others; if a subflow used it or it was announced, REMOVE_ADDR tells the peer
+    /// (as Linux does), so that it closes its side at once. Then the path manager hears it
+    /// (after the `SubflowClosed` of each of its subflows).
     pub(crate) fn local_address_removed(&mut self, addr: IpAddr) {
         let Some(position) = self.local_addrs.iter().position(|l| l.addr == addr) else {
             return;
         };
         let gone = self.local_addrs.remove(position);
+        let mut used = false;
         for index in 0..self.subflows.len() {
             let sf = &self.subflows[index];
-            if sf.tcp.local_addr().ip() == addr && !sf.is_closed() {
-                self.reinject_from(index);
-                let sf = &mut self.subflows[index];
-                sf.retired = true;
-                sf.tcp.set_closed(CloseReason::Aborted);
-                self.process_subflow(index);
+            if sf.tcp.local_addr().ip() != addr || sf.is_closed() {
+                continue;
             }
+            used = true;
+            self.reinject_from(index);
+            let sf = &mut self.subflows[index];
+            sf.retired = true;
+            sf.tcp.set_closed(CloseReason::Aborted);
+            self.process_subflow(index);
+        }
+        if used || self.signals.announced.contains(&gone.id) {
+            self.withdraw(gone.id);
         }
         self.pm_hear(PmEvent::LocalAddressRemoved(gone));
     }

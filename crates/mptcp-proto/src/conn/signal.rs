@@ -2,11 +2,10 @@
 //! echo (RFC 8684 §3.4.1), REMOVE_ADDR (§3.4.2), MP_PRIO (§3.3.8), MP_FASTCLOSE (§3.5)
 //! and MP_TCPRST (§3.6).
 
-use core::net::IpAddr;
+use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use std::collections::VecDeque;
 
-use super::subflow::Join;
 use super::{ConnEvent, Mode, MptcpConnection};
 use crate::crypto::add_addr_hmac;
 use crate::pm::{PmEvent, RemoteAddr};
@@ -89,7 +88,8 @@ impl Signals {
         self.announce.iter().position(|a| a.due)
     }
 
-    /// The next signalling option to send, if one fits in `room` bytes, marked as sent.
+    /// The next signalling option to send, if one fits in `room` bytes, marked as sent:
+    /// echoes first, then withdrawals, then announcements.
     /// `hmac` computes an announcement's truncated HMAC.
     pub(crate) fn take(
         &mut self,
@@ -109,6 +109,14 @@ impl Signals {
                 return Some(option);
             }
         }
+        // Withdrawals before announcements: an address that went away and came back is
+        // removed, then announced again, in that order (its old subflows are gone).
+        if room >= 4 && !self.remove.is_empty() {
+            let id = usize::from(self.remove.remove(0));
+            return Some(MptcpOption::RemoveAddr {
+                addr_ids: &ADDR_IDS[id..=id],
+            });
+        }
         if let Some(a) = self.next_announce().map(|i| &mut self.announce[i]) {
             let option = MptcpOption::AddAddr(AddAddr {
                 echo: false,
@@ -123,12 +131,6 @@ impl Signals {
                 a.tries += 1;
                 return Some(option);
             }
-        }
-        if room >= 4 && !self.remove.is_empty() {
-            let id = usize::from(self.remove.remove(0));
-            return Some(MptcpOption::RemoveAddr {
-                addr_ids: &ADDR_IDS[id..=id],
-            });
         }
         None
     }
@@ -163,14 +165,16 @@ impl MptcpConnection {
     /// Announces our address `addr` as address `id` (ADD_ADDR, RFC 8684 §3.4.1); it is
     /// sent again until the peer echoes it.
     pub fn announce(&mut self, id: u8, addr: IpAddr) {
-        self.announce_with_port(id, addr, None);
+        let _ = self.announce_with_port(id, addr, None);
     }
 
     /// Announces our address `addr` as address `id`, with the port joins should go to
     /// when it is not the connection's (the listener on it is the application's).
-    pub fn announce_with_port(&mut self, id: u8, addr: IpAddr, port: Option<u16>) {
+    /// Returns false (and sends nothing) if the connection does not speak MPTCP or id
+    /// `id` is announced already.
+    pub fn announce_with_port(&mut self, id: u8, addr: IpAddr, port: Option<u16>) -> bool {
         if self.mode != Mode::Mptcp || self.signals.announced.contains(&id) {
-            return;
+            return false;
         }
         self.signals.announced.push(id);
         self.signals.announce.push(Announce {
@@ -182,6 +186,7 @@ impl MptcpConnection {
             tries: 0,
         });
         self.request_ack();
+        true
     }
 
     /// Withdraws our address `addr` from this connection (REMOVE_ADDR, §3.4.2): the
@@ -273,22 +278,17 @@ impl MptcpConnection {
             addr: a.addr,
             port: a.port,
         };
-        if let Some(known) = self.remote_addrs.iter_mut().find(|r| r.id == a.addr_id) {
-            if *known != announced {
-                // A known id with a new address (the peer's NAT rebinding, say): the seeds'
-                // fullmesh updates it.
-                let old = core::mem::replace(known, announced);
-                self.events.push_back(ConnEvent::AddressAnnounced {
-                    id: a.addr_id,
-                    addr: a.addr,
-                    port: a.port,
-                });
-                self.pm_hear(PmEvent::AddressChanged {
-                    old,
-                    new: announced,
-                });
-            }
+        if a.addr_id == 0 {
+            // Id 0 is the initial address (RFC 8684 §3.4.1); it is echoed, nothing more.
             return;
+        }
+        match self.remote_addrs.iter().find(|r| r.id == a.addr_id) {
+            Some(known) if *known == announced => return,
+            // A known id with another address (the peer's NAT rebinding, say; the seeds'
+            // fullmesh updates it): the old address is gone, its subflows close, and the
+            // new one is announced, within the limit like any other.
+            Some(_) => self.on_remove_addr(a.addr_id),
+            None => {}
         }
         if self.remote_addrs.len() >= self.max_add_addr_accepted {
             // Beyond what we accept: echoed (the peer stops repeating it) and nothing
@@ -312,25 +312,46 @@ impl MptcpConnection {
         self.pm_hear(PmEvent::AddressAnnounced(announced));
     }
 
-    /// §3.4.2: the peer withdrew address `id`: close the subflows to it.
+    /// §3.4.2: the peer withdrew address `id` (id 0: its initial address): close the
+    /// subflows to it, those still opening too.
     fn on_remove_addr(&mut self, id: u8) {
-        let known = self.remote_addrs.iter().any(|r| r.id == id);
-        self.remote_addrs.retain(|r| r.id != id);
-        let mut closed_any = false;
+        let first_remote = self.first.1;
+        let gone = match self.remote_addrs.iter().position(|r| r.id == id) {
+            Some(at) => Some(self.remote_addrs.remove(at)),
+            None if id == 0 => {
+                self.initial_remote_withdrawn = true;
+                Some(RemoteAddr {
+                    id: 0,
+                    addr: first_remote.ip(),
+                    port: Some(first_remote.port()),
+                })
+            }
+            None => None,
+        };
+        let port = |r: &RemoteAddr| r.port.unwrap_or(first_remote.port());
+        let mut closed = None;
         for index in 0..self.subflows.len() {
             let sf = &self.subflows[index];
-            let to_it = sf.remote_id == Some(id) && sf.join == Join::Done && !sf.retired;
-            if to_it && !sf.is_closed() {
+            let to_it = sf.remote_id == Some(id)
+                || gone.is_some_and(|r| sf.tcp.peer_addr() == SocketAddr::new(r.addr, port(&r)));
+            if to_it && !sf.retired && !sf.is_closed() {
+                closed.get_or_insert(sf.tcp.peer_addr());
                 self.reinject_from(index);
                 let sf = &mut self.subflows[index];
                 sf.retired = true;
                 sf.tcp.abort();
-                closed_any = true;
             }
         }
-        if known || closed_any {
+        let gone = gone.or_else(|| {
+            closed.map(|remote| RemoteAddr {
+                id,
+                addr: remote.ip(),
+                port: Some(remote.port()),
+            })
+        });
+        if let Some(gone) = gone {
             self.events.push_back(ConnEvent::AddressRemoved { id });
-            self.pm_hear(PmEvent::AddressRemoved(id));
+            self.pm_hear(PmEvent::AddressRemoved(gone));
         }
     }
 }
@@ -338,6 +359,29 @@ impl MptcpConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An address withdrawn and announced again before either option left: the peer hears
+    /// REMOVE_ADDR first, then ADD_ADDR, and ends up knowing the address.
+    #[test]
+    fn a_withdrawal_goes_before_an_announcement() {
+        let mut s = Signals::new(ANNOUNCE_TIMEOUT);
+        s.remove.push(2);
+        s.announce.push(Announce {
+            id: 2,
+            addr: "10.1.2.2".parse().unwrap(),
+            port: None,
+            due: true,
+            sent_at: None,
+            tries: 0,
+        });
+        let first = s.take(28, |_, _, _| 7);
+        assert!(matches!(
+            first,
+            Some(MptcpOption::RemoveAddr { addr_ids: [2] })
+        ));
+        let second = s.take(28, |_, _, _| 7);
+        assert!(matches!(second, Some(MptcpOption::AddAddr(a)) if a.addr_id == 2 && !a.echo));
+    }
 
     /// Linux drops an ADD_ADDR that arrives while its path manager handles the previous
     /// one: ours go one at a time, the next once the previous is echoed.

@@ -15,8 +15,9 @@
 //! - `backup` makes the endpoint's subflows backups (and the initial subflow too when its
 //!   address is a `backup` endpoint);
 //! - the endpoint of the initial subflow's address is used by that subflow already;
-//! - an endpoint whose address goes away is withdrawn (REMOVE_ADDR); when the address
-//!   comes back the endpoint is used again.
+//! - an endpoint whose address goes away is withdrawn (the connection sends REMOVE_ADDR
+//!   for any address it used or announced); when the address comes back the endpoint is
+//!   used again.
 //!
 //! Both roles follow the same rules, as in Linux (a server's `subflow` endpoints open
 //! subflows towards the client).
@@ -193,13 +194,19 @@ impl Endpoints {
             }
         }
         for e in self.endpoints.iter().filter(|e| e.signal) {
-            if let (Some(local), false) = (ctx.local(e.addr), self.signaled.contains(&e.addr)) {
+            let Some(local) = ctx.local(e.addr) else {
+                continue;
+            };
+            if !self.signaled.contains(&e.addr) {
                 self.signaled.push(e.addr);
-                actions.push(PmAction::Announce {
-                    id: local.id,
-                    addr: e.addr,
-                    port: e.port,
-                });
+                // (A manager set on a live connection does not announce again.)
+                if !ctx.announced.contains(&local.id) {
+                    actions.push(PmAction::Announce {
+                        id: local.id,
+                        addr: e.addr,
+                        port: e.port,
+                    });
+                }
             }
         }
         for e in self.endpoints.iter().filter(|e| e.subflow) {
@@ -207,18 +214,25 @@ impl Endpoints {
                 continue;
             }
             self.used.push(e.addr);
+            // Peer addresses this endpoint has no subflow to yet (a manager set on a live
+            // connection sees the subflows already open).
             let remotes: Vec<SocketAddr> = if e.fullmesh {
                 let mut reached: Vec<SocketAddr> = Vec::new();
                 for s in ctx.subflows.iter().filter(|s| s.is_live()) {
-                    let from_here = ctx.live_between(e.addr, s.remote) > 0;
-                    if !reached.contains(&s.remote) && !from_here {
+                    if !reached.contains(&s.remote) {
                         reached.push(s.remote);
                     }
                 }
                 reached
             } else {
-                vec![ctx.initial.1]
+                ctx.remote_endpoints()
+                    .filter(|(id, _)| *id == 0)
+                    .map(|(_, remote)| remote)
+                    .collect()
             };
+            let remotes = remotes
+                .into_iter()
+                .filter(|remote| ctx.live_between(e.addr, *remote) == 0);
             for remote in remotes {
                 if remote.is_ipv4() == e.addr.is_ipv4() {
                     actions.push(PmAction::OpenSubflow {
@@ -247,10 +261,11 @@ impl Endpoints {
             .collect();
         if fullmesh.is_empty() {
             // No fullmesh endpoint: from the address routing would pick; here the
-            // initial one, or the host's first of the announced family.
+            // initial one (if the host still has it), or the host's first of the
+            // announced family.
             let initial = ctx.initial.0.ip();
             let local = Some(initial)
-                .filter(family)
+                .filter(|a| family(a) && ctx.local(*a).is_some())
                 .or_else(|| ctx.local_addrs.iter().map(|l| l.addr).find(family));
             if let Some(local) = local {
                 actions.push(PmAction::OpenSubflow {
@@ -286,17 +301,11 @@ impl PathManager for Endpoints {
             | PmEvent::LocalAddressAdded(_) => {
                 self.announce_and_open(ctx, &mut actions);
             }
-            PmEvent::AddressAnnounced(remote) | PmEvent::AddressChanged { new: remote, .. } => {
-                self.answer(ctx, remote, &mut actions);
-            }
+            PmEvent::AddressAnnounced(remote) => self.answer(ctx, remote, &mut actions),
             PmEvent::LocalAddressRemoved(local) => {
-                let was_used =
-                    self.signaled.contains(&local.addr) || self.used.contains(&local.addr);
+                // (The connection sent REMOVE_ADDR.) When it returns, it is used again.
                 self.signaled.retain(|a| *a != local.addr);
                 self.used.retain(|a| *a != local.addr);
-                if was_used {
-                    actions.push(PmAction::Withdraw(local.id));
-                }
             }
             PmEvent::SubflowClosed { .. } | PmEvent::AddressRemoved(_) | PmEvent::Timer => {}
         }
@@ -422,15 +431,28 @@ mod tests {
     }
 
     #[test]
+    fn set_on_a_live_connection_it_opens_only_what_is_missing() {
+        let locals = [test_local(0, "10.0.1.1"), test_local(2, "10.0.2.1")];
+        let subflows = [
+            test_subflow(0, "10.0.1.1:5000", "10.0.9.1:80"),
+            test_subflow(1, "10.0.2.1:5001", "10.0.9.1:80"),
+        ];
+        let mut ctx = test_ctx(true, &locals, &[], &subflows);
+        ctx.announced = &[2];
+        let mut pm = endpoints(&["10.0.2.1 subflow", "10.0.2.1 signal"]);
+        assert!(pm.on_event(&ctx, &PmEvent::Established).is_empty());
+    }
+
+    #[test]
     fn an_endpoint_whose_address_goes_is_withdrawn_and_used_again_when_it_returns() {
         let locals = [test_local(0, "10.0.1.1"), test_local(2, "10.0.2.1")];
         let subflows = [test_subflow(0, "10.0.1.1:5000", "10.0.9.1:80")];
         let ctx = test_ctx(true, &locals, &[], &subflows);
         let mut pm = endpoints(&["10.0.2.1 subflow"]);
         assert_eq!(pm.on_event(&ctx, &PmEvent::Established).len(), 1);
-        assert_eq!(
-            pm.on_event(&ctx, &PmEvent::LocalAddressRemoved(locals[1])),
-            [PmAction::Withdraw(2)]
+        assert!(
+            pm.on_event(&ctx, &PmEvent::LocalAddressRemoved(locals[1]))
+                .is_empty()
         );
         assert_eq!(
             pm.on_event(&ctx, &PmEvent::LocalAddressAdded(locals[1])),

@@ -10,12 +10,12 @@
 //!   initial pair); each announced address adds its pairs;
 //! - server: announces its other addresses and opens nothing;
 //! - an address that appears is announced (server) and used (client); one that goes away
-//!   is withdrawn with REMOVE_ADDR (its subflows closed and their data moved already);
-//!   when it comes back its pairs are opened again;
+//!   is withdrawn (the connection closes its subflows, moves their data and sends
+//!   REMOVE_ADDR); when it comes back its pairs are opened again;
 //! - a pair is tried once: a subflow that failed is not opened again, except that with
 //!   `create_on_err` one that timed out is re-created after a second;
-//! - an ADD_ADDR that gives a known address id a new address (a NAT rebinding): the pairs
-//!   to the old address are forgotten and the new one's opened.
+//! - an ADD_ADDR that gives a known address id a new address (a NAT rebinding): the
+//!   connection reports the old one removed and the new one announced, so the pairs move.
 
 use core::net::{IpAddr, SocketAddr};
 
@@ -109,11 +109,10 @@ impl FullMesh {
         if ctx.client {
             return;
         }
-        let initial = ctx.initial.0.ip();
         actions.extend(
             ctx.local_addrs
                 .iter()
-                .filter(|l| l.addr != initial && Self::usable(l.addr))
+                .filter(|l| l.id != 0 && Self::usable(l.addr))
                 .filter(|l| !ctx.announced.contains(&l.id))
                 .map(|l| PmAction::Announce {
                     id: l.id,
@@ -144,25 +143,14 @@ impl PathManager for FullMesh {
                 self.fill(ctx, &mut actions);
             }
             PmEvent::AddressAnnounced(_) => self.fill(ctx, &mut actions),
-            PmEvent::AddressChanged { old, .. } => {
-                let port = ctx.initial.1.port();
-                let old = SocketAddr::new(old.addr, old.port.unwrap_or(port));
-                self.forget(|p| p.1 == old);
-                self.fill(ctx, &mut actions);
-            }
-            PmEvent::AddressRemoved(id) => {
+            PmEvent::AddressRemoved(remote) => {
                 // The pairs to it are gone; if the peer announces it again, they reopen.
-                let gone: Vec<SocketAddr> = ctx
-                    .subflows
-                    .iter()
-                    .filter(|s| s.remote_id == Some(id))
-                    .map(|s| s.remote)
-                    .collect();
-                self.forget(|p| gone.contains(&p.1));
+                let gone = ctx.endpoint_of(&remote);
+                self.forget(|p| p.1 == gone);
             }
             PmEvent::LocalAddressRemoved(local) => {
+                // (The connection sent REMOVE_ADDR.) When it returns, its pairs reopen.
                 self.forget(|p| p.0 == local.addr);
-                actions.push(PmAction::Withdraw(local.id));
             }
             PmEvent::SubflowClosed { subflow, reason } => {
                 let pair = (subflow.local.ip(), subflow.remote);
@@ -264,9 +252,9 @@ mod tests {
         let ctx = test_ctx(true, &locals, &[], &subflows);
         assert_eq!(mesh.on_event(&ctx, &PmEvent::Established).len(), 1);
         let gone = test_ctx(true, &locals[..1], &[], &subflows);
-        assert_eq!(
-            mesh.on_event(&gone, &PmEvent::LocalAddressRemoved(locals[1])),
-            [PmAction::Withdraw(2)]
+        assert!(
+            mesh.on_event(&gone, &PmEvent::LocalAddressRemoved(locals[1]))
+                .is_empty()
         );
         assert_eq!(
             mesh.on_event(&ctx, &PmEvent::LocalAddressAdded(locals[1])),
@@ -325,11 +313,27 @@ mod tests {
             mesh.on_event(&ctx, &PmEvent::Established),
             [open("10.0.1.1", "10.0.8.1:80", false)]
         );
+        // The connection reports the change as the old address removed, the new announced.
+        let ctx = test_ctx(true, &locals, &[], &subflows);
+        assert!(
+            mesh.on_event(&ctx, &PmEvent::AddressRemoved(old))
+                .is_empty()
+        );
         let after = [new];
         let ctx = test_ctx(true, &locals, &after, &subflows);
         assert_eq!(
-            mesh.on_event(&ctx, &PmEvent::AddressChanged { old, new }),
+            mesh.on_event(&ctx, &PmEvent::AddressAnnounced(new)),
             [open("10.0.1.1", "10.0.7.1:80", false)]
+        );
+        // Back to the old address: its pair was forgotten, so it opens again.
+        let ctx = test_ctx(true, &locals, &before, &subflows);
+        assert!(
+            mesh.on_event(&ctx, &PmEvent::AddressRemoved(new))
+                .is_empty()
+        );
+        assert_eq!(
+            mesh.on_event(&ctx, &PmEvent::AddressAnnounced(old)),
+            [open("10.0.1.1", "10.0.8.1:80", false)]
         );
     }
 

@@ -127,6 +127,9 @@ pub struct PmContext<'a> {
     pub subflows: &'a [PmSubflow],
     /// Our address ids announced to the peer and not withdrawn.
     pub announced: &'a [u8],
+    /// The peer withdrew its initial address (REMOVE_ADDR with id 0): no new subflow
+    /// should go there.
+    pub initial_remote_withdrawn: bool,
 }
 
 impl PmContext<'_> {
@@ -142,7 +145,8 @@ impl PmContext<'_> {
     /// with the port to connect to.
     pub fn remote_endpoints(&self) -> impl Iterator<Item = (u8, SocketAddr)> + '_ {
         let port = self.initial.1.port();
-        core::iter::once((0, self.initial.1)).chain(
+        let initial = (!self.initial_remote_withdrawn).then_some((0, self.initial.1));
+        initial.into_iter().chain(
             self.remote_addrs
                 .iter()
                 .map(move |r| (r.id, SocketAddr::new(r.addr, r.port.unwrap_or(port)))),
@@ -152,6 +156,11 @@ impl PmContext<'_> {
     /// Our address `addr`, if the host has it.
     pub fn local(&self, addr: IpAddr) -> Option<&LocalAddr> {
         self.local_addrs.iter().find(|l| l.addr == addr)
+    }
+
+    /// Where subflows to the peer's address `remote` go: its port, or the connection's.
+    pub fn endpoint_of(&self, remote: &RemoteAddr) -> SocketAddr {
+        SocketAddr::new(remote.addr, remote.port.unwrap_or(self.initial.1.port()))
     }
 }
 
@@ -174,16 +183,10 @@ pub enum PmEvent {
     },
     /// The peer announced an address (ADD_ADDR with a valid HMAC, within the limit).
     AddressAnnounced(RemoteAddr),
-    /// The peer announced an address id it had announced before with another address
-    /// (a NAT rebinding, say); the context has the new one.
-    AddressChanged {
-        /// The address before.
-        old: RemoteAddr,
-        /// The address now.
-        new: RemoteAddr,
-    },
-    /// The peer withdrew address `id` (REMOVE_ADDR); the subflows to it are closing.
-    AddressRemoved(u8),
+    /// The peer withdrew an address (REMOVE_ADDR; id 0 is its initial address), or gave
+    /// its id another address (a NAT rebinding, say: `AddressAnnounced` follows with the
+    /// new one). The subflows to it are closing, those still opening too.
+    AddressRemoved(RemoteAddr),
     /// The host gained an address.
     LocalAddressAdded(LocalAddr),
     /// The host lost an address; the subflows from it are closing and their data went to
@@ -367,6 +370,7 @@ pub(crate) fn test_ctx<'a>(
         remote_addrs,
         subflows,
         announced: &[],
+        initial_remote_withdrawn: false,
     }
 }
 

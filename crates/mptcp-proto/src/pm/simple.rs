@@ -14,12 +14,12 @@ use super::{LocalAddr, PathManager, PmAction, PmContext, PmEvent};
 pub struct Simple;
 
 impl Simple {
-    /// Our addresses other than the initial one, of the initial subflow's family.
+    /// Our addresses other than the initial one (id 0), of the initial subflow's family.
     fn other_locals<'a>(ctx: &'a PmContext<'_>) -> impl Iterator<Item = &'a LocalAddr> + 'a {
-        let initial = ctx.initial.0.ip();
+        let v4 = ctx.initial.0.is_ipv4();
         ctx.local_addrs
             .iter()
-            .filter(move |l| l.addr != initial && l.addr.is_ipv4() == initial.is_ipv4())
+            .filter(move |l| l.id != 0 && l.addr.is_ipv4() == v4)
     }
 
     /// A subflow from `local` to `remote`, unless one is open or opening.
@@ -60,8 +60,10 @@ impl PathManager for Simple {
                 );
             }
             (true, PmEvent::AddressAnnounced(remote)) => {
-                let to = SocketAddr::new(remote.addr, remote.port.unwrap_or(ctx.initial.1.port()));
-                Self::open(ctx, ctx.initial.0.ip(), to, &mut actions);
+                let initial = ctx.initial.0.ip();
+                if ctx.local(initial).is_some() {
+                    Self::open(ctx, initial, ctx.endpoint_of(remote), &mut actions);
+                }
             }
             _ => {}
         }

@@ -150,6 +150,11 @@ impl Settings {
         self.set(name.trim(), value.trim())
     }
 
+    /// Whether `name` was [`set`](Self::set) (a value given, not the default kept).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.given.contains(&name)
+    }
+
     /// The value of `name`, as [`set`](Self::set) takes it.
     pub fn get(&self, name: &str) -> Result<String, SettingError> {
         Ok((Setting::find(name)?.get)(self).to_string())

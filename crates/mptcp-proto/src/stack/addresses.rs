@@ -30,6 +30,10 @@ pub enum AddressError {
     /// No such connection, or it does not speak MPTCP.
     #[error("the connection cannot announce addresses")]
     NotMultipath,
+    /// The connection announced this address already (withdraw it first to announce it
+    /// with another port).
+    #[error("the address is announced already")]
+    AlreadyAnnounced,
 }
 
 /// Address ids of the host's addresses: the first address seen gets 1, the next 2, ...;
@@ -105,12 +109,11 @@ impl Stack {
         if self.iface_of(addr).is_some() {
             return Err(AddressError::InUse);
         }
+        if iface.0 >= self.config.interfaces.len() {
+            return Err(AddressError::NoSuchInterface);
+        }
         let id = self.addr_ids.of(addr).ok_or(AddressError::NoFreeId)?;
-        let interface = self
-            .config
-            .interfaces
-            .get_mut(iface.0)
-            .ok_or(AddressError::NoSuchInterface)?;
+        let interface = &mut self.config.interfaces[iface.0];
         interface.addrs.push(addr);
         let local = LocalAddr {
             id,
@@ -166,8 +169,11 @@ impl Stack {
             .conn
             .local_addr_id(addr)
             .ok_or(AddressError::NotAvailable)?;
-        entry.conn.announce_with_port(id, addr, port);
-        Ok(())
+        if entry.conn.announce_with_port(id, addr, port) {
+            Ok(())
+        } else {
+            Err(AddressError::AlreadyAnnounced)
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use crate::conn::{JoinRefusal, JoinSyn, SubflowId, SubflowInfo, SubflowTotals};
 use crate::tcp::TcpConnection;
 use crate::time::Instant;
 use crate::wire::TcpRepr;
+use crate::wire::mptcp::reset_reason;
 
 /// Why a subflow could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -61,7 +62,23 @@ impl Stack {
             self.queue_reset_with(iface, local, remote, seg, reason);
             return;
         };
-        let Some(config) = self.conns.get(&id).map(|e| e.config.clone()) else {
+        let Some((config, local_id)) = self
+            .conns
+            .get(&id)
+            .map(|e| (e.config.clone(), e.conn.local_addr_id(local.ip())))
+        else {
+            return;
+        };
+        let Some(local_id) = local_id else {
+            // An address this connection withdrew (or never had): refused like a join
+            // beyond the limits.
+            self.queue_reset_with(
+                iface,
+                local,
+                remote,
+                seg,
+                Some(reset_reason::ADMIN_PROHIBITED),
+            );
             return;
         };
         let params = self.params(iface, local, remote, &config.tcp);
@@ -70,7 +87,6 @@ impl Stack {
         let Some(entry) = self.conns.get_mut(&id) else {
             return;
         };
-        let local_id = entry.conn.local_addr_id(local.ip()).unwrap_or(0);
         entry.conn.accept_join(tcp, iface, local_id, join, nonce);
         self.demux.insert_conn(local, remote, id);
     }
