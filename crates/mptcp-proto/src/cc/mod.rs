@@ -1,11 +1,11 @@
 //! Congestion control: the trait every controller implements, and the controllers.
 //!
 //! A controller belongs to one subflow (one TCP connection) and is built by a
-//! [`CongestionControllerFactory`] chosen by name from the stack's settings ("reno", "cubic";
-//! the coupled "lia", "olia", "balia", "wvegas" come later). The subflow tells it about
-//! acknowledgments and congestion events; it answers with a congestion window (and optionally a
-//! pacing rate). Coupled controllers will read their sibling subflows through
-//! [`CcContext::siblings`].
+//! [`CongestionControllerFactory`] chosen by name from the stack's settings ("reno", "cubic",
+//! and the coupled "lia", "olia", "balia"). The subflow tells it about acknowledgments and
+//! congestion events; it answers with a congestion window (and optionally a pacing rate).
+//! Coupled controllers read their sibling subflows through [`CcContext::siblings`], which the
+//! MPTCP connection keeps current for them.
 //!
 //! # Controllers
 //!
@@ -64,6 +64,9 @@ pub struct SiblingView {
     pub srtt: Option<Duration>,
     /// Its maximum segment size.
     pub mss: usize,
+    /// Bytes it delivered between its last two losses, or since the last if more (OLIA's
+    /// ℓ; 0 from controllers that do not count them).
+    pub loss_interval: usize,
 }
 
 /// One acknowledgment that advanced the send window.
@@ -131,6 +134,17 @@ pub trait CongestionController: Debug + Send {
     fn pacing_rate(&self, _ctx: &CcContext<'_>) -> Option<u64> {
         None
     }
+
+    /// Whether it reads [`CcContext::siblings`] (a coupled controller): only then does the
+    /// connection keep them current.
+    fn coupled(&self) -> bool {
+        false
+    }
+
+    /// What its siblings read as [`SiblingView::loss_interval`].
+    fn loss_interval(&self) -> usize {
+        0
+    }
 }
 
 /// Builds a controller for each new subflow.
@@ -142,20 +156,28 @@ pub trait CongestionControllerFactory: Debug + Send + Sync {
     fn build(&self, now: Instant, mss: usize) -> Box<dyn CongestionController>;
 }
 
+mod balia;
+mod coupled;
 mod cubic;
 mod fixed;
 mod hystart;
+mod lia;
+mod olia;
 mod reno;
 
+pub use balia::Balia;
+pub use coupled::{CoupledFactory, Coupling};
 pub use cubic::{Cubic, CubicFactory};
 pub use fixed::{FixedFactory, FixedWindow};
+pub use lia::Lia;
+pub use olia::Olia;
 pub use reno::{Reno, RenoFactory};
 
 /// The names [`factory_by_name`] knows, in the order a user would be offered them.
-pub const CONTROLLERS: &[&str] = &["reno", "cubic", "fixed"];
+pub const CONTROLLERS: &[&str] = &["reno", "cubic", "lia", "olia", "balia", "fixed"];
 
-/// The factory registered under `name` ("reno", "cubic", or the test controller "fixed"), or
-/// `None` for an unknown name.
+/// The factory registered under `name` (one of [`CONTROLLERS`]), or `None` for an unknown
+/// name.
 ///
 /// ```
 /// use mptcp_proto::cc::{factory_by_name, CONTROLLERS};
@@ -168,6 +190,9 @@ pub fn factory_by_name(name: &str) -> Option<Arc<dyn CongestionControllerFactory
     match name {
         "reno" => Some(Arc::new(RenoFactory)),
         "cubic" => Some(Arc::new(CubicFactory)),
+        "lia" => Some(Arc::new(CoupledFactory::new(Box::new(Lia)))),
+        "olia" => Some(Arc::new(CoupledFactory::new(Box::new(Olia::default())))),
+        "balia" => Some(Arc::new(CoupledFactory::new(Box::new(Balia)))),
         "fixed" => Some(Arc::new(FixedFactory::default())),
         _ => None,
     }

@@ -6,6 +6,7 @@
 //! (RFC 5681 §3.2 steps 4–5) and does not grow it on ACKs that arrive during recovery; when
 //! recovery ends the window is `ssthresh`, as RFC 6582 §3.2 step 3 "deflates" it to.
 
+use super::coupled::Coupling;
 use super::{
     AckEvent, CcContext, CongestionController, CongestionControllerFactory, CongestionEvent,
     ReductionGate, abc_increase, initial_window, reduction_base,
@@ -44,9 +45,17 @@ struct State {
     timed_out: bool,
     /// In the slow start that follows a timeout (RFC 3465 §2.3: L = 1·SMSS).
     slow_start_after_rto: bool,
+    /// A coupled increase not yet added to `cwnd`, in 1/65 536 byte (it comes in fractions
+    /// of a byte per ACK).
+    coupled_credit: i64,
 }
 
-/// The NewReno congestion controller of one subflow.
+/// The fixed-point scale of [`State::coupled_credit`].
+const CREDIT_SCALE: f64 = 65_536.0;
+
+/// The NewReno congestion controller of one subflow, and the base of the coupled ones
+/// (`lia`, `olia`, `balia`): their [`Coupling`] replaces its congestion-avoidance increase
+/// and its loss decrease; slow start and the timeout stay NewReno's.
 ///
 /// ```
 /// use mptcp_proto::cc::{CongestionController, Reno};
@@ -54,12 +63,14 @@ struct State {
 /// assert_eq!(reno.window(), 14_600); // RFC 6928: min(10·MSS, max(2·MSS, 14600))
 /// assert!(reno.in_slow_start());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Reno {
     mss: usize,
     state: State,
     /// The state just before the last reduction, for undoing it.
     before_reduction: Option<State>,
+    /// The coupled increase and decrease, for a coupled controller.
+    coupling: Option<Box<dyn Coupling>>,
 }
 
 impl Reno {
@@ -76,21 +87,62 @@ impl Reno {
                 gate: ReductionGate::default(),
                 timed_out: false,
                 slow_start_after_rto: false,
+                coupled_credit: 0,
             },
             before_reduction: None,
+            coupling: None,
+        }
+    }
+
+    /// A coupled controller: NewReno with `coupling`'s increase and decrease.
+    pub fn coupled(mss: usize, coupling: Box<dyn Coupling>) -> Self {
+        Self {
+            coupling: Some(coupling),
+            ..Self::new(mss)
         }
     }
 
     /// RFC 5681 §3.1 equation (4): `ssthresh = max(FlightSize / 2, 2·SMSS)`, FlightSize
-    /// bounded by the window (see [`reduction_base`]).
-    fn halved(&self, flight: usize) -> usize {
-        (reduction_base(flight, self.state.cwnd) / 2).max(2 * self.mss)
+    /// bounded by the window (see [`reduction_base`]); a coupled controller's own decrease.
+    fn halved(&self, flight: usize, ctx: &CcContext<'_>) -> usize {
+        let base = reduction_base(flight, self.state.cwnd);
+        match &self.coupling {
+            Some(coupling) => coupling.decreased(base, self.state.cwnd, ctx),
+            None => (base / 2).max(2 * self.mss),
+        }
+    }
+
+    /// The coupled congestion-avoidance step: the coupling's increase, kept in fractions
+    /// of a byte until whole bytes add up; never below two segments.
+    fn coupled_step(&mut self, acked: usize, ctx: &CcContext<'_>) {
+        let Some(coupling) = &mut self.coupling else {
+            return;
+        };
+        let s = &mut self.state;
+        let increase = coupling.increase(acked, s.cwnd, ctx);
+        if increase.is_finite() {
+            s.coupled_credit = s
+                .coupled_credit
+                .saturating_add((increase * CREDIT_SCALE) as i64);
+        }
+        let whole = s.coupled_credit / CREDIT_SCALE as i64;
+        s.coupled_credit -= whole * CREDIT_SCALE as i64;
+        let grown = (s.cwnd as i64).saturating_add(whole);
+        s.cwnd = usize::try_from(grown.max(2 * self.mss as i64)).unwrap_or(usize::MAX);
     }
 }
 
 impl CongestionController for Reno {
     fn name(&self) -> &'static str {
-        "reno"
+        self.coupling.as_ref().map_or("reno", |c| c.name())
+    }
+
+    fn coupled(&self) -> bool {
+        self.coupling.is_some()
+    }
+
+    fn loss_interval(&self) -> usize {
+        self.coupling.as_ref().map_or(0, |c| c.loss_interval())
     }
 
     fn window(&self) -> usize {
@@ -101,11 +153,15 @@ impl CongestionController for Reno {
         self.state.ssthresh
     }
 
-    fn on_ack(&mut self, _now: Instant, ack: &AckEvent, _ctx: &CcContext<'_>) {
-        let s = &mut self.state;
+    fn on_ack(&mut self, _now: Instant, ack: &AckEvent, ctx: &CcContext<'_>) {
         if ack.bytes_acked == 0 {
             return;
         }
+        if let Some(coupling) = &mut self.coupling {
+            coupling.on_acked(ack.bytes_acked);
+        }
+        let coupled = self.coupling.is_some();
+        let s = &mut self.state;
         // New data acknowledged: the data the timer retransmitted got through.
         s.timed_out = false;
         // RFC 6582 §3.2 steps 4–5 (via PRR, RFC 6937): the engine paces recovery; no growth.
@@ -126,6 +182,9 @@ impl CongestionController for Reno {
             };
             let increase = abc_increase(ack.bytes_acked, self.mss, limit);
             s.cwnd = s.cwnd.saturating_add(increase).min(s.ssthresh);
+        } else if coupled {
+            s.slow_start_after_rto = false;
+            self.coupled_step(ack.bytes_acked, ctx);
         } else {
             // RFC 5681 §3.1 equation (3), byte-counted as RFC 3465 §2.1: one SMSS each time a
             // full window of bytes has been acknowledged, i.e. MSS·MSS/cwnd per MSS acked.
@@ -147,7 +206,10 @@ impl CongestionController for Reno {
                     return;
                 }
                 self.before_reduction = Some(self.state);
-                let ssthresh = self.halved(flight);
+                let ssthresh = self.halved(flight, ctx);
+                if let Some(coupling) = &mut self.coupling {
+                    coupling.on_loss();
+                }
                 let s = &mut self.state;
                 // RFC 5681 §3.2 step 2 (equation (4)) and, without the inflation of step 3,
                 // RFC 6937's target: cwnd = ssthresh.
@@ -158,7 +220,10 @@ impl CongestionController for Reno {
             }
             CongestionEvent::Timeout => {
                 self.before_reduction = Some(self.state);
-                let ssthresh = self.halved(flight);
+                let ssthresh = self.halved(flight, ctx);
+                if let Some(coupling) = &mut self.coupling {
+                    coupling.on_loss();
+                }
                 let s = &mut self.state;
                 // RFC 5681 §3.1: equation (4), except that a segment already retransmitted by
                 // the timer and lost again keeps ssthresh.

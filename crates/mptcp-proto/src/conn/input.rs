@@ -28,6 +28,7 @@ impl MptcpConnection {
     /// one place the rule lives: every option below is read after it.
     pub(crate) fn handle_segment(&mut self, now: Instant, index: usize, seg: &TcpRepr<'_>) {
         self.now = self.now.max(now);
+        self.refresh_siblings(index);
         let Some(sf) = self.subflows.get_mut(index) else {
             return;
         };

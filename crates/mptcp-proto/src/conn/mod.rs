@@ -476,6 +476,30 @@ impl MptcpConnection {
             .position(|s| s.tcp.local_addr() == local && s.tcp.peer_addr() == remote)
     }
 
+    /// Before subflow `index` hears an ACK or a timer: what a coupled congestion controller
+    /// reads of the connection's other subflows that can carry data (RFC 6356 §3 couples
+    /// the subflows of one connection).
+    fn refresh_siblings(&mut self, index: usize) {
+        if !self.subflows.get(index).is_some_and(|s| s.tcp.cc.coupled()) {
+            return;
+        }
+        let mut views = core::mem::take(&mut self.subflows[index].tcp.siblings);
+        views.clear();
+        views.extend(
+            self.subflows
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| *i != index && s.can_carry_data())
+                .map(|(_, s)| crate::cc::SiblingView {
+                    cwnd: s.tcp.cc.window(),
+                    srtt: s.tcp.rtt.srtt(),
+                    mss: s.tcp.smss(),
+                    loss_interval: s.tcp.cc.loss_interval(),
+                }),
+        );
+        self.subflows[index].tcp.siblings = views;
+    }
+
     /// Whether any subflow runs over IPv6 (its packets need the larger IP header).
     pub(crate) fn has_ipv6_subflow(&self) -> bool {
         self.subflows.iter().any(|s| s.tcp.local_addr().is_ipv6())

@@ -406,6 +406,7 @@ impl MptcpConnection {
                 .poll_timeout()
                 .is_some_and(|t| t <= now)
             {
+                self.refresh_siblings(index);
                 self.subflows[index].tcp.handle_timeout(now);
                 self.process_subflow(index);
                 self.check_syn_retries(index);

@@ -187,8 +187,8 @@ fn unknown_names_and_bad_values_are_refused_naming_what_is_valid() {
         ("tcp.recv_buffer", "-1", "an integer from 4096 to 268435456"),
         (
             "tcp.congestion_control",
-            "olia",
-            "one of: reno, cubic, fixed",
+            "vegas",
+            "one of: reno, cubic, lia, olia, balia, fixed",
         ),
     ] {
         let error = settings.set(name, value).unwrap_err();

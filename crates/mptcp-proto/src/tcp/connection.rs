@@ -16,7 +16,7 @@ use super::ring::ByteRing;
 use super::rtt::{ReceiverRtt, RttEstimator};
 use super::scoreboard::Scoreboard;
 use super::state::{CloseReason, TcpEvent, TcpState};
-use crate::cc::{CcContext, CongestionController, CongestionControllerFactory};
+use crate::cc::{CcContext, CongestionController, CongestionControllerFactory, SiblingView};
 use crate::time::Instant;
 use crate::wire::{SeqNum, TcpOption};
 
@@ -180,6 +180,9 @@ pub struct TcpConnection {
     pub(crate) rcv_rtt: ReceiverRtt,
     pub(crate) rack: Rack,
     pub(crate) cc: Box<dyn CongestionController>,
+    /// The other subflows of its MPTCP connection, for a coupled controller (kept current
+    /// by the connection before each input; empty otherwise).
+    pub(crate) siblings: Vec<SiblingView>,
     /// Recovery point (RFC 6675 §5 RecoveryPoint) while in fast or RTO recovery.
     pub(crate) recovery: Option<SeqNum>,
     /// Proportional Rate Reduction (RFC 6937) while in fast recovery (not after a timeout).
@@ -311,6 +314,7 @@ impl TcpConnection {
             pace_at: now,
             syn_pending: true,
             ack_now: false,
+            siblings: Vec::new(),
             unacked_segs: 0,
             reply_rst: None,
             abort_rst: false,
@@ -578,14 +582,29 @@ impl TcpConnection {
     }
 
     /// What the congestion controller may read.
-    pub(crate) fn cc_context(&self) -> CcContext<'static> {
+    pub(crate) fn cc_context(&self) -> CcContext<'_> {
         CcContext {
             mss: self.smss(),
             srtt: self.rtt.srtt(),
             min_rtt: self.rtt.min_rtt(),
             bytes_in_flight: self.sb.outstanding(),
-            siblings: &[],
+            siblings: &self.siblings,
         }
+    }
+
+    /// Calls the congestion controller with what it may read.
+    pub(crate) fn cc_call<R>(
+        &mut self,
+        call: impl FnOnce(&mut dyn CongestionController, &CcContext<'_>) -> R,
+    ) -> R {
+        let ctx = CcContext {
+            mss: self.smss(),
+            srtt: self.rtt.srtt(),
+            min_rtt: self.rtt.min_rtt(),
+            bytes_in_flight: self.sb.outstanding(),
+            siblings: &self.siblings,
+        };
+        call(&mut *self.cc, &ctx)
     }
 
     /// Our timestamp clock (RFC 7323 §5.4: 1 ms ticks, random offset).

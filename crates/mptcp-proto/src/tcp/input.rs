@@ -306,8 +306,7 @@ impl TcpConnection {
                 rtt_sample,
                 app_limited,
             };
-            let ctx = self.cc_context();
-            self.cc.on_ack(now, &event, &ctx);
+            self.cc_call(|cc, ctx| cc.on_ack(now, &event, ctx));
         }
         let in_prr = self.prr.is_some();
         if self.sack_ok && delivered > 0 {
@@ -317,8 +316,7 @@ impl TcpConnection {
             if self.snd_una >= recovery {
                 self.recovery = None;
                 self.prr = None;
-                let ctx = self.cc_context();
-                self.cc.on_recovery_end(now, &ctx);
+                self.cc_call(|cc, ctx| cc.on_recovery_end(now, ctx));
             }
         }
         if let Some(prr) = &mut self.prr {
@@ -379,9 +377,7 @@ impl TcpConnection {
         self.tlp_at = None;
         // RecoverFS: every byte not yet delivered, the ones just marked lost included.
         self.prr = Some(Prr::new(self.sb.outstanding() - self.sb.sacked_bytes()));
-        let ctx = self.cc_context();
-        self.cc
-            .on_congestion_event(now, CongestionEvent::Loss { sent_at }, &ctx);
+        self.cc_call(|cc, ctx| cc.on_congestion_event(now, CongestionEvent::Loss { sent_at }, ctx));
     }
 
     /// Data and FIN (RFC 9293 §3.10.7.4 "seventh" and "eighth").

@@ -137,9 +137,7 @@ impl TcpConnection {
                     return;
                 }
                 // RFC 5681 §3.1 / RFC 6675 §5.1: the window collapses.
-                let ctx = self.cc_context();
-                self.cc
-                    .on_congestion_event(now, CongestionEvent::Timeout, &ctx);
+                self.cc_call(|cc, ctx| cc.on_congestion_event(now, CongestionEvent::Timeout, ctx));
                 if self.sack_ok {
                     // RFC 8985 §6.3: the first segment and those sent over an RTT ago.
                     let srtt = self.rtt.srtt().unwrap_or(Duration::from_secs(1));
