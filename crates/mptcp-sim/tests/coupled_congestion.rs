@@ -348,3 +348,56 @@ fn coupled_controllers_move_traffic_off_a_congested_path() {
         );
     }
 }
+
+/// The MPTCP client's goodput (Mbit/s) and its subflows' mean smoothed RTT over 10–30 s,
+/// and the least RTT it saw.
+fn mean_srtt(scenario: &Scenario) -> (f64, Duration, Duration) {
+    let options = RunOptions {
+        sample_every: Some(Duration::from_millis(500)),
+        ..RunOptions::default()
+    };
+    let report = common::run_with(scenario, &options);
+    let mp = report
+        .connections
+        .iter()
+        .find(|c| c.client == "mp")
+        .expect("the MPTCP client's connection");
+    assert!(!mp.wrong_bytes, "bytes intact");
+    let window = Instant::ZERO + Duration::from_secs(10)..Instant::ZERO + Duration::from_secs(30);
+    let srtts: Vec<Duration> = mp
+        .samples
+        .iter()
+        .filter(|s| window.contains(&s.at))
+        .flat_map(|s| s.subflows.iter().filter_map(|sf| sf.srtt))
+        .collect();
+    let mean = srtts.iter().sum::<Duration>() / srtts.len().max(1) as u32;
+    let goodput = read_between(mp, 10.0, 30.0) as f64 * 8.0 / 20.0 / 1e6;
+    (goodput, mean, mp.min_rtt.unwrap_or_default())
+}
+
+/// wVegas keeps a few segments queued where the loss-based controllers fill the queue:
+/// over two disjoint paths (10 + 20 Mbit/s, 10 ms, 100-packet queues), its subflows'
+/// queueing delay (mean smoothed RTT over the least RTT seen) stays well below LIA's while
+/// it still carries most of the 30 Mbit/s.
+#[test]
+fn wvegas_keeps_the_queues_short_and_still_fills_the_paths() {
+    let run = |cc: &str| {
+        let settings = format!(r#"tcp.congestion_control = "{cc}""#);
+        let (goodput, srtt, least) = mean_srtt(&two_paths(&settings, 10, 20, false));
+        let queueing = srtt.saturating_sub(least);
+        println!(
+            "{cc}: {goodput:.2} Mbit/s, mean smoothed RTT {srtt:?}, least {least:?}, queueing {queueing:?}"
+        );
+        (goodput, queueing)
+    };
+    let (vegas_goodput, vegas_queueing) = run("wvegas");
+    let (_, lia_queueing) = run("lia");
+    assert!(
+        vegas_queueing < lia_queueing / 2,
+        "queueing: wvegas {vegas_queueing:?}, lia {lia_queueing:?}"
+    );
+    assert!(
+        vegas_goodput > 0.8 * 30.0,
+        "wvegas {vegas_goodput:.2} Mbit/s"
+    );
+}

@@ -2,8 +2,9 @@
 //!
 //! A controller belongs to one subflow (one TCP connection) and is built by a
 //! [`CongestionControllerFactory`] chosen by name from the stack's settings ("reno", "cubic",
-//! and the coupled "lia", "olia", "balia"). The subflow tells it about acknowledgments and
-//! congestion events; it answers with a congestion window (and optionally a pacing rate).
+//! and the coupled "lia", "olia", "balia", "wvegas"). The subflow tells it about
+//! acknowledgments and congestion events; it answers with a congestion window (and
+//! optionally a pacing rate).
 //! Coupled controllers read their sibling subflows through [`CcContext::siblings`], which the
 //! MPTCP connection keeps current for them.
 //!
@@ -164,6 +165,7 @@ mod hystart;
 mod lia;
 mod olia;
 mod reno;
+mod wvegas;
 
 pub use balia::Balia;
 pub use coupled::{CoupledFactory, Coupling};
@@ -172,9 +174,10 @@ pub use fixed::{FixedFactory, FixedWindow};
 pub use lia::Lia;
 pub use olia::Olia;
 pub use reno::{Reno, RenoFactory};
+pub use wvegas::{WVegas, WVegasFactory};
 
 /// The names [`factory_by_name`] knows, in the order a user would be offered them.
-pub const CONTROLLERS: &[&str] = &["reno", "cubic", "lia", "olia", "balia", "fixed"];
+pub const CONTROLLERS: &[&str] = &["reno", "cubic", "lia", "olia", "balia", "wvegas", "fixed"];
 
 /// The factory registered under `name` (one of [`CONTROLLERS`]), or `None` for an unknown
 /// name.
@@ -193,6 +196,7 @@ pub fn factory_by_name(name: &str) -> Option<Arc<dyn CongestionControllerFactory
         "lia" => Some(Arc::new(CoupledFactory::new(Box::new(Lia)))),
         "olia" => Some(Arc::new(CoupledFactory::new(Box::new(Olia::default())))),
         "balia" => Some(Arc::new(CoupledFactory::new(Box::new(Balia)))),
+        "wvegas" => Some(Arc::new(WVegasFactory)),
         "fixed" => Some(Arc::new(FixedFactory::default())),
         _ => None,
     }

@@ -188,7 +188,7 @@ fn unknown_names_and_bad_values_are_refused_naming_what_is_valid() {
         (
             "tcp.congestion_control",
             "vegas",
-            "one of: reno, cubic, lia, olia, balia, fixed",
+            "one of: reno, cubic, lia, olia, balia, wvegas, fixed",
         ),
     ] {
         let error = settings.set(name, value).unwrap_err();
