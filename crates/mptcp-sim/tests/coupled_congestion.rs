@@ -16,7 +16,7 @@ use core::time::Duration;
 
 use mptcp_proto::time::Instant;
 use mptcp_sim::scenario::Scenario;
-use mptcp_sim::{ConnectionReport, RunOptions};
+use mptcp_sim::{ConnectionReport, RunOptions, ScenarioReport};
 
 /// The scenario: the MPTCP client with `mptcp_cc`, the TCP client with `tcp_cc`.
 fn shared_bottleneck(mptcp_cc: &str, tcp_cc: &str, seed: u64) -> Scenario {
@@ -98,6 +98,26 @@ bytes = 1_000_000_000
     Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
+/// Runs `scenario`, sampling every connection each half second.
+fn run_sampled(scenario: &Scenario) -> ScenarioReport {
+    let options = RunOptions {
+        sample_every: Some(Duration::from_millis(500)),
+        ..RunOptions::default()
+    };
+    common::run_with(scenario, &options)
+}
+
+/// The connection of host `client`, checked intact as far as it went.
+fn connection_of<'a>(report: &'a ScenarioReport, client: &str) -> &'a ConnectionReport {
+    let conn = report
+        .connections
+        .iter()
+        .find(|c| c.client == client)
+        .unwrap_or_else(|| panic!("no connection from {client}"));
+    assert!(!conn.wrong_bytes, "{client}: bytes intact");
+    conn
+}
+
 /// Bytes the server read from `conn` between `from` and `to` seconds.
 fn read_between(conn: &ConnectionReport, from: f64, to: f64) -> u64 {
     let at = |t: f64| {
@@ -113,24 +133,11 @@ fn read_between(conn: &ConnectionReport, from: f64, to: f64) -> u64 {
 /// The MPTCP connection's share of what the bottleneck carried over 10–40 s, and whether
 /// it used both subflows.
 fn mptcp_share(mptcp_cc: &str, tcp_cc: &str, seed: u64) -> (f64, usize) {
-    let options = RunOptions {
-        sample_every: Some(Duration::from_millis(500)),
-        ..RunOptions::default()
-    };
-    let report = common::run_with(&shared_bottleneck(mptcp_cc, tcp_cc, seed), &options);
-    let conn = |client: &str| {
-        report
-            .connections
-            .iter()
-            .find(|c| c.client == client)
-            .unwrap_or_else(|| panic!("no connection from {client}"))
-    };
-    let (mp, tcp) = (conn("mp"), conn("tcp"));
+    let report = run_sampled(&shared_bottleneck(mptcp_cc, tcp_cc, seed));
+    let (mp, tcp) = (connection_of(&report, "mp"), connection_of(&report, "tcp"));
     assert!(mp.mptcp && !tcp.mptcp);
-    assert!(!mp.wrong_bytes && !tcp.wrong_bytes, "bytes intact");
     let (a, b) = (read_between(mp, 10.0, 40.0), read_between(tcp, 10.0, 40.0));
-    let subflows = mp.client_subflows.len();
-    (a as f64 / (a + b).max(1) as f64, subflows)
+    (a as f64 / (a + b).max(1) as f64, mp.client_subflows.len())
 }
 
 #[test]
@@ -270,17 +277,8 @@ bytes = 1_000_000_000
 /// The MPTCP client's connection over 10–30 s: its goodput (Mbit/s, what the server read)
 /// and the share of the bytes its path-b subflow sent.
 fn goodput_and_share_b(scenario: &Scenario) -> (f64, f64) {
-    let options = RunOptions {
-        sample_every: Some(Duration::from_millis(500)),
-        ..RunOptions::default()
-    };
-    let report = common::run_with(scenario, &options);
-    let mp = report
-        .connections
-        .iter()
-        .find(|c| c.client == "mp")
-        .expect("the MPTCP client's connection");
-    assert!(!mp.wrong_bytes, "bytes intact");
+    let report = run_sampled(scenario);
+    let mp = connection_of(&report, "mp");
     let goodput = read_between(mp, 10.0, 30.0) as f64 * 8.0 / 20.0 / 1e6;
     let sent_on = |b: bool, t: f64| -> u64 {
         mp.samples
@@ -352,17 +350,8 @@ fn coupled_controllers_move_traffic_off_a_congested_path() {
 /// The MPTCP client's goodput (Mbit/s) and its subflows' mean smoothed RTT over 10–30 s,
 /// and the least RTT it saw.
 fn mean_srtt(scenario: &Scenario) -> (f64, Duration, Duration) {
-    let options = RunOptions {
-        sample_every: Some(Duration::from_millis(500)),
-        ..RunOptions::default()
-    };
-    let report = common::run_with(scenario, &options);
-    let mp = report
-        .connections
-        .iter()
-        .find(|c| c.client == "mp")
-        .expect("the MPTCP client's connection");
-    assert!(!mp.wrong_bytes, "bytes intact");
+    let report = run_sampled(scenario);
+    let mp = connection_of(&report, "mp");
     let window = Instant::ZERO + Duration::from_secs(10)..Instant::ZERO + Duration::from_secs(30);
     let srtts: Vec<Duration> = mp
         .samples

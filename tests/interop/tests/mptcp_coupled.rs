@@ -19,7 +19,8 @@ use mptcp_interop::{
     End, KernelPeer, Namespace, Role, Tbf, VethLink, finish_kernel, recv_intact, write_pattern,
 };
 use mptcp_support::{
-    MIB, PEER, Setup, SharedStream, config_with, describe_subflows, kernel_peer, live,
+    MIB, PEER, Setup, SharedStream, config_with, describe_subflows, kernel_input_counters,
+    kernel_input_rules, kernel_peer, live,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -31,46 +32,6 @@ const TABLE: &str = "cc_share";
 const WINDOW: Duration = Duration::from_secs(20);
 /// The kernel TCP flow's server port.
 const TCP_PORT: u16 = 5301;
-
-/// Counts, in the kernel's namespace, the bytes arriving from each sender.
-fn count_senders(setup: &Setup, senders: [&str; 2]) {
-    let nft = |args: &[&str]| {
-        setup
-            .topo
-            .kernel()
-            .exec("nft", args)
-            .unwrap_or_else(|e| panic!("nft {args:?}: {e}"));
-    };
-    nft(&["add", "table", "inet", TABLE]);
-    nft(&[
-        "add",
-        "chain",
-        "inet",
-        TABLE,
-        "input",
-        "{ type filter hook input priority 0; }",
-    ]);
-    for sender in senders {
-        nft(&[
-            "add", "rule", "inet", TABLE, "input", "ip", "saddr", sender, "counter",
-        ]);
-    }
-}
-
-/// The bytes counted from each sender so far.
-fn counted(setup: &Setup) -> Vec<u64> {
-    let listing = setup
-        .topo
-        .kernel()
-        .exec("nft", &["list", "chain", "inet", TABLE, "input"])
-        .unwrap()
-        .stdout;
-    listing
-        .split(" bytes ")
-        .skip(1)
-        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
-        .collect()
-}
 
 /// Our connection's share of the bottleneck with `our_cc` against a kernel TCP flow with
 /// `kernel_cc`, over seconds 4–24 of the run.
@@ -124,7 +85,10 @@ fn share(tag: &str, our_cc: &str, kernel_cc: &str) -> f64 {
             .unwrap();
     }
     let ours = setup.our_addr(1).to_string();
-    count_senders(&setup, [&ours, "10.2.0.2"]);
+    // Bytes arriving in the kernel's namespace from each sender.
+    let from_ours: &[&str] = &["ip", "saddr", &ours, "counter"];
+    let from_theirs: &[&str] = &["ip", "saddr", "10.2.0.2", "counter"];
+    kernel_input_rules(&setup, TABLE, &[from_ours, from_theirs]);
 
     // The kernel's TCP flow: a plain TCP server in "kernel", its client in "ours".
     let tcp_peer = KernelPeer::new(PEER)
@@ -149,9 +113,11 @@ fn share(tag: &str, our_cc: &str, kernel_cc: &str) -> f64 {
         let started = Instant::now();
         let window = async {
             tokio::time::sleep(Duration::from_secs(4)).await;
-            let before = tokio::task::block_in_place(|| counted(&setup));
+            let before =
+                tokio::task::block_in_place(|| kernel_input_counters(&setup, TABLE, "bytes"));
             tokio::time::sleep(WINDOW).await;
-            let after = tokio::task::block_in_place(|| counted(&setup));
+            let after =
+                tokio::task::block_in_place(|| kernel_input_counters(&setup, TABLE, "bytes"));
             (before, after)
         };
         let stream = SharedStream::new(stream);

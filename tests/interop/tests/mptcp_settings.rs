@@ -25,7 +25,10 @@ use std::time::{Duration, Instant};
 
 use mptcp_interop::{Role, exchange, field, finish_kernel, recv_intact, write_pattern};
 use mptcp_proto::stack::MptcpEnabled;
-use mptcp_support::{MIB, Setup, config_with, describe_subflows, kernel_peer};
+use mptcp_support::{
+    MIB, Setup, config_with, describe_subflows, kernel_input_counters, kernel_input_rules,
+    kernel_peer,
+};
 use mptcp_tun::MptcpStream;
 use tokio::io::AsyncWriteExt;
 
@@ -35,28 +38,7 @@ const TABLE: &str = "syn_firewall";
 /// Adds to the kernel's namespace a firewall that drops, and counts, SYNs with MP_CAPABLE
 /// (every MPTCP option on a SYN is one).
 fn drop_mp_capable_syns(setup: &Setup) {
-    let nft = |args: &[&str]| {
-        setup
-            .topo
-            .kernel()
-            .exec("nft", args)
-            .unwrap_or_else(|e| panic!("nft {args:?}: {e}"));
-    };
-    nft(&["add", "table", "inet", TABLE]);
-    nft(&[
-        "add",
-        "chain",
-        "inet",
-        TABLE,
-        "input",
-        "{ type filter hook input priority 0; }",
-    ]);
-    nft(&[
-        "add",
-        "rule",
-        "inet",
-        TABLE,
-        "input",
+    let rule: &[&str] = &[
         "tcp",
         "flags",
         "&",
@@ -69,23 +51,14 @@ fn drop_mp_capable_syns(setup: &Setup) {
         "exists",
         "counter",
         "drop",
-    ]);
+    ];
+    kernel_input_rules(setup, TABLE, &[rule]);
 }
 
 /// The SYNs the firewall dropped.
 fn dropped(setup: &Setup) -> u64 {
-    let listing = setup
-        .topo
-        .kernel()
-        .exec("nft", &["list", "chain", "inet", TABLE, "input"])
-        .unwrap()
-        .stdout;
-    let count = listing
-        .split("counter packets ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok());
-    count.unwrap_or_else(|| panic!("no counter in:\n{listing}"))
+    let counts = kernel_input_counters(setup, TABLE, "packets");
+    *counts.first().expect("the firewall's counter")
 }
 
 #[test]

@@ -259,6 +259,48 @@ pub fn finish_mptcp(what: &str, peer: &KernelPeer, child: Spawned, size: u64) ->
     mptcp_interop::finish_kernel(what, peer, child, &[&received, "end=eof", "proto=mptcp "])
 }
 
+/// Adds to the kernel's namespace an nftables table `table` with an input chain, and each
+/// of `rules` (the words after `add rule inet TABLE input`) to it.
+pub fn kernel_input_rules(setup: &Setup, table: &str, rules: &[&[&str]]) {
+    let nft = |args: &[&str]| {
+        setup
+            .topo
+            .kernel()
+            .exec("nft", args)
+            .unwrap_or_else(|e| panic!("nft {args:?}: {e}"));
+    };
+    nft(&["add", "table", "inet", table]);
+    nft(&[
+        "add",
+        "chain",
+        "inet",
+        table,
+        "input",
+        "{ type filter hook input priority 0; }",
+    ]);
+    for rule in rules {
+        let mut args = vec!["add", "rule", "inet", table, "input"];
+        args.extend_from_slice(rule);
+        nft(&args);
+    }
+}
+
+/// The byte counts of the counters in `table`'s input chain (in the kernel's namespace),
+/// in rule order.
+pub fn kernel_input_counters(setup: &Setup, table: &str, what: &str) -> Vec<u64> {
+    let listing = setup
+        .topo
+        .kernel()
+        .exec("nft", &["list", "chain", "inet", table, "input"])
+        .unwrap()
+        .stdout;
+    listing
+        .split(&format!(" {what} "))
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
 /// An MPTCP kernel peer that sends `send` and expects `expect` bytes within `limit`.
 pub fn kernel_peer(send: u64, expect: u64, limit: Duration) -> KernelPeer {
     KernelPeer::new(PEER)
