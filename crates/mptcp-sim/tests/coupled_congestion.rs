@@ -277,9 +277,21 @@ bytes = 1_000_000_000
 /// The MPTCP client's connection over 10–30 s: its goodput (Mbit/s, what the server read)
 /// and the share of the bytes its path-b subflow sent.
 fn goodput_and_share_b(scenario: &Scenario) -> (f64, f64) {
+    let (goodput, share, _) = with_competitor(scenario);
+    (goodput, share)
+}
+
+/// [`goodput_and_share_b`], and the TCP competitor's goodput (0 without one).
+fn with_competitor(scenario: &Scenario) -> (f64, f64, f64) {
     let report = run_sampled(scenario);
     let mp = connection_of(&report, "mp");
-    let goodput = read_between(mp, 10.0, 30.0) as f64 * 8.0 / 20.0 / 1e6;
+    let mbit = |conn| read_between(conn, 10.0, 30.0) as f64 * 8.0 / 20.0 / 1e6;
+    let goodput = mbit(mp);
+    let competitor = if report.connections.iter().any(|c| c.client == "tcp") {
+        mbit(connection_of(&report, "tcp"))
+    } else {
+        0.0
+    };
     let sent_on = |b: bool, t: f64| -> u64 {
         mp.samples
             .iter()
@@ -295,7 +307,11 @@ fn goodput_and_share_b(scenario: &Scenario) -> (f64, f64) {
     };
     let on_b = sent_on(true, 30.0) - sent_on(true, 10.0);
     let on_a = sent_on(false, 30.0) - sent_on(false, 10.0);
-    (goodput, on_b as f64 / (on_a + on_b).max(1) as f64)
+    (
+        goodput,
+        on_b as f64 / (on_a + on_b).max(1) as f64,
+        competitor,
+    )
 }
 
 #[test]
@@ -329,7 +345,8 @@ fn coupled_controllers_move_traffic_off_a_congested_path() {
     let mut lines = Vec::new();
     for cc in ["reno", "lia", "olia", "balia"] {
         let settings = format!(r#"tcp.congestion_control = "{cc}""#);
-        let (goodput, on_b) = goodput_and_share_b(&two_paths(&settings, 20, 20, true));
+        let (goodput, on_b, competitor) = with_competitor(&two_paths(&settings, 20, 20, true));
+        println!("{cc}: the TCP flow on path a {competitor:.2} Mbit/s");
         lines.push((cc, on_b));
         println!(
             "{cc}: {goodput:.2} Mbit/s, {:.1} % of it on the uncongested path",
