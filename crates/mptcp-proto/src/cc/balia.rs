@@ -57,14 +57,6 @@ mod tests {
     use crate::cc::coupled::test_support::{ctx_with, sibling};
 
     #[test]
-    fn one_subflow_is_newreno() {
-        let ctx = ctx_with(50, &[]);
-        let increase = Balia.increase(1000, 20_000, &ctx);
-        assert!((increase - 50.0).abs() < 1e-9, "{increase}");
-        assert_eq!(Balia.decreased(20_000, 20_000, &ctx), 10_000);
-    }
-
-    #[test]
     fn a_slow_subflow_beside_a_fast_one_grows_and_shrinks_as_the_paper_says() {
         // Own rate 20 000/0.1 = 2e5 B/s; sibling 40 000/0.05 = 8e5: α = 4.
         let siblings = [sibling(40_000, 50, 0)];

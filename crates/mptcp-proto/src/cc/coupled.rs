@@ -143,3 +143,33 @@ pub(crate) mod test_support {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::ctx_with;
+    use super::*;
+    use crate::cc::{Balia, Lia, Olia};
+
+    /// RFC 6356 §4 and the papers: a coupled controller with one subflow is NewReno.
+    #[test]
+    fn every_coupling_alone_is_newreno() {
+        let ctx = ctx_with(50, &[]);
+        let couplings: [Box<dyn Coupling>; 3] =
+            [Box::new(Lia), Box::new(Olia::default()), Box::new(Balia)];
+        for mut coupling in couplings {
+            let increase = coupling.increase(1000, 20_000, &ctx);
+            let reno = reno_increase(1000, 20_000, 1000);
+            assert!(
+                (increase - reno).abs() < 1e-9,
+                "{}: {increase}",
+                coupling.name()
+            );
+            assert_eq!(
+                coupling.decreased(20_000, 20_000, &ctx),
+                10_000,
+                "{}",
+                coupling.name()
+            );
+        }
+    }
+}

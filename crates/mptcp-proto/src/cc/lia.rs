@@ -58,13 +58,6 @@ mod tests {
     use crate::cc::coupled::test_support::{ctx_with, sibling};
 
     #[test]
-    fn one_subflow_is_newreno() {
-        let ctx = ctx_with(50, &[]);
-        let increase = Lia.increase(1000, 20_000, &ctx);
-        assert!((increase - 50.0).abs() < 1e-9, "{increase}"); // MSS·acked/cwnd
-    }
-
-    #[test]
     fn two_equal_subflows_take_what_one_tcp_flow_would() {
         // α = 2w · (w/r²) / (2w/r)² = 1/2; each grows by α·MSS/(2w) per MSS acked, so the
         // two together grow by one MSS per window of one of them: a single TCP flow's pace.

@@ -101,13 +101,6 @@ mod tests {
     }
 
     #[test]
-    fn one_path_is_newreno() {
-        let ctx = ctx_with(50, &[]);
-        let increase = Olia::default().increase(1000, 20_000, &ctx);
-        assert!((increase - 50.0).abs() < 1e-9, "{increase}");
-    }
-
-    #[test]
     fn epsilon_moves_window_from_the_largest_to_the_best_other_path() {
         // Path 0: the largest window but a poor loss interval; path 1: smaller window, the
         // best ℓ/rtt². C = {1}, M = {0}: ε_0 = −1/(2·1), ε_1 = +1/(2·1).
